@@ -48,10 +48,10 @@ const byTypeThenUid = (a: RelationEdge, b: RelationEdge): number =>
  * Reads (`atomAt`, `relationsAt`, ...) see committed state only, as of any slice.
  */
 export class GraphStore {
-  private readonly atoms: Lru<string, AtomRecord | null>;
-  private readonly edges: Lru<string, RelationEdge[]>;
-  private readonly heads: Lru<string, number>;
-  private readonly txs: Lru<string, number | null | 'unseen'>;
+  private readonly atomCache: Lru<string, AtomRecord | null>;
+  private readonly edgeCache: Lru<string, RelationEdge[]>;
+  private readonly headCache: Lru<string, number>;
+  private readonly txCache: Lru<string, number | null | 'unseen'>;
 
   private readonly pendingAtoms = new Map<string, AtomRecord>();
   private readonly pendingHeads = new Map<string, number>();
@@ -64,10 +64,10 @@ export class GraphStore {
     private committed: records.Checkpoint,
     options: GraphStoreOptions,
   ) {
-    this.atoms = new Lru(options.cachedAtoms);
-    this.edges = new Lru(options.cachedAtoms);
-    this.heads = new Lru(options.cachedAtoms);
-    this.txs = new Lru(options.cachedAtoms);
+    this.atomCache = new Lru(options.cachedAtoms);
+    this.edgeCache = new Lru(options.cachedAtoms);
+    this.headCache = new Lru(options.cachedAtoms);
+    this.txCache = new Lru(options.cachedAtoms);
   }
 
   /** Opens (creating when missing) the store in `dir`. */
@@ -163,16 +163,16 @@ export class GraphStore {
       this.discard();
       throw error;
     }
-    for (const [key, atom] of this.pendingAtoms) this.atoms.set(key, atom);
-    for (const [graph, slice] of this.pendingHeads) this.heads.set(graph, slice);
-    for (const [key, { slice }] of this.pendingTxs) this.txs.set(key, slice);
+    for (const [key, atom] of this.pendingAtoms) this.atomCache.set(key, atom);
+    for (const [graph, slice] of this.pendingHeads) this.headCache.set(graph, slice);
+    for (const [key, { slice }] of this.pendingTxs) this.txCache.set(key, slice);
     for (const [key, delta] of this.pendingEdges) {
-      const cached = this.edges.get(key);
-      if (cached !== undefined) this.edges.set(key, mergeEdges(cached, delta));
+      const cached = this.edgeCache.get(key);
+      if (cached !== undefined) this.edgeCache.set(key, mergeEdges(cached, delta));
     }
     this.committed = checkpoint;
     this.discard();
-    for (const cache of [this.atoms, this.edges, this.heads, this.txs]) cache.trim();
+    for (const cache of [this.atomCache, this.edgeCache, this.headCache, this.txCache]) cache.trim();
   }
 
   /** Forgets everything staged since the last commit. Idempotent. */
@@ -193,14 +193,14 @@ export class GraphStore {
         const key = `${graph}\0${txId}`;
         const pending = this.pendingTxs.get(key);
         if (pending !== undefined) return pending.slice;
-        const cached = this.txs.get(key);
+        const cached = this.txCache.get(key);
         if (cached === undefined) throw new NotLoaded([{ what: 'tx', txId }]);
         return cached === 'unseen' ? undefined : cached;
       },
       atom: (uid) => this.atomOf(graph, uid) ?? undefined,
       edges: (uid, direction) => {
         const key = edgesKey(graph, uid, direction);
-        const cached = this.edges.get(key);
+        const cached = this.edgeCache.get(key);
         if (cached === undefined) throw new NotLoaded([{ what: 'edges', uid, direction }]);
         const delta = this.pendingEdges.get(key);
         return delta === undefined ? cached : mergeEdges(cached, delta);
@@ -209,7 +209,7 @@ export class GraphStore {
   }
 
   private headOf(graph: string): number {
-    const head = this.pendingHeads.get(graph) ?? this.heads.get(graph);
+    const head = this.pendingHeads.get(graph) ?? this.headCache.get(graph);
     if (head === undefined) throw new NotLoaded([{ what: 'head' }]);
     return head;
   }
@@ -217,7 +217,7 @@ export class GraphStore {
   /** The atom, null when it does not exist; throws NotLoaded when not in memory. */
   private atomOf(graph: string, uid: Uid): AtomRecord | null {
     const key = `${graph}\0${uid}`;
-    const atom = this.pendingAtoms.get(key) ?? this.atoms.get(key);
+    const atom = this.pendingAtoms.get(key) ?? this.atomCache.get(key);
     if (atom === undefined) throw new NotLoaded([{ what: 'atom', uid }]);
     return atom;
   }
@@ -237,29 +237,29 @@ export class GraphStore {
       for (const need of needs) {
         switch (need.what) {
           case 'head':
-            if (!this.pendingHeads.has(graph) && !this.heads.has(graph)) {
-              get(`h\0${graph}`, keys.headKey(graph), (v) => this.heads.set(graph, v === undefined ? 0 : records.decodeNumber(v)));
+            if (!this.pendingHeads.has(graph) && !this.headCache.has(graph)) {
+              get(`h\0${graph}`, keys.headKey(graph), (v) => this.headCache.set(graph, v === undefined ? 0 : records.decodeNumber(v)));
             }
             break;
           case 'tx': {
             const key = `${graph}\0${need.txId}`;
-            if (!this.pendingTxs.has(key) && !this.txs.has(key)) {
-              get(`t\0${key}`, keys.txKey(graph, need.txId), (v) => this.txs.set(key, v === undefined ? 'unseen' : records.decodeTx(v)));
+            if (!this.pendingTxs.has(key) && !this.txCache.has(key)) {
+              get(`t\0${key}`, keys.txKey(graph, need.txId), (v) => this.txCache.set(key, v === undefined ? 'unseen' : records.decodeTx(v)));
             }
             break;
           }
           case 'atom': {
             const key = `${graph}\0${need.uid}`;
-            if (!this.pendingAtoms.has(key) && !this.atoms.has(key)) {
-              get(`a\0${key}`, keys.atomKey(graph, need.uid), (v) => this.atoms.set(key, v === undefined ? null : records.decodeAtom(need.uid, v)));
+            if (!this.pendingAtoms.has(key) && !this.atomCache.has(key)) {
+              get(`a\0${key}`, keys.atomKey(graph, need.uid), (v) => this.atomCache.set(key, v === undefined ? null : records.decodeAtom(need.uid, v)));
             }
             break;
           }
           case 'edges': {
             const key = edgesKey(graph, need.uid, need.direction);
-            if (!this.edges.has(key) && !scheduled.has(key)) {
+            if (!this.edgeCache.has(key) && !scheduled.has(key)) {
               scheduled.add(key);
-              scans.push(this.liveEdges(graph, need.uid, need.direction).then((edges) => this.edges.set(key, edges)));
+              scans.push(this.liveEdges(graph, need.uid, need.direction).then((edges) => this.edgeCache.set(key, edges)));
             }
             break;
           }
@@ -382,13 +382,26 @@ export class GraphStore {
     const [stored, at] = await Promise.all([this.rocks.get(keys.atomKey(graph, uid)), slice ?? this.head(graph)]);
     if (stored === undefined) return undefined;
     const atom = records.decodeAtom(uid, stored);
-    if (!existsAt(atom, at)) return undefined;
-    const view: { -readonly [K in keyof AtomAt]: AtomAt[K] } = { uid, kind: atom.kind, type: atom.type, created: atom.created };
+    return existsAt(atom, at) ? this.view(graph, atom, at) : undefined;
+  }
+
+  private async view(graph: string, atom: AtomRecord, slice: number): Promise<AtomAt> {
+    const view: { -readonly [K in keyof AtomAt]: AtomAt[K] } = { uid: atom.uid, kind: atom.kind, type: atom.type, created: atom.created };
     if (atom.source !== undefined) view.source = atom.source;
     if (atom.target !== undefined) view.target = atom.target;
-    const value = await this.valueOf(graph, atom, at);
+    const value = await this.valueOf(graph, atom, slice);
     if (value !== undefined) view.value = value;
     return view;
+  }
+
+  /** Every atom of a graph that existed at `slice` (default: the latest), in uid order. */
+  async *atoms(graph: string, slice?: number): AsyncGenerator<AtomAt> {
+    const at = slice ?? (await this.head(graph));
+    const prefix = keys.atomPrefix(graph);
+    for await (const [key, value] of this.rocks.scan(prefix, keys.prefixEnd(prefix))) {
+      const atom = records.decodeAtom(keys.uidOfAtomKey(key), value);
+      if (existsAt(atom, at)) yield await this.view(graph, atom, at);
+    }
   }
 
   /** An attribute's value at `slice` (default: the latest); undefined when none was assigned by then. */

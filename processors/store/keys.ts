@@ -74,6 +74,15 @@ export function atomKey(graph: string, uid: Uid): Buffer {
   return buf;
 }
 
+/** Every atom of one graph. */
+export function atomPrefix(graph: string): Buffer {
+  return graphKey(tags.atom, graph, 0).buf;
+}
+
+export function uidOfAtomKey(key: Buffer): Uid {
+  return key.toString('hex', key.length - 16);
+}
+
 export function valueKey(graph: string, uid: Uid, slice: number): Buffer {
   const { buf, at } = graphKey(tags.value, graph, 24);
   buf.write(uid, at, 'hex');

@@ -2,23 +2,37 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GraphStore } from '../../processors/store/graph-store';
+import { dumpStore } from './store-dump';
 
-/** A GraphStore in a fresh temporary directory; `close` also deletes the directory. */
-export async function openTempStore(cachedAtoms = 10_000): Promise<{ store: GraphStore; dir: string; close(): Promise<void>; reopen(): Promise<GraphStore> }> {
+export interface TempStore {
+  /** The open store; replaced by `dump`, which closes and reopens it. */
+  readonly store: GraphStore;
+  readonly dir: string;
+  /** Every key-value pair on disk, as hex (closes the store for the dump and opens it again). */
+  dump(): Promise<[string, string][]>;
+  /** Closes the store and deletes its directory. */
+  close(): Promise<void>;
+}
+
+/** A GraphStore in a fresh temporary directory. */
+export async function openTempStore(cachedAtoms = 10_000): Promise<TempStore> {
   const dir = await mkdtemp(join(tmpdir(), 'graphfold-store-'));
   const options = { rocks: { cacheBytes: 8 << 20, writeBufferBytes: 4 << 20 }, cachedAtoms };
-  const handle = {
-    store: await GraphStore.open(dir, options),
+  let store = await GraphStore.open(dir, options);
+  return {
+    get store() {
+      return store;
+    },
     dir,
-    async close(): Promise<void> {
-      await handle.store.close();
+    async dump() {
+      await store.close();
+      const pairs = await dumpStore(dir);
+      store = await GraphStore.open(dir, options);
+      return pairs;
+    },
+    async close() {
+      await store.close();
       await rm(dir, { recursive: true, force: true });
     },
-    async reopen(): Promise<GraphStore> {
-      await handle.store.close();
-      handle.store = await GraphStore.open(dir, options);
-      return handle.store;
-    },
   };
-  return handle;
 }
