@@ -13,6 +13,10 @@ export interface AvroAssigned {
 
 export type AvroAtomKind = 'entity' | 'attribute' | 'relation';
 
+export interface AvroBytesValue {
+  readonly bytes: Buffer;
+}
+
 export interface AvroCreateAttribute {
   readonly ref: null | string;
   readonly uid: null | string;
@@ -121,5 +125,5 @@ export interface AvroTimeValue {
 }
 
 export interface AvroValue {
-  readonly value: { readonly 'string': string } | { readonly 'long': bigint } | { readonly 'double': number } | { readonly 'boolean': boolean } | { readonly 'bytes': Buffer } | { readonly 'graphfold.TimeValue': AvroTimeValue } | { readonly 'graphfold.EnumValue': AvroEnumValue } | { readonly 'graphfold.QuantityValue': AvroQuantityValue };
+  readonly value: { readonly 'string': string } | { readonly 'long': bigint } | { readonly 'double': number } | { readonly 'boolean': boolean } | { readonly 'graphfold.BytesValue': AvroBytesValue } | { readonly 'graphfold.TimeValue': AvroTimeValue } | { readonly 'graphfold.EnumValue': AvroEnumValue } | { readonly 'graphfold.QuantityValue': AvroQuantityValue };
 }

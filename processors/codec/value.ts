@@ -12,7 +12,7 @@ export function valueToAvro(value: Value): AvroValue {
     case 'Bool':
       return { value: { boolean: value.value } };
     case 'Bytes':
-      return { value: { bytes: Buffer.from(value.value.buffer, value.value.byteOffset, value.value.byteLength) } };
+      return { value: { 'graphfold.BytesValue': { bytes: Buffer.from(value.value.buffer, value.value.byteOffset, value.value.byteLength) } } };
     case 'Time':
       return { value: { 'graphfold.TimeValue': { micros: value.value } } };
     case 'Enum':
@@ -28,7 +28,7 @@ export function valueFromAvro(avro: AvroValue): Value {
   if ('long' in branch) return { type: 'Int', value: branch.long };
   if ('double' in branch) return { type: 'Float', value: branch.double };
   if ('boolean' in branch) return { type: 'Bool', value: branch.boolean };
-  if ('bytes' in branch) return { type: 'Bytes', value: branch.bytes };
+  if ('graphfold.BytesValue' in branch) return { type: 'Bytes', value: branch['graphfold.BytesValue'].bytes };
   if ('graphfold.TimeValue' in branch) return { type: 'Time', value: branch['graphfold.TimeValue'].micros };
   if ('graphfold.EnumValue' in branch) return { type: 'Enum', enum: branch['graphfold.EnumValue'].enum, value: branch['graphfold.EnumValue'].symbol };
   return { type: 'Quantity', unit: branch['graphfold.QuantityValue'].unit, value: branch['graphfold.QuantityValue'].amount };

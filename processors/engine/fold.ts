@@ -148,14 +148,15 @@ class Fold {
   // --- instructions -------------------------------------------------------------------------
 
   private create(uid: Uid, kind: AtomKind, type: string, ref: string | undefined, ends?: { source: Uid; target: Uid }): Working {
+    if (ref !== undefined) this.checkUnbound(ref);
     const existing = this.find(uid);
     if (existing !== undefined) {
       const when = existing.before === undefined ? 'earlier in this transaction' : `at slice ${existing.before.created}`;
-      this.refuse('CONFLICT', `uid ${uid} already exists (a ${existing.kind} created ${when}); a uid cannot be created twice`);
+      this.refuse('CONFLICT', `uid ${uid} already exists (${article(existing.kind)} ${existing.kind} created ${when}); a uid cannot be created twice`);
     }
     const atom: Working = { uid, kind, type, before: undefined, usedBy: this.index, ...ends };
     this.atoms.set(uid, atom);
-    if (ref !== undefined) this.bind(ref, uid);
+    if (ref !== undefined) this.names.set(ref, uid);
     this.created.push(ends === undefined ? { op: 'Created', uid, kind, type } : { op: 'Created', uid, kind, type, ...ends });
     if (ends !== undefined) {
       this.addEdge('out', ends.source, { uid, type, other: ends.target });
@@ -176,7 +177,7 @@ class Fold {
   }
 
   private assign(atom: Working, value: Value): void {
-    if (atom.kind !== 'attribute') this.refuse('TYPE_MISMATCH', `cannot assign a value to ${atom.uid}: it is a ${atom.kind} (${atom.type}), not an attribute`);
+    if (atom.kind !== 'attribute') this.refuse('TYPE_MISMATCH', `cannot assign a value to ${atom.uid}: it is ${article(atom.kind)} ${atom.kind} (${atom.type}), not an attribute`);
     const problem = valueProblem(value);
     if (problem !== undefined) this.refuse('INVALID_INSTRUCTION', problem);
     const valueType = valueTypeOf(value);
@@ -243,9 +244,9 @@ class Fold {
     else this.checkName(type, `${kind} type`);
     const hasEnds = instruction.source !== undefined || instruction.target !== undefined;
     if (kind === 'relation' ? instruction.source === undefined || instruction.target === undefined : hasEnds) {
-      this.refuse('INVALID_INSTRUCTION', kind === 'relation' ? 'Merge of a relation needs both source and target' : `Merge of an ${kind} takes no source or target`);
+      this.refuse('INVALID_INSTRUCTION', kind === 'relation' ? 'Merge of a relation needs both source and target' : `Merge of ${article(kind)} ${kind} takes no source or target`);
     }
-    if (instruction.value !== undefined && kind !== 'attribute') this.refuse('INVALID_INSTRUCTION', `Merge of a ${kind} takes no value`);
+    if (instruction.value !== undefined && kind !== 'attribute') this.refuse('INVALID_INSTRUCTION', `Merge of ${article(kind)} ${kind} takes no value`);
 
     const existing = this.find(uid);
     if (existing !== undefined) {
@@ -266,7 +267,7 @@ class Fold {
   private checkMergeMatches(existing: Working, instruction: Extract<Instruction, { op: 'Merge' }>): void {
     const mismatch = (what: string): never =>
       this.refuse('CONFLICT', `Merge of ${existing.uid} as ${instruction.kind} ${instruction.type} conflicts with the existing atom: ${what}`);
-    if (existing.kind !== instruction.kind || existing.type !== instruction.type) mismatch(`it is a ${existing.kind} (${existing.type})`);
+    if (existing.kind !== instruction.kind || existing.type !== instruction.type) mismatch(`it is ${article(existing.kind)} ${existing.kind} (${existing.type})`);
     if (instruction.source !== undefined && this.resolve(instruction.source, 'source').uid !== existing.source) mismatch(`its source is ${existing.source}`);
     if (instruction.target !== undefined && this.resolve(instruction.target, 'target').uid !== existing.target) mismatch(`its target is ${existing.target}`);
   }
@@ -332,10 +333,9 @@ class Fold {
     else list.push(edge);
   }
 
-  private bind(ref: string, uid: Uid): void {
+  private checkUnbound(ref: string): void {
     if (ref.length === 0) this.refuse('INVALID_INSTRUCTION', 'a local name must be non-empty');
     if (this.names.has(ref)) this.refuse('INVALID_INSTRUCTION', `local name '${ref}' is bound twice in this transaction`);
-    this.names.set(ref, uid);
   }
 
   private newUid(instruction: { readonly ref?: string; readonly uid?: Uid }): Uid {
@@ -398,4 +398,8 @@ class Fold {
     };
     return { outcome: 'applied', diff };
   }
+}
+
+function article(kind: AtomKind): string {
+  return kind === 'entity' || kind === 'attribute' ? 'an' : 'a';
 }

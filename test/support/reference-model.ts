@@ -176,16 +176,12 @@ export class ReferenceGraph {
     const typeName = (t: string): void => {
       if (!namePattern.test(t)) fail('INVALID_INSTRUCTION');
     };
-    const bind = (ref: string | undefined, uid: Uid): void => {
-      if (ref === undefined) return;
-      if (ref === '' || names.has(ref)) fail('INVALID_INSTRUCTION');
-      names.set(ref, uid);
-    };
     const newAtom = (uid: Uid, kind: AtomKind, type: string, ref: string | undefined, ends?: { source: Uid; target: Uid }): Draft => {
+      if (ref !== undefined && (ref === '' || names.has(ref))) fail('INVALID_INSTRUCTION');
       if (drafts.has(uid)) fail('CONFLICT');
       const d: Draft = { uid, kind, type, created: next, alive: true, used: true, ended: false, createdNow: true, ...ends };
       drafts.set(uid, d);
-      bind(ref, uid);
+      if (ref !== undefined) names.set(ref, uid);
       created.push(ends ? { op: 'Created', uid, kind, type, source: ends.source, target: ends.target } : { op: 'Created', uid, kind, type });
       return d;
     };
