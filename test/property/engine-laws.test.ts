@@ -10,7 +10,7 @@ import type { GraphStore } from '../../processors/store/graph-store';
 import { canonical } from '../support/canonical';
 import { aTransaction, Concretizer, testSchema, type ATransaction } from '../support/random-transactions';
 import { ReferenceGraph, type ModelOutcome } from '../support/reference-model';
-import { dumpStore, liveState } from '../support/store-dump';
+import { liveState } from '../support/store-dump';
 import { openTempStore } from '../support/temp-store';
 
 const graph = 'g';

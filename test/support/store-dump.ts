@@ -14,7 +14,7 @@ export async function dumpStore(dir: string): Promise<[string, string][]> {
 export async function liveState(store: GraphStore, graph: string, slice?: number): Promise<unknown[]> {
   const atoms: unknown[] = [];
   for await (const atom of store.atoms(graph, slice)) {
-    const { created: _created, ...rest } = atom;
+    const { created, ...rest } = atom;
     atoms.push(rest);
   }
   return atoms;
