@@ -9,5 +9,16 @@ module.exports = {
       transform,
       testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/property/**/*.test.ts', '<rootDir>/test/golden/**/*.test.ts'],
     },
+    {
+      // Real broker and registry: KAFKA_BROKERS + SCHEMA_REGISTRY_URL if set, else testcontainers if a
+      // Docker engine answers, else the local Kafka + Apicurio from test/broker (see README.md).
+      displayName: 'integration',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
+    },
   ],
 };
