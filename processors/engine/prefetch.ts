@@ -1,5 +1,5 @@
 import type { GraphTransaction, Ref } from './model';
-import type { Need } from './state';
+import { NotLoaded, type GraphState, type Need } from './state';
 import { deriveUid, isUid } from './uid';
 
 /**
@@ -31,6 +31,8 @@ export function prefetchNeeds(tx: GraphTransaction): Need[] {
         return;
       case 'SetField':
         atom(instruction.subject);
+        atom({ uid: deriveUid(tx.graph, tx.txId, { index, part: 'attribute' }) });
+        atom({ uid: deriveUid(tx.graph, tx.txId, { index, part: 'relation' }) });
         if ('uid' in instruction.subject && isUid(instruction.subject.uid)) {
           needs.push({ what: 'edges', uid: instruction.subject.uid, direction: 'out' });
         }
@@ -49,5 +51,37 @@ export function prefetchNeeds(tx: GraphTransaction): Need[] {
         return;
     }
   });
+  return needs;
+}
+
+/**
+ * The second round: what the fold will read past the first round's edges, now that they are
+ * loaded. The attribute a SetField reaches, and the relations a Terminate cascades to (with their
+ * own edges, for relations on relations). Whatever `state` cannot answer yet is left to the fold.
+ */
+export function followUpNeeds(tx: GraphTransaction, state: GraphState): Need[] {
+  const needs: Need[] = [];
+  const edgesOf = (uid: string, direction: 'out' | 'in'): readonly { uid: string; type: string; other: string }[] => {
+    try {
+      return state.edges(uid, direction);
+    } catch (error) {
+      if (error instanceof NotLoaded) return [];
+      throw error;
+    }
+  };
+  for (const instruction of tx.instructions) {
+    if (instruction.op === 'SetField' && 'uid' in instruction.subject) {
+      for (const edge of edgesOf(instruction.subject.uid, 'out')) {
+        if (edge.type === instruction.relation) needs.push({ what: 'atom', uid: edge.other });
+      }
+    }
+    if (instruction.op === 'Terminate' && 'uid' in instruction.target) {
+      for (const direction of ['out', 'in'] as const) {
+        for (const edge of edgesOf(instruction.target.uid, direction)) {
+          needs.push({ what: 'atom', uid: edge.uid }, { what: 'edges', uid: edge.uid, direction: 'out' }, { what: 'edges', uid: edge.uid, direction: 'in' });
+        }
+      }
+    }
+  }
   return needs;
 }

@@ -51,12 +51,13 @@ export type Need =
   | { readonly what: 'atom'; readonly uid: Uid }
   | { readonly what: 'edges'; readonly uid: Uid; readonly direction: Direction };
 
-/** Thrown by a {@link GraphState} that must load something before it can answer. */
-export class NotLoaded extends Error {
-  constructor(readonly needs: readonly Need[]) {
-    super(`graph state must load ${needs.map((n) => n.what).join(', ')} first`);
-    this.name = 'NotLoaded';
-  }
+/**
+ * Thrown by a {@link GraphState} that must load something before it can answer. Not an Error: it
+ * is control flow, thrown often on a hot path, and capturing a stack trace would cost more than
+ * the fold.
+ */
+export class NotLoaded {
+  constructor(readonly needs: readonly Need[]) {}
 }
 
 /** True when an atom exists at slice `slice`: created at or before it and not yet terminated. */

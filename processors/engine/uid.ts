@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Uid } from './model';
 
 const uidPattern = /^[0-9a-f]{32}$/;
@@ -20,8 +20,5 @@ export type LocalName = { readonly ref: string } | { readonly index: number; rea
  */
 export function deriveUid(graph: string, txId: string, name: LocalName): Uid {
   const local = 'ref' in name ? `ref:${name.ref}` : `index:${name.index}${name.part === undefined ? '' : `/${name.part}`}`;
-  return createHash('sha256')
-    .update(`graphfold/uid/v1\0${graph}\0${txId}\0${local}`)
-    .digest('hex')
-    .slice(0, 32);
+  return hash('sha256', `graphfold/uid/v1\0${graph}\0${txId}\0${local}`, 'hex').slice(0, 32);
 }

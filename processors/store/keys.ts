@@ -4,22 +4,23 @@ import type { Direction } from '../engine/state';
 /**
  * RocksDB key layout. Every graph-scoped key is `tag, graph id (UTF-8), 0x00, rest`, so one
  * partition's database holds many graphs and each graph's keys sort together. Numbers are 8 bytes
- * big-endian so they sort numerically; value history uses the inverted slice so the newest
- * assignment sorts first and "as of slice s" is one seek.
+ * big-endian so they sort numerically. An atom's record holds its current value; a value it
+ * replaces moves to the history, keyed by the slice that had assigned it, inverted so that "as
+ * of slice s" is one seek. Each RocksDB entry costs microseconds to write, so the layout keeps
+ * them few: attributes have no type index entry, and a first value has no history entry.
  *
  * | tag  | key rest                               | value             |
  * |------|----------------------------------------|-------------------|
  * | 0x01 | (none: database-wide)                  | checkpoint        |
  * | 0x10 |                                        | head slice        |
  * | 0x11 | uid                                    | atom record       |
- * | 0x12 | uid, inverted slice                    | assigned value    |
+ * | 0x12 | uid, inverted slice                    | a replaced value  |
  * | 0x13 | uid, direction, relation type, 0x00, relation uid | edge record |
- * | 0x14 | type, 0x00, uid                        | lifetime          |
- * | 0x15 | slice                                  | slice info        |
- * | 0x16 | slice                                  | slice changes     |
+ * | 0x14 | type, 0x00, uid (entities, relations)  | lifetime          |
+ * | 0x15 | slice                                  | slice info, changes |
  * | 0x17 | txId                                   | slice or no-op    |
  */
-const tags = { checkpoint: 0x01, head: 0x10, atom: 0x11, value: 0x12, edge: 0x13, type: 0x14, slice: 0x15, changes: 0x16, tx: 0x17 } as const;
+const tags = { checkpoint: 0x01, head: 0x10, atom: 0x11, value: 0x12, edge: 0x13, type: 0x14, slice: 0x15, tx: 0x17 } as const;
 
 const maxSlice = Number.MAX_SAFE_INTEGER;
 const directionByte: Record<Direction, number> = { out: 0x6f, in: 0x69 };
@@ -155,12 +156,6 @@ export function uidOfTypeKey(key: Buffer): Uid {
 
 export function sliceKey(graph: string, slice: number): Buffer {
   const { buf, at } = graphKey(tags.slice, graph, 8);
-  writeNumber(buf, at, slice);
-  return buf;
-}
-
-export function changesKey(graph: string, slice: number): Buffer {
-  const { buf, at } = graphKey(tags.changes, graph, 8);
   writeNumber(buf, at, slice);
   return buf;
 }

@@ -1,48 +1,50 @@
 /**
- * A size-bounded map that forgets the least recently used entries, but only when told to
- * ({@link Lru.trim}): the store trims between batches, never while a fold is reading.
+ * A bounded map that keeps recently used entries: two generations, a young map taking every
+ * write and every hit from the old one; `trim` makes a full young map the old one and drops the
+ * old one. Close to LRU, without reordering a map on every hit. It forgets only in `trim`: the
+ * store trims between batches, never while a fold is reading, so a fold's retries always make
+ * progress however small the capacity.
  */
 export class Lru<K, V> {
-  private readonly entries = new Map<K, V>();
+  private young = new Map<K, V>();
+  private old = new Map<K, V>();
 
   constructor(readonly capacity: number) {}
 
   get size(): number {
-    return this.entries.size;
+    return this.young.size + this.old.size;
   }
 
   has(key: K): boolean {
-    return this.entries.has(key);
+    return this.young.has(key) || this.old.has(key);
   }
 
-  /** The value, marked as just used. */
+  /** The value, kept as recently used. */
   get(key: K): V | undefined {
-    const value = this.entries.get(key);
-    if (value !== undefined) {
-      this.entries.delete(key);
-      this.entries.set(key, value);
+    const value = this.young.get(key);
+    if (value !== undefined) return value;
+    const aged = this.old.get(key);
+    if (aged !== undefined) {
+      this.old.delete(key);
+      this.set(key, aged);
     }
-    return value;
+    return aged;
   }
 
   set(key: K, value: V): void {
-    this.entries.delete(key);
-    this.entries.set(key, value);
+    this.old.delete(key);
+    this.young.set(key, value);
+  }
+
+  /** Forgets the least recently used entries once the young generation holds half the capacity. */
+  trim(): void {
+    if (this.young.size < this.capacity / 2) return;
+    this.old = this.young;
+    this.young = new Map();
   }
 
   delete(key: K): void {
-    this.entries.delete(key);
-  }
-
-  clear(): void {
-    this.entries.clear();
-  }
-
-  /** Forgets the least recently used entries until at most `capacity` remain. */
-  trim(): void {
-    for (const key of this.entries.keys()) {
-      if (this.entries.size <= this.capacity) return;
-      this.entries.delete(key);
-    }
+    this.young.delete(key);
+    this.old.delete(key);
   }
 }

@@ -3,7 +3,7 @@ import { avroTypes } from '../codec/avro';
 import type { AvroGraphDiff, AvroValue } from '../codec/avro-wire.generated';
 import { changeFromAvro, changeToAvro } from '../codec/diff';
 import { valueFromAvro, valueToAvro } from '../codec/value';
-import type { AtomKind, Change, SourcePosition, Value } from '../engine/model';
+import type { AtomKind, GraphDiff, SourcePosition, Value } from '../engine/model';
 import type { AtomRecord } from '../engine/state';
 
 /**
@@ -47,9 +47,9 @@ const sliceType = storeType({
     { name: 'topic', type: 'string' },
     { name: 'partition', type: 'int' },
     { name: 'offset', type: 'long' },
+    { name: 'changes', type: { type: 'array', items: ['graphfold.Created', 'graphfold.Assigned', 'graphfold.Terminated'] } },
   ],
 });
-const changesType = storeType({ type: 'array', items: ['graphfold.Created', 'graphfold.Assigned', 'graphfold.Terminated'] });
 const longType = storeType('long');
 const txType = storeType(['null', 'long']);
 const checkpointType = storeType({ type: 'map', values: 'long' });
@@ -134,21 +134,24 @@ export interface SliceInfo {
   readonly source: SourcePosition;
 }
 
-export function encodeSlice(info: SliceInfo): Buffer {
-  return sliceType.toBuffer({ txId: info.txId, time: info.time, topic: info.source.topic, partition: info.source.partition, offset: info.source.offset });
+interface StoredSlice {
+  txId: string;
+  time: number;
+  topic: string;
+  partition: number;
+  offset: number;
+  changes: AvroGraphDiff['changes'];
 }
 
-export function decodeSlice(slice: number, buf: Buffer): SliceInfo {
-  const s = sliceType.fromBuffer(buf) as { txId: string; time: number; topic: string; partition: number; offset: number };
-  return { slice, txId: s.txId, time: s.time, source: { topic: s.topic, partition: s.partition, offset: s.offset } };
+/** A slice's entry: its log info and its changes, so a diff is one read. */
+export function encodeSlice(diff: GraphDiff): Buffer {
+  const stored: StoredSlice = { txId: diff.txId, time: diff.time, topic: diff.source.topic, partition: diff.source.partition, offset: diff.source.offset, changes: diff.changes.map(changeToAvro) };
+  return sliceType.toBuffer(stored);
 }
 
-export function encodeChanges(changes: readonly Change[]): Buffer {
-  return changesType.toBuffer(changes.map(changeToAvro));
-}
-
-export function decodeChanges(buf: Buffer): Change[] {
-  return (changesType.fromBuffer(buf) as AvroGraphDiff['changes']).map(changeFromAvro);
+export function decodeSlice(graph: string, slice: number, buf: Buffer): GraphDiff {
+  const s = sliceType.fromBuffer(buf) as StoredSlice;
+  return { graph, slice, txId: s.txId, time: s.time, source: { topic: s.topic, partition: s.partition, offset: s.offset }, changes: s.changes.map(changeFromAvro) };
 }
 
 export function encodeNumber(n: number): Buffer {

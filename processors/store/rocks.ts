@@ -1,7 +1,12 @@
 import rocksdb from 'rocksdb';
 import { RetriableError } from '../errors';
 
-export type WriteOp = { readonly type: 'put'; readonly key: Buffer; readonly value: Buffer } | { readonly type: 'del'; readonly key: Buffer };
+/** A WriteBatch being filled; `write` applies all its puts atomically, once. */
+export interface RocksBatch {
+  put(key: Buffer, value: Buffer): void;
+  readonly size: number;
+  write(): Promise<void>;
+}
 
 export interface RocksOptions {
   /** Bytes of RocksDB block cache. */
@@ -57,9 +62,18 @@ export class Rocks {
     );
   }
 
-  /** Writes all operations atomically (one WriteBatch). */
-  write(ops: WriteOp[]): Promise<void> {
-    return new Promise((resolve, reject) => this.db.batch(ops as rocksdb.BatchOperation[], {}, (error) => (error ? reject(this.failure('write', error)) : resolve())));
+  /** A new WriteBatch: puts collect in native memory and are written atomically by `write`. */
+  batch(): RocksBatch {
+    const batch = this.db.batch();
+    return {
+      put: (key, value) => {
+        batch.put(key, value);
+      },
+      get size() {
+        return batch.length;
+      },
+      write: () => new Promise((resolve, reject) => batch.write((error) => (error ? reject(this.failure('write', error)) : resolve()))),
+    };
   }
 
   /** Key-value pairs with `gte <= key < lt`, in key order; at most `limit` of them. */

@@ -33,14 +33,20 @@ declare module 'rocksdb' {
       end(callback: Callback): void;
     }
 
-    export type BatchOperation = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
+    export interface ChainedBatch {
+      put(key: Buffer, value: Buffer): ChainedBatch;
+      del(key: Buffer): ChainedBatch;
+      clear(): ChainedBatch;
+      write(callback: Callback): void;
+      readonly length: number;
+    }
 
     export interface RocksDB {
       open(options: OpenOptions, callback: Callback): void;
       close(callback: Callback): void;
       get(key: Buffer, options: { asBuffer?: boolean; fillCache?: boolean }, callback: Callback<Buffer>): void;
       getMany(keys: Buffer[], options: { asBuffer?: boolean; fillCache?: boolean }, callback: Callback<(Buffer | undefined)[]>): void;
-      batch(operations: BatchOperation[], options: { sync?: boolean }, callback: Callback): void;
+      batch(): ChainedBatch;
       iterator(options: IteratorOptions): Iterator;
       approximateSize(start: Buffer, end: Buffer, callback: Callback<number>): void;
       compactRange(start: Buffer, end: Buffer, callback: Callback): void;

@@ -50,7 +50,7 @@ function comparable(dump: [string, string][]): [string, string][] {
 
 /** A script: transactions, plus where batches end (0 = go on, 1 = commit, 2 = abort, fold again, commit). */
 const script = fc.record({
-  txs: fc.array(aTransaction, { minLength: 1, maxLength: 30 }),
+  txs: fc.array(aTransaction, { minLength: 1, maxLength: 30, size: 'max' }),
   cuts: fc.array(fc.constantFrom(0, 0, 1, 1, 2), { minLength: 30, maxLength: 30 }),
   withSchema: fc.boolean(),
 });

@@ -70,7 +70,7 @@ const aInstruction: fc.Arbitrary<AInstruction> = fc.oneof(
 );
 
 export const aTransaction: fc.Arbitrary<ATransaction> = fc.record({
-  txId: fc.oneof({ weight: 12, arbitrary: fc.constant('fresh' as const) }, { weight: 1, arbitrary: fc.record({ reuse: fc.nat(50) }) }),
+  txId: fc.oneof({ weight: 8, arbitrary: fc.constant('fresh' as const) }, { weight: 1, arbitrary: fc.record({ reuse: fc.nat(50) }) }),
   expect: fc.constantFrom('none' as const, 'none' as const, 'none' as const, 'current' as const, 'stale' as const),
   time: fc.option(fc.integer({ min: 0, max: 2_000_000_000_000_000 }), { nil: null }),
   instructions: fc.array(aInstruction, { minLength: 0, maxLength: 6 }),

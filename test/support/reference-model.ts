@@ -350,8 +350,8 @@ export class ReferenceGraph {
       .sort((a, b) => (a.type === b.type ? (a.uid < b.uid ? -1 : 1) : a.type < b.type ? -1 : 1));
   }
 
-  /** Uids of atoms of a type alive at slice s, ordered by uid. */
+  /** Uids of the entities or relations of a type alive at slice s, ordered by uid (attributes are not indexed by type). */
   atomsOfType(type: string, s: number): Uid[] {
-    return [...(this.slices[s]?.values() ?? [])].filter((a) => a.type === type).map((a) => a.uid).sort();
+    return [...(this.slices[s]?.values() ?? [])].filter((a) => a.type === type && a.kind !== 'attribute').map((a) => a.uid).sort();
   }
 }
