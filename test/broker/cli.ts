@@ -1,37 +1,51 @@
 import { clusterAddressLines, describeFailure } from './cli-output';
 import { localClusterStateDir, localClusterStatus, startLocalCluster, stopLocalCluster } from './local-cluster';
+import type { LocalClusterOptions } from './local-cluster';
 
 /**
- * `node dist/test/broker/cli.js start|stop|status`: the local Kafka broker and schema registry from
- * a shell. Exit code 0 on success, 1 with one `error:` line on a known failure, 2 on bad usage.
+ * `node dist/test/broker/cli.js start|stop|status [--name <cluster>]`: the local Kafka broker and
+ * schema registry from a shell. `--name test-cluster` addresses the one the tests lease. Exit code
+ * 0 on success, 1 with one `error:` line on a known failure, 2 on bad usage.
  */
 
-const usage = 'usage: node dist/test/broker/cli.js start|stop|status';
+const usage = 'usage: node dist/test/broker/cli.js start|stop|status [--name <cluster>]';
 
-async function main(command: string | undefined): Promise<number> {
-  const progress = (message: string): void => {
-    process.stderr.write(`${message}\n`);
+async function main(args: readonly string[]): Promise<number> {
+  const [command, flag, name, ...rest] = args;
+  if (rest.length > 0 || (flag !== undefined && (flag !== '--name' || name === undefined))) {
+    process.stderr.write(`${usage}\n`);
+    return 2;
+  }
+  const options: LocalClusterOptions = {
+    ...(name === undefined ? {} : { name }),
+    onProgress: (message) => process.stderr.write(`${message}\n`),
   };
+  const stopHint = `npm run broker:stop${name === undefined ? '' : ` -- --name ${name}`}`;
   switch (command) {
     case 'start': {
-      const cluster = await startLocalCluster({ onProgress: progress });
-      process.stdout.write(`${[cluster.reused ? 'The local cluster was already running.' : 'The local cluster is up.', ...clusterAddressLines(cluster)].join('\n')}\n`);
-      process.stdout.write(`Logs: ${cluster.kafkaLog}, ${cluster.registryLog}\nStop it with: npm run broker:stop\n`);
+      const cluster = await startLocalCluster(options);
+      const lines = [
+        cluster.reused ? 'The local cluster was already running.' : 'The local cluster is up.',
+        ...clusterAddressLines(cluster),
+        `Logs: ${cluster.kafkaLog}, ${cluster.registryLog}`,
+        `Stop it with: ${stopHint}`,
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
       return 0;
     }
     case 'stop': {
-      const { stopped } = await stopLocalCluster({ onProgress: progress });
+      const { stopped } = await stopLocalCluster(options);
       process.stdout.write(stopped ? 'The local cluster is stopped and its data removed.\n' : 'No local cluster was running.\n');
       return 0;
     }
     case 'status': {
-      const status = await localClusterStatus();
+      const status = await localClusterStatus(options);
       if (status.state === 'running') {
         process.stdout.write(`${['running', ...clusterAddressLines(status)].join('\n')}\n`);
       } else if (status.state === 'stale') {
         process.stdout.write(`stale: ${status.reason}\n`);
       } else {
-        process.stdout.write(`stopped (state in ${localClusterStateDir()})\n`);
+        process.stdout.write(`stopped (state in ${localClusterStateDir(options)})\n`);
       }
       return 0;
     }
@@ -41,7 +55,7 @@ async function main(command: string | undefined): Promise<number> {
   }
 }
 
-main(process.argv[2]).then(
+main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },

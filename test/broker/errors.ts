@@ -28,3 +28,6 @@ export class ClusterStartError extends LocalClusterError {}
 
 /** Another process holds the local cluster's lock for longer than we are prepared to wait. */
 export class ClusterBusyError extends LocalClusterError {}
+
+/** An option passed to the tooling is unusable (a cluster name with a slash, say). */
+export class InvalidOptionError extends LocalClusterError {}

@@ -13,6 +13,7 @@ import { withClusterLock } from './cluster-lock';
 import { clearClusterState, readClusterState, writeClusterState } from './cluster-state';
 import type { ClusterState } from './cluster-state';
 import { readBrokerToolingEnvironment } from './environment';
+import { InvalidOptionError } from './errors';
 import { findJava, standardJvmDirs } from './java';
 import { isMarkedProcessAlive, markedProcesses, processExists, terminateJvm } from './jvm-process';
 import { awaitKafkaReady, kafkaAnswers, kafkaMinimumJava, kafkaVersion, launchKafkaBroker, warmUpKafka } from './kafka-broker';
@@ -86,7 +87,7 @@ function compileConfig(options: LocalClusterOptions): LocalClusterConfig {
   const cacheDir = resolve(options.cacheDir ?? environment.cacheDir);
   const name = options.name ?? 'local-cluster';
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
-    throw new Error(`a local cluster name is letters, digits, '.', '_' and '-' (got ${JSON.stringify(name)})`);
+    throw new InvalidOptionError(`a local cluster name is letters, digits, '.', '_' and '-' and starts with a letter or digit (got ${JSON.stringify(name)})`);
   }
   const stateDir = join(cacheDir, name);
   return Object.freeze({

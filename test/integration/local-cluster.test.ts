@@ -1,14 +1,14 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { readClusterState } from '../broker/cluster-state';
 import type { ClusterState } from '../broker/cluster-state';
 import { MissingToolError } from '../broker/errors';
 import { findJava, standardJvmDirs } from '../broker/java';
-import { isMarkedProcessAlive, markedProcesses } from '../broker/jvm-process';
+import { isMarkedProcessAlive, markedProcesses, processExists } from '../broker/jvm-process';
 import { localClusterStateDir, localClusterStatus, startLocalCluster, stopLocalCluster } from '../broker/local-cluster';
 import { compiledModule } from '../support/compiled';
 import { childEnvironment } from '../support/environment';
@@ -19,9 +19,16 @@ import { waitFor } from '../support/wait-for';
  * The local broker tooling itself, on a cluster of its own (not the one the other tests use), driven
  * from child processes that are killed the way a test run can be.
  */
+const toolingPrefix = 'tooling-test-';
+
 describe('local cluster tooling', () => {
-  const name = uniqueName('tooling-test');
+  // The pid in the name lets a later run find and stop the cluster of a run that was killed.
+  const name = `${toolingPrefix}${process.pid}-${uniqueName('run')}`;
   const stateDir = localClusterStateDir({ name });
+
+  beforeAll(async () => {
+    await stopAbandonedToolingClusters(dirname(stateDir));
+  });
 
   const children: ChildProcess[] = [];
   const startInChild = (): ChildProcess => {
@@ -101,14 +108,28 @@ describe('local cluster tooling', () => {
   });
 });
 
-/** A child process that starts the named cluster, prints its addresses as JSON and then idles. */
+/** Stops and removes the tooling clusters of test runs whose process is gone (killed runs). */
+async function stopAbandonedToolingClusters(cacheDir: string): Promise<void> {
+  for (const entry of await readdir(cacheDir)) {
+    const owner = new RegExp(`^${toolingPrefix}(\\d+)-`).exec(entry)?.[1];
+    if (owner === undefined || processExists(Number(owner))) continue;
+    await stopLocalCluster({ name: entry });
+    await rm(join(cacheDir, entry), { recursive: true, force: true });
+  }
+}
+
+/**
+ * A child process that starts the named cluster, prints its addresses as JSON and then idles until
+ * killed, or until this process goes away (it exits when its IPC channel closes).
+ */
 function startClusterInChild(name: string): ChildProcess {
   const script = `
+    process.on('disconnect', () => process.exit(0));
     const { startLocalCluster } = require(${JSON.stringify(compiledModule('test/broker/local-cluster.ts'))});
     startLocalCluster({ name: ${JSON.stringify(name)} }).then(
       (c) => { process.stdout.write(JSON.stringify({ brokers: c.brokers, registryUrl: c.registryUrl }) + '\\n'); setInterval(() => {}, 60000); },
       (e) => { process.stderr.write(String(e && e.stack || e) + '\\n'); process.exit(1); });`;
-  return spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
 }
 
 async function readyLine(child: ChildProcess): Promise<{ brokers: string[]; registryUrl: string }> {
