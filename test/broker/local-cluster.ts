@@ -169,7 +169,7 @@ async function startUnderLock(config: LocalClusterConfig): Promise<StartedLocalC
   if (recorded !== undefined && (await isHealthy(recorded))) {
     await endStrays(config, recorded.runId);
     config.progress('reusing the running local cluster');
-    return { ...describe(recorded), reused: true };
+    return { ...addressesOf(recorded), reused: true };
   }
   // 3.
   await endRun(config, recorded);
@@ -225,7 +225,7 @@ async function startUnderLock(config: LocalClusterConfig): Promise<StartedLocalC
     // 8.
     state = { ...state, phase: 'ready' };
     await writeClusterState(config.stateDir, state);
-    return { ...describe(state), reused: false };
+    return { ...addressesOf(state), reused: false };
   } catch (error) {
     await endRun(config, state);
     throw error;
@@ -241,7 +241,7 @@ export async function localClusterStatus(options: LocalClusterOptions = {}): Pro
       ? { state: 'stale', reason: 'JVMs of an unrecorded run are alive; the next start or stop ends them' }
       : { state: 'stopped' };
   }
-  if (await isHealthy(recorded)) return { state: 'running', ...describe(recorded) };
+  if (await isHealthy(recorded)) return { state: 'running', ...addressesOf(recorded) };
   return {
     state: 'stale',
     reason: `the run recorded in ${config.stateDir} is ${recorded.phase === 'ready' ? 'no longer answering' : 'starting, or was killed while starting'}; the next start or stop cleans it up`,
@@ -256,7 +256,7 @@ async function isHealthy(state: ClusterState): Promise<boolean> {
   return kafkaOk && registryOk;
 }
 
-function describe(state: ClusterState): Omit<StartedLocalCluster, 'reused'> {
+function addressesOf(state: ClusterState): Omit<StartedLocalCluster, 'reused'> {
   const { kafka, registry } = state;
   if (kafka === undefined || registry === undefined) throw new Error('a ready cluster state lacks a process');
   return { brokers: [kafka.bootstrap], registryUrl: registry.url, kafkaLog: kafka.logFile, registryLog: registry.logFile };
