@@ -1,0 +1,82 @@
+import type { RejectionCode } from '../errors';
+
+/**
+ * The typed events graphfold emits. Logs and metrics subscribe to them; nothing is built for an
+ * event no one listens to (see {@link Instrumentation.enabled}).
+ */
+export interface GraphfoldEvents {
+  'processor.started': { readonly processor: string; readonly group: string; readonly inputs: readonly string[]; readonly diffs: string; readonly rejections: string };
+  'processor.stopped': { readonly processor: string };
+  'processor.failed': { readonly processor: string; readonly error: Error };
+  'partitions.assigned': { readonly processor: string; readonly partitions: readonly number[] };
+  'partitions.revoked': { readonly processor: string; readonly partitions: readonly number[] };
+  /** A partition's store was deleted: missing, damaged, or ahead of its changelog. */
+  'store.discarded': { readonly processor: string; readonly partition: number; readonly reason: string };
+  'restore.started': { readonly processor: string; readonly partition: number; readonly from: number; readonly to: number };
+  'restore.progress': {
+    readonly processor: string;
+    readonly partition: number;
+    readonly records: number;
+    readonly position: number;
+    readonly to: number;
+    readonly recordsPerSecond: number;
+    readonly etaSeconds: number;
+  };
+  'restore.finished': { readonly processor: string; readonly partition: number; readonly records: number; readonly seconds: number };
+  'batch.committed': {
+    readonly processor: string;
+    readonly partition: number;
+    readonly records: number;
+    readonly applied: number;
+    readonly rejected: number;
+    readonly skipped: number;
+    readonly nextOffset: number;
+    /** Records behind the partition's end after this batch. */
+    readonly lag: number;
+    readonly milliseconds: number;
+  };
+  'batch.aborted': { readonly processor: string; readonly partition: number; readonly rewoundTo: number; readonly error: Error };
+  'record.rejected': {
+    readonly processor: string;
+    readonly topic: string;
+    readonly partition: number;
+    readonly offset: number;
+    readonly code: RejectionCode;
+    readonly message: string;
+    readonly graph?: string;
+    readonly txId?: string;
+  };
+}
+
+export type EventName = keyof GraphfoldEvents;
+export type Listener<E extends EventName> = (payload: GraphfoldEvents[E]) => void;
+
+/** Where events go. A listener that throws is dropped from the call, never from graphfold's work. */
+export class Instrumentation {
+  private readonly listeners = new Map<EventName, Set<Listener<never>>>();
+
+  /** Subscribes; returns the unsubscribe function. */
+  on<E extends EventName>(event: E, listener: Listener<E>): () => void {
+    let set = this.listeners.get(event);
+    if (set === undefined) this.listeners.set(event, (set = new Set()));
+    set.add(listener as Listener<never>);
+    return () => set.delete(listener as Listener<never>);
+  }
+
+  /** True when someone listens: check before building a costly payload. */
+  enabled(event: EventName): boolean {
+    return (this.listeners.get(event)?.size ?? 0) > 0;
+  }
+
+  emit<E extends EventName>(event: E, payload: GraphfoldEvents[E]): void {
+    const set = this.listeners.get(event);
+    if (set === undefined) return;
+    for (const listener of set) {
+      try {
+        (listener as Listener<E>)(payload);
+      } catch {
+        // A broken listener must not break a fold or a restore.
+      }
+    }
+  }
+}

@@ -1,0 +1,101 @@
+import { describeContext, GraphfoldError } from '../errors';
+import type { EventName, GraphfoldEvents, Instrumentation } from './events';
+
+export interface LogOptions {
+  /** `text`: one readable line per event; `json`: one JSON object per line. @default 'text' */
+  readonly format?: 'text' | 'json';
+  /** Log every committed batch and rejected record, not just a summary every `summaryMs`. @default false */
+  readonly verbose?: boolean;
+  /** @default 10000 */
+  readonly summaryMs?: number;
+  /** @default stderr */
+  readonly write?: (line: string) => void;
+}
+
+type Level = 'INFO' | 'WARN' | 'ERROR' | 'DEBUG';
+
+/**
+ * Logs graphfold's events for an operator: lifecycle, restores with progress, aborted batches
+ * with the error and what was rewound, and every `summaryMs` a line per processor with what was
+ * applied, rejected and how far behind it is. Returns a function that stops logging.
+ */
+export function attachLog(instrumentation: Instrumentation, options: LogOptions = {}): () => void {
+  const format = options.format ?? 'text';
+  const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const line = (level: Level, message: string, fields: Record<string, unknown>): void => {
+    if (format === 'json') {
+      write(JSON.stringify({ time: new Date().toISOString(), level, message, ...fields }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+      return;
+    }
+    const rendered = Object.entries(fields)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}=${render(v)}`)
+      .join(' ');
+    write(`${new Date().toISOString()} ${level.padEnd(5)} ${message}${rendered === '' ? '' : ` ${rendered}`}`);
+  };
+
+  const totals = new Map<string, { applied: number; rejected: number; skipped: number; lag: Map<number, number> }>();
+  const totalsOf = (processor: string): { applied: number; rejected: number; skipped: number; lag: Map<number, number> } => {
+    let t = totals.get(processor);
+    if (t === undefined) totals.set(processor, (t = { applied: 0, rejected: 0, skipped: 0, lag: new Map() }));
+    return t;
+  };
+
+  const handlers: { [E in EventName]?: (p: GraphfoldEvents[E]) => void } = {
+    'processor.started': (p) => line('INFO', 'processor started', { processor: p.processor, group: p.group, inputs: p.inputs.join(','), diffs: p.diffs, rejections: p.rejections }),
+    'processor.stopped': (p) => line('INFO', 'processor stopped', { processor: p.processor }),
+    'processor.failed': (p) => line('ERROR', 'processor failed', { processor: p.processor, ...errorFields(p.error) }),
+    'partitions.assigned': (p) => line('INFO', 'partitions assigned', { processor: p.processor, partitions: p.partitions.join(',') || 'none' }),
+    'partitions.revoked': (p) => line('INFO', 'partitions revoked', { processor: p.processor, partitions: p.partitions.join(',') }),
+    'store.discarded': (p) => line('WARN', 'store discarded; rebuilding it from the changelog', { processor: p.processor, partition: p.partition, reason: p.reason }),
+    'restore.started': (p) => line('INFO', 'restore started', { processor: p.processor, partition: p.partition, from: p.from, to: p.to, records: p.to - p.from }),
+    'restore.progress': (p) =>
+      line('INFO', 'restore progress', {
+        processor: p.processor,
+        partition: p.partition,
+        records: p.records,
+        position: `${p.position}/${p.to}`,
+        rate: `${Math.round(p.recordsPerSecond)}/s`,
+        eta: `${Math.ceil(p.etaSeconds)}s`,
+      }),
+    'restore.finished': (p) => line('INFO', 'restore finished', { processor: p.processor, partition: p.partition, records: p.records, seconds: p.seconds.toFixed(1), rate: `${Math.round(p.records / Math.max(p.seconds, 1e-3))}/s` }),
+    'batch.committed': (p) => {
+      const t = totalsOf(p.processor);
+      t.applied += p.applied;
+      t.rejected += p.rejected;
+      t.skipped += p.skipped;
+      t.lag.set(p.partition, p.lag);
+      if (options.verbose === true) {
+        line('DEBUG', 'batch committed', { processor: p.processor, partition: p.partition, records: p.records, applied: p.applied, rejected: p.rejected, skipped: p.skipped, next: p.nextOffset, lag: p.lag, ms: p.milliseconds });
+      }
+    },
+    'batch.aborted': (p) => line('WARN', 'batch aborted; rewound and retrying', { processor: p.processor, partition: p.partition, rewoundTo: p.rewoundTo, ...errorFields(p.error) }),
+    'record.rejected': (p) => {
+      if (options.verbose === true) line('DEBUG', 'record rejected', { processor: p.processor, topic: p.topic, partition: p.partition, offset: p.offset, code: p.code, graph: p.graph, txId: p.txId, message: p.message });
+    },
+  };
+  const unsubscribes = (Object.keys(handlers) as EventName[]).map((event) => instrumentation.on(event, handlers[event] as (p: GraphfoldEvents[typeof event]) => void));
+
+  const timer = setInterval(() => {
+    for (const [processor, t] of totals) {
+      const lag = [...t.lag.values()].reduce((a, b) => a + b, 0);
+      line('INFO', 'progress', { processor, applied: t.applied, rejected: t.rejected, skipped: t.skipped, lag });
+      t.applied = t.rejected = t.skipped = 0;
+    }
+  }, options.summaryMs ?? 10_000);
+  timer.unref();
+
+  return () => {
+    clearInterval(timer);
+    for (const unsubscribe of unsubscribes) unsubscribe();
+  };
+}
+
+function errorFields(error: Error): Record<string, unknown> {
+  return error instanceof GraphfoldError ? { error: error.name, message: error.message, context: describeContext(error.context) || undefined } : { error: error.name, message: error.message };
+}
+
+function render(value: unknown): string {
+  const text = typeof value === 'string' ? value : String(value);
+  return /[\s"=]/.test(text) ? JSON.stringify(text) : text;
+}

@@ -1,0 +1,76 @@
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { Type } from 'avsc';
+import { bigintLong, registrableSchema } from '../codec/avro';
+import { FatalError, RetriableError } from '../errors';
+import type { RegistrySpec } from './topology';
+
+/**
+ * The schema registry as graphfold uses it (Confluent REST API, through
+ * `@kafkajs/confluent-schema-registry`): register the schemas graphfold writes, and fetch the
+ * writer schemas of records it reads, parsed so that longs decode to bigints. Fetched schemas are
+ * cached for the life of the catalog; a schema id never changes meaning.
+ */
+export class SchemaCatalog {
+  private readonly client: SchemaRegistry;
+  private readonly found = new Map<number, Type>();
+  private readonly missing = new Set<number>();
+
+  constructor(readonly spec: RegistrySpec) {
+    this.client = new SchemaRegistry({
+      host: spec.url,
+      clientId: 'graphfold',
+      retry: { retries: 5, initialRetryTimeInSecs: 0.2, maxRetryTimeInSecs: 5 },
+      ...(spec.auth === undefined ? {} : { auth: { username: spec.auth.username, password: spec.auth.password } }),
+    });
+  }
+
+  /**
+   * Registers `type` under the subject `<topic>-value` (the registry checks compatibility with
+   * what is there) and returns its id. Registering the same schema again returns the same id.
+   */
+  async register(topic: string, type: Type): Promise<number> {
+    const subject = `${topic}-value`;
+    try {
+      const { id } = await this.client.register({ type: SchemaType.AVRO, schema: registrableSchema(type) }, { subject });
+      return id;
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 409) {
+        throw new FatalError(`the registry refuses ${type.name ?? 'the schema'} under subject ${subject}: it is not compatible with the versions there; evolve the schema compatibly or use another topic`, { topic }, { cause: error });
+      }
+      throw new RetriableError(`cannot register ${type.name ?? 'a schema'} under ${subject} at ${this.spec.url}: ${(error as Error).message}; is the registry up?`, { topic }, { cause: error });
+    }
+  }
+
+  /** Fetches the writer schemas of these ids that are not known yet; ids the registry does not have stay unknown. */
+  async fetch(ids: Iterable<number>): Promise<void> {
+    const wanted = [...new Set(ids)].filter((id) => !this.found.has(id) && !this.missing.has(id));
+    await Promise.all(
+      wanted.map(async (id) => {
+        const type = await this.writer(id);
+        if (type === undefined) this.missing.add(id);
+        else this.found.set(id, type);
+      }),
+    );
+  }
+
+  /** The writer schemas fetched so far, by id. */
+  get known(): ReadonlyMap<number, Type> {
+    return this.found;
+  }
+
+  private async writer(id: number): Promise<Type | undefined> {
+    try {
+      const parsed = (await this.client.getSchema(id)) as unknown as Type;
+      return Type.forSchema(parsed.schema() as Parameters<typeof Type.forSchema>[0], { registry: { long: bigintLong as unknown as Type } });
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw new RetriableError(`cannot fetch schema id ${id} from ${this.spec.url}: ${(error as Error).message}; is the registry up?`, {}, { cause: error });
+    }
+  }
+}
+
+function statusOf(error: unknown): number | undefined {
+  const status = (error as { status?: unknown }).status;
+  return typeof status === 'number' ? status : undefined;
+}

@@ -1,0 +1,76 @@
+import type { GraphSchema } from '../engine/schema';
+
+/**
+ * A compiled topology: what runs, where, with which limits. Produced once, validated and frozen,
+ * by `topology/loader.ts` from a topology file (defaults applied, files read, units converted);
+ * everything below it takes its settings from here and reads nothing else.
+ */
+export interface Topology {
+  /** Names the consumer groups (`<application>-<processor>`) and transactional ids. */
+  readonly application: string;
+  readonly kafka: KafkaSpec;
+  readonly registry: RegistrySpec;
+  readonly store: StoreSpec;
+  readonly processors: readonly ProcessorSpec[];
+  /** Where the topology came from (a file path), for messages. */
+  readonly origin: string;
+}
+
+export interface KafkaSpec {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  /** TLS, with PEM contents (the loader reads the files); false for plaintext. */
+  readonly ssl: false | { readonly rejectUnauthorized: boolean; readonly ca?: string; readonly cert?: string; readonly key?: string };
+  readonly sasl?: { readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; readonly username: string; readonly password: string };
+  readonly connectionTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+}
+
+export interface RegistrySpec {
+  /** A Confluent Schema Registry API base URL. */
+  readonly url: string;
+  readonly auth?: { readonly username: string; readonly password: string };
+}
+
+export interface StoreSpec {
+  /** State directory: one RocksDB database per processor and partition beneath it. */
+  readonly dir: string;
+  /** Atoms kept in memory per partition between batches. */
+  readonly cachedAtoms: number;
+  /** RocksDB block cache per partition, bytes. */
+  readonly cacheBytes: number;
+  /** RocksDB memtable size per partition, bytes. */
+  readonly writeBufferBytes: number;
+}
+
+/** One graph processor: input topics folded into graphs, diffs and rejections out. */
+export interface ProcessorSpec {
+  readonly name: string;
+  /** Co-partitioned input topics (same partition count; a graph's records share a partition). */
+  readonly inputs: readonly string[];
+  /** The changelog: one GraphDiff per applied transaction. */
+  readonly diffs: string;
+  readonly rejections: string;
+  /** Partitions of every topic of this processor (`topology apply` creates them so). */
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  readonly schema?: GraphSchema;
+  readonly maxInstructions: number;
+  readonly maxRecordBytes: number;
+  /** Input partitions processed at the same time by one instance. */
+  readonly concurrency: number;
+}
+
+/** The consumer group of a processor. */
+export function groupId(topology: Topology, processor: ProcessorSpec): string {
+  return `${topology.application}-${processor.name}`;
+}
+
+/**
+ * The transactional id of a processor's partition. DESIGN.md §7 names it after the input topic;
+ * a processor may read several co-partitioned topics into one store, so it is named after the
+ * processor: one id per store, which is what fencing a zombie needs.
+ */
+export function transactionalId(topology: Topology, processor: ProcessorSpec, partition: number): string {
+  return `${topology.application}-${processor.name}-${partition}`;
+}
