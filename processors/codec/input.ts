@@ -1,7 +1,7 @@
 import type { Type } from 'avsc';
 import { TerminalError } from '../errors';
 import { diffAsTransaction } from '../engine/mirror';
-import type { GraphTransaction } from '../engine/model';
+import type { GraphDiff, GraphTransaction } from '../engine/model';
 import { avroTypes } from './avro';
 import type { AvroGraphDiff, AvroGraphTransaction } from './avro-wire.generated';
 import { diffFromAvro } from './diff';
@@ -63,6 +63,21 @@ export class InputDecoder {
       );
     }
     return tx;
+  }
+
+  /**
+   * A changelog record: a Confluent-framed GraphDiff, read through its writer schema. Throws
+   * TerminalError when it is anything else.
+   */
+  decodeDiff(value: Buffer, writers: ReadonlyMap<number, Type>): GraphDiff {
+    const { schemaId, body } = unframe(value);
+    const reader = this.reader(schemaId, writers);
+    if (reader.kind !== 'diff') throw new TerminalError('UNKNOWN_SCHEMA', `schema id ${schemaId} is not a GraphDiff schema`);
+    try {
+      return diffFromAvro(avroTypes().diff.fromBuffer(body, reader.resolver as never) as AvroGraphDiff);
+    } catch (error) {
+      throw new TerminalError('DECODE_ERROR', `Avro body does not decode with schema id ${schemaId}: ${(error as Error).message}`, {}, { cause: error });
+    }
   }
 
   private decodeAvro(value: Buffer, writers: ReadonlyMap<number, Type>): GraphTransaction {

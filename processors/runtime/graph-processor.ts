@@ -1,0 +1,203 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { avroTypes } from '../codec/avro';
+import { FatalError, GraphfoldError } from '../errors';
+import type { Instrumentation } from '../instrumentation/events';
+import { coPartitionedAssigner } from './assigner';
+import { kafkaClient } from './kafka-client';
+import { Lifecycle } from './lifecycle';
+import { PartitionTask, type TaskContext } from './partition-task';
+import { SchemaCatalog } from './schema-catalog';
+import { groupId, type ProcessorSpec, type Topology } from './topology';
+
+type ProcessorState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+const transitions: Record<ProcessorState, readonly ProcessorState[]> = {
+  created: ['starting'],
+  starting: ['running', 'failed', 'stopping'],
+  running: ['stopping', 'failed'],
+  stopping: ['stopped', 'failed'],
+  stopped: [],
+  failed: ['stopping'],
+};
+
+/** kafkajs errors that mean "the group is rebalancing": kafkajs itself must see them to rejoin. */
+const rebalanceErrors = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
+
+/**
+ * One graph processor of a topology: a consumer group over its input topics (read_committed,
+ * offsets committed only inside Kafka transactions), co-partitioned assignment, and a
+ * {@link PartitionTask} per assigned partition, opened (and restored) on its first batch.
+ * Batches of one partition run one at a time; partitions run concurrently.
+ */
+export class GraphProcessor {
+  private readonly lifecycle: Lifecycle<ProcessorState>;
+  private readonly kafka: Kafka;
+  private readonly admin: Admin;
+  private readonly catalog: SchemaCatalog;
+  private readonly consumer: Consumer;
+  private readonly tasks = new Map<number, PartitionTask>();
+  private readonly queues = new Map<number, Promise<void>>();
+  private readonly failures = new Map<number, number>();
+  private owned: readonly number[] = [];
+  private settleDone: (error?: Error) => void = () => undefined;
+  /** Settles when the processor stops: resolves after `stop`, rejects if it fails. */
+  readonly done: Promise<void>;
+
+  constructor(
+    private readonly topology: Topology,
+    private readonly spec: ProcessorSpec,
+    private readonly instrumentation: Instrumentation,
+  ) {
+    this.lifecycle = new Lifecycle(`processor ${spec.name}`, 'created', transitions);
+    this.kafka = kafkaClient(topology.kafka, spec.name);
+    this.admin = this.kafka.admin();
+    this.catalog = new SchemaCatalog(topology.registry);
+    this.consumer = this.kafka.consumer({
+      groupId: groupId(topology, spec),
+      partitionAssigners: [coPartitionedAssigner(() => this.owned)],
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxBytesPerPartition: 1 << 20,
+      retry: { retries: 10 },
+    });
+    this.done = new Promise((resolve, reject) => {
+      this.settleDone = (error) => (error === undefined ? resolve() : reject(error));
+    });
+    this.done.catch(() => undefined);
+  }
+
+  /** Checks the topics, registers the output schemas, joins the group and starts consuming. */
+  async start(): Promise<void> {
+    this.lifecycle.to('starting');
+    const { spec } = this;
+    try {
+      await this.admin.connect();
+      const partitions = await this.checkTopics();
+      const [diff, rejection] = await Promise.all([this.catalog.register(spec.diffs, avroTypes().diff), this.catalog.register(spec.rejections, avroTypes().rejection)]);
+      const ctx: TaskContext = {
+        topology: this.topology,
+        spec,
+        kafka: this.kafka,
+        admin: this.admin,
+        catalog: this.catalog,
+        schemaIds: { diff, rejection },
+        rejectionPartitions: partitions.rejections,
+        instrumentation: this.instrumentation,
+      };
+      this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => this.assigned(payload.memberAssignment));
+      this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+        if (!payload.restart) this.fail(payload.error);
+      });
+      await this.consumer.connect();
+      await this.consumer.subscribe({ topics: [...spec.inputs], fromBeginning: true });
+      await this.consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: spec.concurrency,
+        eachBatch: (payload) => this.eachBatch(ctx, payload),
+      });
+      this.lifecycle.to('running');
+      this.instrumentation.emit('processor.started', { processor: spec.name, group: groupId(this.topology, spec), inputs: spec.inputs, diffs: spec.diffs, rejections: spec.rejections });
+    } catch (error) {
+      this.fail(error as Error);
+      throw error;
+    }
+  }
+
+  /** Stops consuming, waits for batches in flight, closes every task. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.lifecycle.is('stopping', 'stopped', 'created')) return;
+    this.lifecycle.to('stopping');
+    await this.consumer.stop().catch(() => undefined);
+    await Promise.all([...this.queues.values()]);
+    await Promise.all([...this.tasks.values()].map((task) => task.close()));
+    this.tasks.clear();
+    await this.consumer.disconnect().catch(() => undefined);
+    await this.admin.disconnect().catch(() => undefined);
+    this.lifecycle.to('stopped');
+    this.instrumentation.emit('processor.stopped', { processor: this.spec.name });
+    this.settleDone();
+  }
+
+  private async eachBatch(ctx: TaskContext, { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (!isRunning() || isStale()) return;
+    const { partition } = batch;
+    await this.serially(partition, async () => {
+      if (!this.owned.includes(partition) || !this.lifecycle.is('running')) return;
+      try {
+        let task = this.tasks.get(partition);
+        if (task === undefined || task.closed) {
+          task = await PartitionTask.open(ctx, partition, heartbeat);
+          this.tasks.set(partition, task);
+        }
+        await task.process(batch, { heartbeat, resolveOffset });
+        this.failures.delete(partition);
+      } catch (error) {
+        if (rebalanceErrors.has((error as { type?: string }).type ?? '')) throw error;
+        if (error instanceof FatalError) {
+          this.fail(error);
+          return;
+        }
+        const failures = (this.failures.get(partition) ?? 0) + 1;
+        this.failures.set(partition, failures);
+        this.instrumentation.emit('batch.aborted', { processor: this.spec.name, partition, rewoundTo: Number(batch.firstOffset() ?? 0), error: error as Error });
+        await sleep(Math.min(30_000, 200 * 2 ** Math.min(failures, 8)));
+      }
+    });
+  }
+
+  /** Runs work for one partition after the work queued before it. */
+  private serially(partition: number, work: () => Promise<void>): Promise<void> {
+    const run = (this.queues.get(partition) ?? Promise.resolve()).then(work);
+    this.queues.set(
+      partition,
+      run.catch(() => undefined),
+    );
+    return run;
+  }
+
+  private assigned(assignment: Record<string, number[] | undefined>): void {
+    const now = [...new Set(Object.values(assignment).flatMap((p) => p ?? []))].sort((a, b) => a - b);
+    const revoked = this.owned.filter((p) => !now.includes(p));
+    this.owned = now;
+    this.instrumentation.emit('partitions.assigned', { processor: this.spec.name, partitions: now });
+    if (revoked.length === 0) return;
+    this.instrumentation.emit('partitions.revoked', { processor: this.spec.name, partitions: revoked });
+    for (const partition of revoked) {
+      void this.serially(partition, async () => {
+        await this.tasks.get(partition)?.close();
+        this.tasks.delete(partition);
+      });
+    }
+  }
+
+  /** Input topics, changelog and rejections exist, with partition counts that fit. */
+  private async checkTopics(): Promise<{ rejections: number }> {
+    const { spec } = this;
+    const topics = [...spec.inputs, spec.diffs, spec.rejections];
+    const existing = new Set(await this.admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t));
+    if (missing.length > 0) throw new FatalError(`processor ${spec.name}: topics ${missing.join(', ')} do not exist; create them with \`graphfold topology apply --topology ${this.topology.origin}\``);
+    const { topics: metadata } = await this.admin.fetchTopicMetadata({ topics });
+    const count = (topic: string): number => metadata.find((m) => m.name === topic)?.partitions.length ?? 0;
+    const inputCounts = spec.inputs.map(count);
+    const partitions = inputCounts[0] ?? 0;
+    if (inputCounts.some((c) => c !== partitions)) {
+      throw new FatalError(`processor ${spec.name}: input topics must be co-partitioned, but have ${spec.inputs.map((t, i) => `${t}: ${inputCounts[i]}`).join(', ')} partitions`);
+    }
+    if (count(spec.diffs) < partitions) {
+      throw new FatalError(`processor ${spec.name}: changelog ${spec.diffs} has ${count(spec.diffs)} partitions but the inputs have ${partitions}; it needs at least as many (partition p of the inputs writes to partition p)`);
+    }
+    return { rejections: count(spec.rejections) };
+  }
+
+  /** Reports the failure, settles `done` with it and stops. */
+  private fail(error: Error): void {
+    if (this.lifecycle.is('failed', 'stopping', 'stopped')) return;
+    this.lifecycle.to('failed');
+    this.instrumentation.emit('processor.failed', { processor: this.spec.name, error });
+    this.settleDone(error instanceof GraphfoldError ? error : new FatalError(`processor ${this.spec.name} stopped: ${error.message}`, {}, { cause: error }));
+    void this.stop();
+  }
+}

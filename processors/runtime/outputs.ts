@@ -1,0 +1,84 @@
+import type { Message } from 'kafkajs';
+import { avroTypes } from '../codec/avro';
+import { diffToAvro } from '../codec/diff';
+import { frame } from '../codec/framing';
+import type { TerminalError } from '../errors';
+import type { GraphDiff, SourcePosition } from '../engine/model';
+
+/** Headers every rejection carries, so it can be routed and traced without decoding it. */
+export const rejectionHeaders = {
+  topic: 'graphfold-origin-topic',
+  partition: 'graphfold-origin-partition',
+  offset: 'graphfold-origin-offset',
+  code: 'graphfold-rejection-code',
+} as const;
+
+/**
+ * A diff as a changelog record: keyed by graph id, Confluent-framed Avro, timestamped with the
+ * slice time (milliseconds), so the same input gives the same records.
+ */
+export function diffMessage(diff: GraphDiff, schemaId: number, partition: number): Message {
+  return {
+    key: diff.graph,
+    value: frame(schemaId, avroTypes().diff.toBuffer(diffToAvro(diff))),
+    partition,
+    timestamp: String(Math.floor(diff.time / 1000)),
+  };
+}
+
+/** A refused record as a rejection: why, where from, and the original bytes. */
+export function rejectionMessage(
+  error: TerminalError,
+  source: SourcePosition,
+  record: { readonly key: Buffer | null; readonly value: Buffer | null },
+  schemaId: number,
+  partition: number,
+): Message {
+  const rejection = {
+    graph: error.context.graph ?? record.key?.toString('utf8') ?? null,
+    txId: error.context.txId ?? null,
+    code: error.code,
+    message: error.message,
+    instructionIndex: error.instructionIndex ?? null,
+    source: { topic: source.topic, partition: source.partition, offset: BigInt(source.offset) },
+    payload: record.value ?? Buffer.alloc(0),
+  };
+  return {
+    key: record.key,
+    value: frame(schemaId, avroTypes().rejection.toBuffer(rejection)),
+    partition,
+    headers: {
+      [rejectionHeaders.topic]: source.topic,
+      [rejectionHeaders.partition]: String(source.partition),
+      [rejectionHeaders.offset]: String(source.offset),
+      [rejectionHeaders.code]: error.code,
+    },
+  };
+}
+
+/**
+ * Splits messages into chunks of at most `maxBytes` of keys and values (a chunk holds at least
+ * one message), so that no produce request exceeds the broker's record-batch limit.
+ */
+export function chunks(messages: readonly Message[], maxBytes: number): Message[][] {
+  const result: Message[][] = [];
+  let current: Message[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = byteLength(message.key) + byteLength(message.value) + 64;
+    if (current.length > 0 && bytes + size > maxBytes) {
+      result.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(message);
+    bytes += size;
+  }
+  if (current.length > 0) result.push(current);
+  return result;
+}
+
+function byteLength(data: Buffer | string | null | undefined): number {
+  if (data === null || data === undefined) return 0;
+  return typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+}

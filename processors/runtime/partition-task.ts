@@ -1,0 +1,357 @@
+import { join } from 'node:path';
+import type { Admin, Batch, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import { InputDecoder, type InputRecord } from '../codec/input';
+import { FatalError, RetriableError, StoreDivergedError, TerminalError } from '../errors';
+import type { FoldResult } from '../engine/fold';
+import type { GraphDiff, GraphTransaction, SourcePosition } from '../engine/model';
+import type { Instrumentation } from '../instrumentation/events';
+import { GraphStore } from '../store/graph-store';
+import { Lifecycle } from './lifecycle';
+import { chunks, diffMessage, rejectionMessage } from './outputs';
+import { restorePartition } from './restore';
+import type { SchemaCatalog } from './schema-catalog';
+import { groupId, transactionalId, type ProcessorSpec, type Topology } from './topology';
+
+/** What every task of one processor shares. */
+export interface TaskContext {
+  readonly topology: Topology;
+  readonly spec: ProcessorSpec;
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  readonly catalog: SchemaCatalog;
+  readonly schemaIds: { readonly diff: number; readonly rejection: number };
+  readonly rejectionPartitions: number;
+  readonly instrumentation: Instrumentation;
+}
+
+/** What kafkajs hands `eachBatch`, as far as a task uses it. */
+export interface BatchHooks {
+  readonly heartbeat: () => Promise<void>;
+  readonly resolveOffset: (offset: string) => void;
+}
+
+type TaskState = 'opening' | 'ready' | 'processing' | 'closing' | 'closed';
+
+const transitions: Record<TaskState, readonly TaskState[]> = {
+  opening: ['ready', 'closing'],
+  ready: ['processing', 'closing'],
+  processing: ['ready', 'closing'],
+  closing: ['closed'],
+  closed: [],
+};
+
+/** Produce requests stay well under the broker's default 1 MiB record-batch limit. */
+const maxChunkBytes = 512 * 1024;
+
+const changelogKey = 'changelog';
+const inputKey = (topic: string): string => `input:${topic}`;
+
+/**
+ * One input partition of a processor: its store (one RocksDB database), its transactional
+ * producer (`<application>-<processor>-<partition>`) and its restore. Batches of all the
+ * processor's input topics for this partition go through it one at a time.
+ *
+ * Opening (in this order):
+ * 1. Connect the transactional producer. Its initTransactions fences the partition's previous
+ *    owner, if one is still alive, and aborts its open transaction, so the changelog's end
+ *    (read_committed) stops moving.
+ * 2. Open the store. A store that fails to open is deleted and rebuilt.
+ * 3. Compare the store's changelog checkpoint with the changelog. A store that claims more than
+ *    the changelog holds is deleted and rebuilt; it never serves state the changelog lacks.
+ * 4. Restore: fold the changelog from the checkpoint to its end into the store. A diff that does
+ *    not follow its graph's head means the store is damaged: delete it and restore from the start.
+ * 5. Read the group's committed offsets of the input partitions: records below them were
+ *    processed by the previous owner (possibly after kafkajs fetched, before step 1 fenced it)
+ *    and are skipped.
+ *
+ * Processing a batch (the commit order):
+ * 1. Skip records below the committed offset.
+ * 2. Decode each record (writer schemas fetched from the registry first); a record that does not
+ *    decode becomes a rejection.
+ * 3. Prefetch the transactions, then fold each in order into the store's staged state.
+ * 4. In one Kafka transaction: produce the diffs to the changelog's partition of the same number
+ *    and the rejections, send the consumer offset (last + 1), commit.
+ * 5. Wait for the store's previous write, then commit the store: the staged batch and the
+ *    checkpoint (input offsets, the changelog's next offset), written while the next batch folds.
+ * 6. Resolve the offset with kafkajs, which then fetches on.
+ * Any failure: abort the Kafka transaction, discard what the store staged and close the task,
+ * leaving the offset unresolved. kafkajs fetches the batch again and the task is opened again,
+ * which brings the store to the last committed state (a commit that failed on the way back to us
+ * may still have happened: opening finds out) and skips what was committed.
+ */
+export class PartitionTask {
+  private readonly lifecycle: Lifecycle<TaskState>;
+  private readonly decoder: InputDecoder;
+  private readonly resumeAt = new Map<string, number>();
+  private written: Promise<void> = Promise.resolve();
+  private changelogNext: number;
+
+  private constructor(
+    private readonly ctx: TaskContext,
+    readonly partition: number,
+    private producer: Producer,
+    private store: GraphStore,
+  ) {
+    this.lifecycle = new Lifecycle(`task ${ctx.spec.name}/${partition}`, 'opening', transitions);
+    this.decoder = new InputDecoder(ctx.spec.maxRecordBytes);
+    this.changelogNext = store.checkpoint()[changelogKey] ?? 0;
+  }
+
+  /** Opens the task: fences, restores, and learns where input resumes (see the class comment). */
+  static async open(ctx: TaskContext, partition: number, heartbeat: () => Promise<void>): Promise<PartitionTask> {
+    const producer = ctx.kafka.producer({ transactionalId: transactionalId(ctx.topology, ctx.spec, partition), idempotent: true, maxInFlightRequests: 1, retry: { retries: 8 } });
+    await producer.connect();
+    let store: GraphStore | undefined;
+    try {
+      store = await openStore(ctx, partition);
+      const task = new PartitionTask(ctx, partition, producer, store);
+      await task.restore(heartbeat);
+      await task.readCommittedOffsets();
+      task.lifecycle.to('ready');
+      return task;
+    } catch (error) {
+      await store?.close().catch(() => undefined);
+      await producer.disconnect().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  get closed(): boolean {
+    return this.lifecycle.is('closing', 'closed');
+  }
+
+  /** Processes one batch exactly once, or fails and closes the task (see the class comment). */
+  async process(batch: Batch, hooks: BatchHooks): Promise<void> {
+    this.lifecycle.to('processing');
+    const started = Date.now();
+    const source = (offset: number): SourcePosition => ({ topic: batch.topic, partition: batch.partition, offset });
+    const resumeAt = this.resumeAt.get(batch.topic) ?? 0;
+    const messages = batch.messages.filter((m) => Number(m.offset) >= resumeAt);
+    if (messages.length === 0) {
+      hooks.resolveOffset(batch.lastOffset());
+      this.lifecycle.to('ready');
+      return;
+    }
+    const last = Number((messages[messages.length - 1] as KafkaMessage).offset);
+    let transaction: Awaited<ReturnType<Producer['transaction']>> | undefined;
+    try {
+      const inputs = await this.decode(messages, source);
+      const txs = inputs.flatMap((input) => ('tx' in input ? [input.tx] : []));
+      await this.store.prefetch(txs);
+
+      const diffs: Message[] = [];
+      const rejections: Message[] = [];
+      let skipped = 0;
+      for (const input of inputs) {
+        const result: FoldResult | TerminalError = 'tx' in input ? await this.store.fold(input.tx, this.foldOptions(input.source, input.timestamp)) : input.error;
+        if (result instanceof TerminalError || result.outcome === 'refused') {
+          const error = result instanceof TerminalError ? result : result.error;
+          rejections.push(rejectionMessage(error, input.source, input.record, this.ctx.schemaIds.rejection, batch.partition % this.ctx.rejectionPartitions));
+          this.reportRejection(input.source, error);
+        } else if (result.outcome === 'applied') {
+          diffs.push(diffMessage(result.diff, this.ctx.schemaIds.diff, this.partition));
+        } else {
+          skipped += 1;
+        }
+      }
+
+      transaction = await this.producer.transaction();
+      let changelogNext = this.changelogNext;
+      for (const chunk of chunks(diffs, maxChunkBytes)) {
+        const [meta] = await transaction.send({ topic: this.ctx.spec.diffs, messages: chunk });
+        if (meta?.baseOffset === undefined) throw new RetriableError(`the broker returned no offset for diffs sent to ${this.ctx.spec.diffs}`, { topic: this.ctx.spec.diffs, partition: this.partition });
+        changelogNext = Number(meta.baseOffset) + chunk.length;
+      }
+      for (const chunk of chunks(rejections, maxChunkBytes)) await transaction.send({ topic: this.ctx.spec.rejections, messages: chunk });
+      await transaction.sendOffsets({
+        consumerGroupId: groupId(this.ctx.topology, this.ctx.spec),
+        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(last + 1) }] }],
+      });
+      await transaction.commit();
+      transaction = undefined;
+
+      this.changelogNext = changelogNext;
+      this.resumeAt.set(batch.topic, last + 1);
+      await this.written;
+      const checkpoint = { ...this.store.checkpoint(), [inputKey(batch.topic)]: last + 1, [changelogKey]: changelogNext };
+      this.written = this.store.commit(checkpoint);
+      this.written.catch(() => undefined);
+      hooks.resolveOffset(String(last));
+      this.lifecycle.to('ready');
+      this.ctx.instrumentation.emit('batch.committed', {
+        processor: this.ctx.spec.name,
+        partition: this.partition,
+        records: messages.length,
+        applied: diffs.length,
+        rejected: rejections.length,
+        skipped,
+        nextOffset: last + 1,
+        lag: Math.max(0, Number(batch.highWatermark) - (last + 1)),
+        milliseconds: Date.now() - started,
+      });
+    } catch (error) {
+      if (transaction !== undefined) await transaction.abort().catch(() => undefined);
+      await this.close();
+      throw error;
+    }
+  }
+
+  /** Closes the store (after its write in flight) and the producer. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.lifecycle.to('closing');
+    this.store.discard();
+    await this.written.catch(() => undefined);
+    await this.store.close().catch(() => undefined);
+    await this.producer.disconnect().catch(() => undefined);
+    this.lifecycle.to('closed');
+  }
+
+  private foldOptions(source: SourcePosition, timestamp: number): Parameters<GraphStore['fold']>[1] {
+    const { spec } = this.ctx;
+    return { source, recordTime: timestamp * 1000, maxInstructions: spec.maxInstructions, ...(spec.schema === undefined ? {} : { schema: spec.schema }) };
+  }
+
+  private async decode(
+    messages: readonly KafkaMessage[],
+    source: (offset: number) => SourcePosition,
+  ): Promise<({ readonly tx: GraphTransaction; readonly source: SourcePosition; readonly timestamp: number; readonly record: InputRecord } | { readonly error: TerminalError; readonly source: SourcePosition; readonly record: InputRecord })[]> {
+    const records = messages.map((message) => {
+      const contentType = message.headers?.['content-type']?.toString();
+      const record: InputRecord = { key: message.key, value: message.value, ...(contentType === undefined ? {} : { contentType }) };
+      return { record, source: source(Number(message.offset)), timestamp: Number(message.timestamp) };
+    });
+    const ids = records.flatMap(({ record }) => {
+      const id = InputDecoder.schemaIdOf(record);
+      return id === undefined ? [] : [id];
+    });
+    await this.ctx.catalog.fetch(ids);
+    return records.map(({ record, source: at, timestamp }) => {
+      try {
+        return { tx: this.decoder.decode(record, this.ctx.catalog.known), source: at, timestamp, record };
+      } catch (error) {
+        if (error instanceof TerminalError) return { error, source: at, record };
+        throw error;
+      }
+    });
+  }
+
+  private reportRejection(source: SourcePosition, error: TerminalError): void {
+    if (!this.ctx.instrumentation.enabled('record.rejected')) return;
+    this.ctx.instrumentation.emit('record.rejected', {
+      processor: this.ctx.spec.name,
+      topic: source.topic,
+      partition: source.partition,
+      offset: source.offset,
+      code: error.code,
+      message: error.message,
+      ...(error.context.graph === undefined ? {} : { graph: error.context.graph }),
+      ...(error.context.txId === undefined ? {} : { txId: error.context.txId }),
+    });
+  }
+
+  /** Opening steps 3 and 4. */
+  private async restore(heartbeat: () => Promise<void>): Promise<void> {
+    const { spec } = this.ctx;
+    const offsets = await this.ctx.admin.fetchTopicOffsets(spec.diffs);
+    const mine = offsets.find((o) => o.partition === this.partition);
+    if (mine === undefined) throw new FatalError(`changelog ${spec.diffs} has no partition ${this.partition}; it needs as many partitions as the inputs (run graphfold topology apply)`, { topic: spec.diffs, partition: this.partition });
+    const low = Number(mine.low);
+    const end = Number(mine.offset);
+    if (this.changelogNext > end) await this.discardStore(`the store reflects the changelog up to offset ${this.changelogNext}, but the changelog ends at ${end}`);
+    if (this.changelogNext < low) {
+      if (this.changelogNext > 0) await this.discardStore(`the store is at changelog offset ${this.changelogNext}, before the changelog's first offset ${low}`);
+      if (low > 0) {
+        throw new FatalError(
+          `changelog ${spec.diffs} partition ${this.partition} starts at offset ${low}: its history was deleted (retention or compaction), so the graphs cannot be rebuilt; the diffs topic needs retention.ms=-1 and cleanup.policy=delete`,
+          { topic: spec.diffs, partition: this.partition },
+        );
+      }
+    }
+    try {
+      await this.replayChangelog(end, heartbeat);
+    } catch (error) {
+      if (!(error instanceof StoreDivergedError)) throw error;
+      await this.discardStore(error.message);
+      await this.replayChangelog(end, heartbeat);
+    }
+  }
+
+  private async replayChangelog(end: number, heartbeat: () => Promise<void>): Promise<void> {
+    const { spec, instrumentation } = this.ctx;
+    const from = this.changelogNext;
+    if (from >= end) return;
+    const started = Date.now();
+    let records = 0;
+    let lastReport = 0;
+    instrumentation.emit('restore.started', { processor: spec.name, partition: this.partition, from, to: end });
+    await restorePartition(
+      this.ctx.kafka,
+      groupId(this.ctx.topology, spec),
+      { topic: spec.diffs, partition: this.partition, from, to: end },
+      {
+        heartbeat,
+        apply: async (messages, next) => {
+          await this.ctx.catalog.fetch(messages.flatMap((m) => (m.value === null || m.value.length < 5 ? [] : [m.value.readUInt32BE(1)])));
+          const diffs: GraphDiff[] = messages.flatMap((m) => (m.value === null ? [] : [this.decodeDiff(m.value, Number(m.offset))]));
+          await this.store.replay(diffs);
+          await this.store.commit({ ...this.store.checkpoint(), [changelogKey]: next });
+          this.changelogNext = next;
+          records += diffs.length;
+          const seconds = (Date.now() - started) / 1000;
+          if (Date.now() - lastReport >= 2_000) {
+            lastReport = Date.now();
+            const rate = records / Math.max(seconds, 1e-3);
+            instrumentation.emit('restore.progress', { processor: spec.name, partition: this.partition, records, position: next, to: end, recordsPerSecond: rate, etaSeconds: ((end - next) * (records / Math.max(1, next - from))) / Math.max(rate, 1e-3) });
+          }
+        },
+      },
+    );
+    instrumentation.emit('restore.finished', { processor: spec.name, partition: this.partition, records, seconds: (Date.now() - started) / 1000 });
+  }
+
+  private decodeDiff(value: Buffer, offset: number): GraphDiff {
+    const topic = this.ctx.spec.diffs;
+    try {
+      return this.decoder.decodeDiff(value, this.ctx.catalog.known);
+    } catch (error) {
+      throw new FatalError(`changelog record at ${topic}/${this.partition}@${offset} is not a GraphDiff: ${(error as Error).message}; only graphfold may write to a diffs topic`, { topic, partition: this.partition, offset }, { cause: error });
+    }
+  }
+
+  private async discardStore(reason: string): Promise<void> {
+    this.ctx.instrumentation.emit('store.discarded', { processor: this.ctx.spec.name, partition: this.partition, reason });
+    const dir = this.store.location;
+    await this.store.close();
+    await GraphStore.destroy(dir);
+    this.store = await GraphStore.open(dir, storeOptions(this.ctx));
+    this.changelogNext = 0;
+  }
+
+  /** Opening step 5. */
+  private async readCommittedOffsets(): Promise<void> {
+    const committed = await this.ctx.admin.fetchOffsets({ groupId: groupId(this.ctx.topology, this.ctx.spec), topics: [...this.ctx.spec.inputs] });
+    for (const { topic, partitions } of committed) {
+      const mine = partitions.find((p) => p.partition === this.partition);
+      if (mine !== undefined && Number(mine.offset) >= 0) this.resumeAt.set(topic, Number(mine.offset));
+    }
+  }
+}
+
+function storeOptions(ctx: TaskContext): Parameters<typeof GraphStore.open>[1] {
+  const { store } = ctx.topology;
+  return { rocks: { cacheBytes: store.cacheBytes, writeBufferBytes: store.writeBufferBytes }, cachedAtoms: store.cachedAtoms };
+}
+
+/** Opening step 2. */
+async function openStore(ctx: TaskContext, partition: number): Promise<GraphStore> {
+  const dir = join(ctx.topology.store.dir, ctx.spec.name, String(partition));
+  try {
+    return await GraphStore.open(dir, storeOptions(ctx));
+  } catch (error) {
+    ctx.instrumentation.emit('store.discarded', { processor: ctx.spec.name, partition, reason: `it does not open: ${(error as Error).message}` });
+    await GraphStore.destroy(dir);
+    return GraphStore.open(dir, storeOptions(ctx));
+  }
+}
+

@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import { AssignerProtocol, type Kafka, type KafkaMessage, type PartitionAssigner } from 'kafkajs';
+import { RetriableError } from '../errors';
+
+export interface RestoreRange {
+  readonly topic: string;
+  readonly partition: number;
+  /** First offset to read. */
+  readonly from: number;
+  /** The changelog's end (read_committed) when the restore began: read up to, not including, it. */
+  readonly to: number;
+}
+
+export interface RestoreHooks {
+  /** Applies records read from the changelog, in order; `next` is the offset after them. */
+  readonly apply: (messages: readonly KafkaMessage[], next: number) => Promise<void>;
+  /** Called between batches: keeps the caller's consumer group session alive. */
+  readonly heartbeat: () => Promise<void>;
+}
+
+/**
+ * Reads one changelog partition from `from` to `to` with read_committed (aborted transactions
+ * are never seen) and hands the records over in batches. kafkajs reads only through a consumer
+ * group, so the restore uses a group of its own, whose assigner hands it just this partition; it
+ * commits no offsets and leaves when done.
+ *
+ * The end is reached when the consumer's position passes `to`: transaction markers occupy offsets
+ * but never reach `eachBatch`, so positions come from kafkajs' end-of-batch events, which cover
+ * batches of markers only.
+ */
+export async function restorePartition(kafka: Kafka, groupPrefix: string, range: RestoreRange, hooks: RestoreHooks): Promise<void> {
+  if (range.from >= range.to) return;
+  const consumer = kafka.consumer({
+    groupId: `${groupPrefix}-restore-${range.partition}-${randomBytes(4).toString('hex')}`,
+    partitionAssigners: [onlyPartition(range.topic, range.partition)],
+    maxBytesPerPartition: 8 << 20,
+    maxWaitTimeInMs: 250,
+    retry: { retries: 8 },
+  });
+  let position = range.from;
+  let settle: (error?: Error) => void = () => undefined;
+  const finished = new Promise<void>((resolve, reject) => {
+    settle = (error) => (error === undefined ? resolve() : reject(error));
+  });
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    if (payload.partition !== range.partition) return;
+    position = Math.max(position, Number(payload.lastOffset) + 1);
+    if (position >= range.to) settle();
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    settle(new RetriableError(`restore of ${range.topic} partition ${range.partition} failed at offset ${position}: ${payload.error.message}`, { topic: range.topic, partition: range.partition, offset: position }, { cause: payload.error }));
+  });
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic: range.topic });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        const messages = batch.messages.filter((m) => Number(m.offset) < range.to);
+        if (messages.length > 0) await hooks.apply(messages, Number((messages[messages.length - 1] as KafkaMessage).offset) + 1);
+        await hooks.heartbeat();
+      },
+    });
+    consumer.seek({ topic: range.topic, partition: range.partition, offset: String(range.from) });
+    await finished;
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+/** An assigner for a group of one: this partition of this topic, nothing else. */
+function onlyPartition(topic: string, partition: number): PartitionAssigner {
+  return () => ({
+    name: 'GraphfoldRestore',
+    version: 1,
+    async assign({ members }) {
+      return members.map(({ memberId }, i) => ({
+        memberId,
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 1, assignment: i === 0 ? { [topic]: [partition] } : {}, userData: Buffer.alloc(0) }),
+      }));
+    },
+    protocol({ topics }) {
+      return { name: 'GraphfoldRestore', metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }) };
+    },
+  });
+}
