@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { GraphSchema } from '../engine/schema';
 
 /**
@@ -73,4 +74,12 @@ export function groupId(topology: Topology, processor: ProcessorSpec): string {
  */
 export function transactionalId(topology: Topology, processor: ProcessorSpec, partition: number): string {
   return `${topology.application}-${processor.name}-${partition}`;
+}
+
+/**
+ * The RocksDB directory of one partition of a processor: `<store.dir>/<processor>/<partition>`.
+ * `topology describe` prints it; the runtime opens it.
+ */
+export function storeDirectory(topology: Topology, processor: ProcessorSpec, partition: number): string {
+  return join(topology.store.dir, processor.name, String(partition));
 }
