@@ -1,0 +1,97 @@
+import { join } from 'node:path';
+import type { GraphSchema } from '../processors/engine/schema';
+import { parseByteSize } from './byte-size';
+import type { RegistryInput, SaslInput, TopologyInput } from './input';
+
+/** Stage two of three: the input with every default filled in and sizes in bytes. */
+export interface TopologyWithDefaults {
+  readonly application: string;
+  readonly kafka: {
+    readonly brokers: readonly string[];
+    readonly clientId: string;
+    readonly tls: false | { readonly ca?: string; readonly cert?: string; readonly key?: string; readonly rejectUnauthorized: boolean };
+    readonly sasl?: SaslInput;
+    readonly connectionTimeoutMs: number;
+    readonly requestTimeoutMs: number;
+  };
+  readonly registry: RegistryInput;
+  readonly store: { readonly dir: string; readonly cachedAtoms: number; readonly cacheBytes: number; readonly writeBufferBytes: number };
+  readonly processors: readonly ProcessorWithDefaults[];
+}
+
+export interface ProcessorWithDefaults {
+  readonly name: string;
+  readonly inputs: readonly string[];
+  readonly diffs: string;
+  readonly rejections: string;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  /** Inline, or a file path still to read. */
+  readonly schema?: string | GraphSchema;
+  readonly maxInstructions: number;
+  readonly maxRecordBytes: number;
+  readonly concurrency: number;
+}
+
+const MiB = 1024 * 1024;
+
+/** The defaults of `input.ts`, for a small production deployment. */
+export const topologyDefaults = Object.freeze({
+  connectionTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  cachedAtoms: 100_000,
+  cacheBytes: 64 * MiB,
+  writeBufferBytes: 32 * MiB,
+  partitions: 6,
+  replicationFactor: 3,
+  maxInstructions: 10_000,
+  maxRecordBytes: 1 * MiB,
+  concurrency: 4,
+});
+
+/** Facts of the machine some defaults depend on. */
+export interface DefaultsContext {
+  /** The system's temporary directory, under which the default state directory goes. */
+  readonly tmpDir: string;
+}
+
+/** Fills in the defaults. Pure: the input has been read and checked, so nothing here can fail. */
+export function addDefaults(input: TopologyInput, context: DefaultsContext): TopologyWithDefaults {
+  const d = topologyDefaults;
+  const { kafka, store = {} } = input;
+  const tls = kafka.tls ?? false;
+  return {
+    application: input.application,
+    kafka: {
+      brokers: typeof kafka.brokers === 'string' ? kafka.brokers.split(',').map((b) => b.trim()).filter((b) => b !== '') : kafka.brokers,
+      clientId: kafka.clientId ?? input.application,
+      tls: tls === false ? false : tls === true ? { rejectUnauthorized: true } : { ...tls, rejectUnauthorized: tls.rejectUnauthorized ?? true },
+      ...(kafka.sasl === undefined ? {} : { sasl: kafka.sasl }),
+      connectionTimeoutMs: kafka.connectionTimeoutMs ?? d.connectionTimeoutMs,
+      requestTimeoutMs: kafka.requestTimeoutMs ?? d.requestTimeoutMs,
+    },
+    registry: input.registry,
+    store: {
+      dir: store.dir ?? join(context.tmpDir, 'graphfold', input.application),
+      cachedAtoms: store.cachedAtoms ?? d.cachedAtoms,
+      cacheBytes: bytes(store.cacheBytes) ?? d.cacheBytes,
+      writeBufferBytes: bytes(store.writeBufferBytes) ?? d.writeBufferBytes,
+    },
+    processors: input.processors.map((p) => ({
+      name: p.name,
+      inputs: p.inputs,
+      diffs: p.diffs ?? `${p.name}-diffs`,
+      rejections: p.rejections ?? `${p.name}-rejections`,
+      partitions: p.partitions ?? d.partitions,
+      replicationFactor: p.replicationFactor ?? d.replicationFactor,
+      ...(p.schema === undefined ? {} : { schema: p.schema }),
+      maxInstructions: p.maxInstructions ?? d.maxInstructions,
+      maxRecordBytes: bytes(p.maxRecordBytes) ?? d.maxRecordBytes,
+      concurrency: p.concurrency ?? d.concurrency,
+    })),
+  };
+}
+
+function bytes(size: number | string | undefined): number | undefined {
+  return typeof size === 'string' ? parseByteSize(size) : size;
+}

@@ -1,0 +1,100 @@
+import { readGraphSchema } from './graph-schema';
+import { saslMechanisms, type KafkaInput, type ProcessorInput, type RegistryInput, type SaslInput, type StoreInput, type TlsInput, type TopologyInput } from './input';
+import { brokerAddressProblem, idNameProblem, registryUrlProblem, topicNameProblem } from './kafka-names';
+import { boolean, byKind, byteSize, integer, list, object, oneOf, problem, string, type ReadContext } from './reader';
+
+/** Reads a topology file's root into its documented input shape, or reports why not. */
+export function readTopologyInput(context: ReadContext): TopologyInput | undefined {
+  const root = context.source.root;
+  if (root === undefined) {
+    return problem(context, undefined, [], 'the file is empty; a topology needs application, kafka, registry and processors (see topology/demo.yaml)');
+  }
+  return topology(root, [], context);
+}
+
+const nonEmpty = (what: string) => (text: string) => (text.trim() === '' ? `${what} cannot be empty` : undefined);
+
+const topicName = string('a topic name (string)', topicNameProblem);
+
+const brokers = byKind<string, string[], never>('broker addresses: a list such as [kafka-1:9092, kafka-2:9092], or one comma-separated string', {
+  scalar: string('broker addresses (host:port, comma-separated)', (text) => {
+    const addresses = text.split(',').map((a) => a.trim()).filter((a) => a !== '');
+    if (addresses.length === 0) return 'no broker address: write host:port, or several separated by commas';
+    return addresses.map(brokerAddressProblem).find((why) => why !== undefined);
+  }),
+  list: list('a list of broker addresses', string('a broker address (host:port)', brokerAddressProblem), { minItems: 1, unique: true }),
+});
+
+const pem = string('a PEM file path or PEM text', nonEmpty('a PEM file path'));
+
+const tlsOptions = object<TlsInput>(
+  'TLS options: a mapping with ca, cert, key and rejectUnauthorized',
+  {
+    ca: { read: pem },
+    cert: { read: pem },
+    key: { read: pem },
+    rejectUnauthorized: { read: boolean() },
+  },
+  (tls, node, path, context) => {
+    if ((tls.cert === undefined) !== (tls.key === undefined)) {
+      problem(context, node, [...path, tls.cert === undefined ? 'cert' : 'key'], 'mutual TLS needs both cert and key: add the missing one, or remove the other');
+    }
+  },
+);
+
+const sasl = object<SaslInput>('SASL options: a mapping with mechanism, username and password', {
+  mechanism: { read: oneOf(saslMechanisms), required: `write one of ${saslMechanisms.join(', ')}` },
+  username: { read: string('a user name', nonEmpty('the user name')), required: 'write the SASL user name' },
+  password: { read: string('a password'), required: 'write the password as ${VAR} (an environment variable), e.g. password: ${KAFKA_PASSWORD}' },
+});
+
+const kafka = object<KafkaInput>('Kafka options: a mapping with brokers (and clientId, tls, sasl, timeouts)', {
+  brokers: { read: brokers, required: 'write the brokers, e.g. brokers: ${KAFKA_BROKERS} or brokers: [kafka-1:9092]' },
+  clientId: { read: string('a client id', nonEmpty('the client id')) },
+  tls: { read: byKind<boolean, never, TlsInput>('true, false, or TLS options (ca, cert, key, rejectUnauthorized)', { scalar: boolean(), map: tlsOptions }) },
+  sasl: { read: sasl },
+  connectionTimeoutMs: { read: integer(1, 600_000) },
+  requestTimeoutMs: { read: integer(1, 600_000) },
+});
+
+const registry = object<RegistryInput>(
+  'registry options: a mapping with url (and username, password)',
+  {
+    url: { read: string('a URL', registryUrlProblem), required: 'write the schema registry URL, e.g. url: ${SCHEMA_REGISTRY_URL}' },
+    username: { read: string('a user name', nonEmpty('the user name')) },
+    password: { read: string('a password') },
+  },
+  (registry, node, path, context) => {
+    if ((registry.username === undefined) !== (registry.password === undefined)) {
+      problem(context, node, [...path, registry.username === undefined ? 'username' : 'password'], 'basic auth needs both username and password: add the missing one, or remove the other');
+    }
+  },
+);
+
+const store = object<StoreInput>('store options: a mapping with dir, cachedAtoms, cacheBytes and writeBufferBytes', {
+  dir: { read: string('a directory path', nonEmpty('the state directory')) },
+  cachedAtoms: { read: integer(1) },
+  cacheBytes: { read: byteSize(1024 * 1024) },
+  writeBufferBytes: { read: byteSize(64 * 1024) },
+});
+
+const processor = object<ProcessorInput>('a processor: a mapping with name, inputs, diffs, rejections, ...', {
+  name: { read: string('a processor name', idNameProblem), required: 'write a name, e.g. name: crm' },
+  inputs: { read: list('a list of topic names, e.g. [crm-instructions]', topicName, { minItems: 1, unique: true }), required: 'write the topics this processor reads, e.g. inputs: [crm-instructions]' },
+  diffs: { read: topicName },
+  rejections: { read: topicName },
+  partitions: { read: integer(1, 100_000) },
+  replicationFactor: { read: integer(1, 32_767) },
+  schema: { read: byKind('a graph schema (a mapping) or the path of a file holding one', { scalar: string('a file path', nonEmpty('the schema path')), map: readGraphSchema }) },
+  maxInstructions: { read: integer(1) },
+  maxRecordBytes: { read: byteSize(1) },
+  concurrency: { read: integer(1, 1024) },
+});
+
+const topology = object<TopologyInput>('a topology: a mapping with application, kafka, registry, store and processors', {
+  application: { read: string('an application name', idNameProblem), required: 'write the application name, e.g. application: crm-graph' },
+  kafka: { read: kafka, required: 'write the cluster, e.g. kafka: { brokers: ${KAFKA_BROKERS} }' },
+  registry: { read: registry, required: 'write the schema registry, e.g. registry: { url: ${SCHEMA_REGISTRY_URL} }' },
+  store: { read: store },
+  processors: { read: list('a list of processors', processor, { minItems: 1 }), required: 'write at least one processor (name, inputs, diffs, rejections)' },
+});

@@ -1,0 +1,122 @@
+import type { GraphSchema } from '../processors/engine/schema';
+
+/**
+ * The topology file, as written: what graphfold runs and against which cluster. Stage one of
+ * three: this documented input (every option with its default), then `defaults.ts` fills the
+ * defaults in, then `compile.ts` validates, resolves paths, reads files and freezes a
+ * {@link import('../processors/runtime/topology').Topology}.
+ *
+ * Any string value may use `${VAR}` or `${VAR:-default}` (environment variables), so brokers and
+ * passwords can come from the environment. Relative paths are relative to the topology file.
+ */
+export interface TopologyInput {
+  /**
+   * Names the consumer groups (`<application>-<processor>`) and transactional ids
+   * (`<application>-<processor>-<partition>`): changing it starts the processors afresh.
+   * Letters, digits, `.`, `_` and `-`. Required.
+   */
+  readonly application: string;
+  /** Required. */
+  readonly kafka: KafkaInput;
+  /** Required. */
+  readonly registry: RegistryInput;
+  /** @default {} (every store option at its default) */
+  readonly store?: StoreInput;
+  /** One or more graph processors. Required. */
+  readonly processors: readonly ProcessorInput[];
+}
+
+export interface KafkaInput {
+  /**
+   * `host:port` of one or more brokers: a list, or one comma-separated string (so
+   * `brokers: ${KAFKA_BROKERS}` works). Required.
+   */
+  readonly brokers: string | readonly string[];
+  /** The client id every connection sends (suffixed per client). @default the application */
+  readonly clientId?: string;
+  /** `false`: plaintext; `true`: TLS trusting the system's CAs; or TLS options. @default false */
+  readonly tls?: boolean | TlsInput;
+  /** SASL authentication. @default none */
+  readonly sasl?: SaslInput;
+  /** @default 10000 */
+  readonly connectionTimeoutMs?: number;
+  /** @default 30000 */
+  readonly requestTimeoutMs?: number;
+}
+
+/** TLS to the brokers. Each PEM option is a file path (relative to the topology file) or PEM text. */
+export interface TlsInput {
+  /** CA certificate(s) to trust. @default the system's CAs */
+  readonly ca?: string;
+  /** Client certificate, for mutual TLS (with `key`). @default none */
+  readonly cert?: string;
+  /** Client private key, for mutual TLS (with `cert`). @default none */
+  readonly key?: string;
+  /** Refuse brokers whose certificate does not verify. Turn off only to debug. @default true */
+  readonly rejectUnauthorized?: boolean;
+}
+
+export const saslMechanisms = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+
+export interface SaslInput {
+  /** Required. */
+  readonly mechanism: (typeof saslMechanisms)[number];
+  /** Required. */
+  readonly username: string;
+  /** Required; write `${VAR}` rather than the password itself. */
+  readonly password: string;
+}
+
+export interface RegistryInput {
+  /** A Confluent Schema Registry API base URL (`http://` or `https://`). Required. */
+  readonly url: string;
+  /** Basic auth user, with `password`. @default none */
+  readonly username?: string;
+  /** Basic auth password, with `username`. @default none */
+  readonly password?: string;
+}
+
+export interface StoreInput {
+  /**
+   * The state directory: one RocksDB database per processor and partition beneath it, at
+   * `<dir>/<processor>/<partition>`. A cache of the changelog, rebuilt from it when lost, so
+   * put it on a persistent volume to spare restores.
+   * @default '<system temp dir>/graphfold/<application>'
+   */
+  readonly dir?: string;
+  /** Atoms kept in memory per partition between batches. @default 100000 */
+  readonly cachedAtoms?: number;
+  /** RocksDB block cache per partition: bytes, or a size such as `64 MiB`. @default '64 MiB' */
+  readonly cacheBytes?: number | string;
+  /** RocksDB memtable per partition: bytes, or a size such as `32 MiB`. @default '32 MiB' */
+  readonly writeBufferBytes?: number | string;
+}
+
+export interface ProcessorInput {
+  /** Names the consumer group, transactional ids and store directories. Required. */
+  readonly name: string;
+  /**
+   * The topics of GraphTransaction records (or GraphDiff records, to mirror another graph),
+   * keyed by graph id. Several topics must be co-partitioned. Required.
+   */
+  readonly inputs: readonly string[];
+  /** The changelog: one GraphDiff per applied transaction, kept forever. @default '<name>-diffs' */
+  readonly diffs?: string;
+  /** One Rejection per refused record. @default '<name>-rejections' */
+  readonly rejections?: string;
+  /** Partitions of every topic of this processor (`topology apply` creates them so). @default 6 */
+  readonly partitions?: number;
+  /** Replicas of every topic `topology apply` creates; 1 suits a one-broker cluster only. @default 3 */
+  readonly replicationFactor?: number;
+  /**
+   * A graph schema checked on every transaction: inline, or the path of a YAML or JSON file
+   * holding one. @default none (any types)
+   */
+  readonly schema?: string | GraphSchema;
+  /** Instructions per transaction; more is refused with TOO_LARGE. @default 10000 */
+  readonly maxInstructions?: number;
+  /** Bytes per input record value, or a size such as `1 MiB`; more is refused with TOO_LARGE. @default '1 MiB' */
+  readonly maxRecordBytes?: number | string;
+  /** Input partitions one instance processes at the same time. @default 4 */
+  readonly concurrency?: number;
+}
