@@ -10,6 +10,10 @@ export interface GraphfoldEvents {
   'processor.failed': { readonly processor: string; readonly error: Error };
   'partitions.assigned': { readonly processor: string; readonly partitions: readonly number[] };
   'partitions.revoked': { readonly processor: string; readonly partitions: readonly number[] };
+  /** A partition's task is open: producer fenced in, store restored, ready for input. */
+  'task.ready': { readonly processor: string; readonly partition: number; readonly seconds: number };
+  /** A partition's task failed to open or closed after a failure; it is opened again. */
+  'task.failed': { readonly processor: string; readonly partition: number; readonly error: Error };
   /** A partition's store was deleted: missing, damaged, or ahead of its changelog. */
   'store.discarded': { readonly processor: string; readonly partition: number; readonly reason: string };
   'restore.started': { readonly processor: string; readonly partition: number; readonly from: number; readonly to: number };

@@ -47,6 +47,8 @@ export function attachLog(instrumentation: Instrumentation, options: LogOptions 
     'processor.failed': (p) => line('ERROR', 'processor failed', { processor: p.processor, ...errorFields(p.error) }),
     'partitions.assigned': (p) => line('INFO', 'partitions assigned', { processor: p.processor, partitions: p.partitions.join(',') || 'none' }),
     'partitions.revoked': (p) => line('INFO', 'partitions revoked', { processor: p.processor, partitions: p.partitions.join(',') }),
+    'task.ready': (p) => line('INFO', 'partition ready', { processor: p.processor, partition: p.partition, seconds: p.seconds.toFixed(1) }),
+    'task.failed': (p) => line('WARN', 'partition task failed; opening it again', { processor: p.processor, partition: p.partition, ...errorFields(p.error) }),
     'store.discarded': (p) => line('WARN', 'store discarded; rebuilding it from the changelog', { processor: p.processor, partition: p.partition, reason: p.reason }),
     'restore.started': (p) => line('INFO', 'restore started', { processor: p.processor, partition: p.partition, from: p.from, to: p.to, records: p.to - p.from }),
     'restore.progress': (p) =>

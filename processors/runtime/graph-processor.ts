@@ -21,9 +21,6 @@ const transitions: Record<ProcessorState, readonly ProcessorState[]> = {
   failed: ['stopping'],
 };
 
-/** kafkajs errors that mean "the group is rebalancing": kafkajs itself must see them to rejoin. */
-const rebalanceErrors = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
-
 /**
  * One graph processor of a topology: a consumer group over its input topics (read_committed,
  * offsets committed only inside Kafka transactions), co-partitioned assignment, and a
@@ -40,6 +37,8 @@ export class GraphProcessor {
   private readonly queues = new Map<number, Promise<void>>();
   private readonly failures = new Map<number, number>();
   private owned: readonly number[] = [];
+  /** Set once the output schemas are registered. */
+  private ctx: TaskContext | undefined;
   private settleDone: (error?: Error) => void = () => undefined;
   /** Settles when the processor stops: resolves after `stop`, rejects if it fails. */
   readonly done: Promise<void>;
@@ -75,7 +74,7 @@ export class GraphProcessor {
       await this.admin.connect();
       const partitions = await this.checkTopics();
       const [diff, rejection] = await Promise.all([this.catalog.register(spec.diffs, avroTypes().diff), this.catalog.register(spec.rejections, avroTypes().rejection)]);
-      const ctx: TaskContext = {
+      this.ctx = {
         topology: this.topology,
         spec,
         kafka: this.kafka,
@@ -95,9 +94,10 @@ export class GraphProcessor {
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: spec.concurrency,
-        eachBatch: (payload) => this.eachBatch(ctx, payload),
+        eachBatch: (payload) => this.eachBatch(payload),
       });
       this.lifecycle.to('running');
+      this.openOwned();
       this.instrumentation.emit('processor.started', { processor: spec.name, group: groupId(this.topology, spec), inputs: spec.inputs, diffs: spec.diffs, rejections: spec.rejections });
     } catch (error) {
       this.fail(error as Error);
@@ -120,31 +120,51 @@ export class GraphProcessor {
     this.settleDone();
   }
 
-  private async eachBatch(ctx: TaskContext, { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (!isRunning() || isStale()) return;
     const { partition } = batch;
-    await this.serially(partition, async () => {
-      if (!this.owned.includes(partition) || !this.lifecycle.is('running')) return;
+    const work = this.serially(partition, async () => {
+      const task = await this.task(partition);
+      if (task === undefined || isStale()) return;
       try {
-        let task = this.tasks.get(partition);
-        if (task === undefined || task.closed) {
-          task = await PartitionTask.open(ctx, partition, heartbeat);
-          this.tasks.set(partition, task);
-        }
-        await task.process(batch, { heartbeat, resolveOffset });
-        this.failures.delete(partition);
+        await task.process(batch, { resolveOffset });
       } catch (error) {
-        if (rebalanceErrors.has((error as { type?: string }).type ?? '')) throw error;
-        if (error instanceof FatalError) {
-          this.fail(error);
-          return;
-        }
-        const failures = (this.failures.get(partition) ?? 0) + 1;
-        this.failures.set(partition, failures);
-        this.instrumentation.emit('batch.aborted', { processor: this.spec.name, partition, rewoundTo: Number(batch.firstOffset() ?? 0), error: error as Error });
-        await sleep(Math.min(30_000, 200 * 2 ** Math.min(failures, 8)));
+        this.failed(partition, error as Error);
       }
     });
+    await whileHeartbeating(work, heartbeat);
+  }
+
+  /**
+   * The open task of an owned partition, opened (fenced, restored) if it is not; undefined when
+   * the partition is no longer owned, the processor is stopping, or opening failed (reported,
+   * and retried after a backoff on the next call).
+   */
+  private async task(partition: number): Promise<PartitionTask | undefined> {
+    if (!this.owned.includes(partition) || !this.lifecycle.is('running') || this.ctx === undefined) return undefined;
+    const open = this.tasks.get(partition);
+    if (open !== undefined && !open.closed) return open;
+    const failures = this.failures.get(partition) ?? 0;
+    if (failures > 0) await sleep(Math.min(30_000, 200 * 2 ** Math.min(failures, 8)));
+    try {
+      const task = await PartitionTask.open(this.ctx, partition);
+      this.tasks.set(partition, task);
+      this.failures.delete(partition);
+      return task;
+    } catch (error) {
+      this.failed(partition, error as Error);
+      return undefined;
+    }
+  }
+
+  /** A task failed to open or to process a batch: fatal errors stop the processor; others are retried. */
+  private failed(partition: number, error: Error): void {
+    if (error instanceof FatalError) {
+      this.fail(error);
+      return;
+    }
+    this.failures.set(partition, (this.failures.get(partition) ?? 0) + 1);
+    this.instrumentation.emit('task.failed', { processor: this.spec.name, partition, error });
   }
 
   /** Runs work for one partition after the work queued before it. */
@@ -162,12 +182,23 @@ export class GraphProcessor {
     const revoked = this.owned.filter((p) => !now.includes(p));
     this.owned = now;
     this.instrumentation.emit('partitions.assigned', { processor: this.spec.name, partitions: now });
+    this.openOwned();
     if (revoked.length === 0) return;
     this.instrumentation.emit('partitions.revoked', { processor: this.spec.name, partitions: revoked });
     for (const partition of revoked) {
       void this.serially(partition, async () => {
         await this.tasks.get(partition)?.close();
         this.tasks.delete(partition);
+      });
+    }
+  }
+
+  /** Opens the tasks of newly owned partitions in the background, so that every owned store is restored, with or without input. */
+  private openOwned(): void {
+    for (const partition of this.owned) {
+      if (this.tasks.get(partition)?.closed === false) continue;
+      void this.serially(partition, async () => {
+        await this.task(partition);
       });
     }
   }
@@ -200,4 +231,21 @@ export class GraphProcessor {
     this.settleDone(error instanceof GraphfoldError ? error : new FatalError(`processor ${this.spec.name} stopped: ${error.message}`, {}, { cause: error }));
     void this.stop();
   }
+}
+
+/**
+ * Awaits `work` while keeping the consumer's group session alive: kafkajs sends heartbeats only
+ * between batches, and a batch may wait behind a long restore. A heartbeat that fails because the
+ * group rebalances throws, so kafkajs rejoins; `work` goes on and finds its partition revoked.
+ */
+async function whileHeartbeating(work: Promise<void>, heartbeat: () => Promise<void>): Promise<void> {
+  let settled = false;
+  const watched = work.finally(() => {
+    settled = true;
+  });
+  while (!settled) {
+    await Promise.race([watched, sleep(3_000)]);
+    if (!settled) await heartbeat();
+  }
+  await watched;
 }

@@ -26,7 +26,6 @@ export interface TaskContext {
 
 /** What kafkajs hands `eachBatch`, as far as a task uses it. */
 export interface BatchHooks {
-  readonly heartbeat: () => Promise<void>;
   readonly resolveOffset: (offset: string) => void;
 }
 
@@ -62,7 +61,8 @@ const inputKey = (topic: string): string => `input:${topic}`;
  *    not follow its graph's head means the store is damaged: delete it and restore from the start.
  * 5. Read the group's committed offsets of the input partitions: records below them were
  *    processed by the previous owner (possibly after kafkajs fetched, before step 1 fenced it)
- *    and are skipped.
+ *    and are skipped. The store's checkpoint records them with the changelog's end: the store now
+ *    reflects exactly the committed transactions.
  *
  * Processing a batch (the commit order):
  * 1. Skip records below the committed offset.
@@ -70,7 +70,9 @@ const inputKey = (topic: string): string => `input:${topic}`;
  *    decode becomes a rejection.
  * 3. Prefetch the transactions, then fold each in order into the store's staged state.
  * 4. In one Kafka transaction: produce the diffs to the changelog's partition of the same number
- *    and the rejections, send the consumer offset (last + 1), commit.
+ *    and the rejections, send the consumer offset (last + 1), commit. The changelog's next offset
+ *    is then past the transaction's commit marker, which follows its diffs in the partition (only
+ *    this task writes there); opening step 1 waits until a previous owner's markers are written.
  * 5. Wait for the store's previous write, then commit the store: the staged batch and the
  *    checkpoint (input offsets, the changelog's next offset), written while the next batch folds.
  * 6. Resolve the offset with kafkajs, which then fetches on.
@@ -98,16 +100,18 @@ export class PartitionTask {
   }
 
   /** Opens the task: fences, restores, and learns where input resumes (see the class comment). */
-  static async open(ctx: TaskContext, partition: number, heartbeat: () => Promise<void>): Promise<PartitionTask> {
+  static async open(ctx: TaskContext, partition: number): Promise<PartitionTask> {
+    const started = Date.now();
     const producer = ctx.kafka.producer({ transactionalId: transactionalId(ctx.topology, ctx.spec, partition), idempotent: true, maxInFlightRequests: 1, retry: { retries: 8 } });
     await producer.connect();
     let store: GraphStore | undefined;
     try {
       store = await openStore(ctx, partition);
       const task = new PartitionTask(ctx, partition, producer, store);
-      await task.restore(heartbeat);
-      await task.readCommittedOffsets();
+      const end = await task.restore();
+      await task.readCommittedOffsets(end);
       task.lifecycle.to('ready');
+      ctx.instrumentation.emit('task.ready', { processor: ctx.spec.name, partition, seconds: (Date.now() - started) / 1000 });
       return task;
     } catch (error) {
       await store?.close().catch(() => undefined);
@@ -160,7 +164,7 @@ export class PartitionTask {
       for (const chunk of chunks(diffs, maxChunkBytes)) {
         const [meta] = await transaction.send({ topic: this.ctx.spec.diffs, messages: chunk });
         if (meta?.baseOffset === undefined) throw new RetriableError(`the broker returned no offset for diffs sent to ${this.ctx.spec.diffs}`, { topic: this.ctx.spec.diffs, partition: this.partition });
-        changelogNext = Number(meta.baseOffset) + chunk.length;
+        changelogNext = Number(meta.baseOffset) + chunk.length + 1;
       }
       for (const chunk of chunks(rejections, maxChunkBytes)) await transaction.send({ topic: this.ctx.spec.rejections, messages: chunk });
       await transaction.sendOffsets({
@@ -250,8 +254,8 @@ export class PartitionTask {
     });
   }
 
-  /** Opening steps 3 and 4. */
-  private async restore(heartbeat: () => Promise<void>): Promise<void> {
+  /** Opening steps 3 and 4; returns the changelog's end. */
+  private async restore(): Promise<number> {
     const { spec } = this.ctx;
     const offsets = await this.ctx.admin.fetchTopicOffsets(spec.diffs);
     const mine = offsets.find((o) => o.partition === this.partition);
@@ -269,15 +273,16 @@ export class PartitionTask {
       }
     }
     try {
-      await this.replayChangelog(end, heartbeat);
+      await this.replayChangelog(end);
     } catch (error) {
       if (!(error instanceof StoreDivergedError)) throw error;
       await this.discardStore(error.message);
-      await this.replayChangelog(end, heartbeat);
+      await this.replayChangelog(end);
     }
+    return end;
   }
 
-  private async replayChangelog(end: number, heartbeat: () => Promise<void>): Promise<void> {
+  private async replayChangelog(end: number): Promise<void> {
     const { spec, instrumentation } = this.ctx;
     const from = this.changelogNext;
     if (from >= end) return;
@@ -289,9 +294,7 @@ export class PartitionTask {
       this.ctx.kafka,
       groupId(this.ctx.topology, spec),
       { topic: spec.diffs, partition: this.partition, from, to: end },
-      {
-        heartbeat,
-        apply: async (messages, next) => {
+      async (messages, next) => {
           await this.ctx.catalog.fetch(messages.flatMap((m) => (m.value === null || m.value.length < 5 ? [] : [m.value.readUInt32BE(1)])));
           const diffs: GraphDiff[] = messages.flatMap((m) => (m.value === null ? [] : [this.decodeDiff(m.value, Number(m.offset))]));
           await this.store.replay(diffs);
@@ -304,7 +307,6 @@ export class PartitionTask {
             const rate = records / Math.max(seconds, 1e-3);
             instrumentation.emit('restore.progress', { processor: spec.name, partition: this.partition, records, position: next, to: end, recordsPerSecond: rate, etaSeconds: ((end - next) * (records / Math.max(1, next - from))) / Math.max(rate, 1e-3) });
           }
-        },
       },
     );
     instrumentation.emit('restore.finished', { processor: spec.name, partition: this.partition, records, seconds: (Date.now() - started) / 1000 });
@@ -329,12 +331,19 @@ export class PartitionTask {
   }
 
   /** Opening step 5. */
-  private async readCommittedOffsets(): Promise<void> {
+  private async readCommittedOffsets(changelogEnd: number): Promise<void> {
     const committed = await this.ctx.admin.fetchOffsets({ groupId: groupId(this.ctx.topology, this.ctx.spec), topics: [...this.ctx.spec.inputs] });
+    const checkpoint: Record<string, number> = { [changelogKey]: changelogEnd };
     for (const { topic, partitions } of committed) {
       const mine = partitions.find((p) => p.partition === this.partition);
-      if (mine !== undefined && Number(mine.offset) >= 0) this.resumeAt.set(topic, Number(mine.offset));
+      if (mine !== undefined && Number(mine.offset) >= 0) {
+        this.resumeAt.set(topic, Number(mine.offset));
+        checkpoint[inputKey(topic)] = Number(mine.offset);
+      }
     }
+    this.changelogNext = changelogEnd;
+    const current = this.store.checkpoint();
+    if (Object.keys(checkpoint).length !== Object.keys(current).length || Object.entries(checkpoint).some(([k, v]) => current[k] !== v)) await this.store.commit(checkpoint);
   }
 }
 

@@ -11,12 +11,6 @@ export interface RestoreRange {
   readonly to: number;
 }
 
-export interface RestoreHooks {
-  /** Applies records read from the changelog, in order; `next` is the offset after them. */
-  readonly apply: (messages: readonly KafkaMessage[], next: number) => Promise<void>;
-  /** Called between batches: keeps the caller's consumer group session alive. */
-  readonly heartbeat: () => Promise<void>;
-}
 
 /**
  * Reads one changelog partition from `from` to `to` with read_committed (aborted transactions
@@ -28,7 +22,13 @@ export interface RestoreHooks {
  * but never reach `eachBatch`, so positions come from kafkajs' end-of-batch events, which cover
  * batches of markers only.
  */
-export async function restorePartition(kafka: Kafka, groupPrefix: string, range: RestoreRange, hooks: RestoreHooks): Promise<void> {
+export async function restorePartition(
+  kafka: Kafka,
+  groupPrefix: string,
+  range: RestoreRange,
+  /** Applies records read from the changelog, in order; `next` is the offset after them. */
+  apply: (messages: readonly KafkaMessage[], next: number) => Promise<void>,
+): Promise<void> {
   if (range.from >= range.to) return;
   const consumer = kafka.consumer({
     groupId: `${groupPrefix}-restore-${range.partition}-${randomBytes(4).toString('hex')}`,
@@ -57,8 +57,7 @@ export async function restorePartition(kafka: Kafka, groupPrefix: string, range:
       autoCommit: false,
       eachBatch: async ({ batch }) => {
         const messages = batch.messages.filter((m) => Number(m.offset) < range.to);
-        if (messages.length > 0) await hooks.apply(messages, Number((messages[messages.length - 1] as KafkaMessage).offset) + 1);
-        await hooks.heartbeat();
+        if (messages.length > 0) await apply(messages, Number((messages[messages.length - 1] as KafkaMessage).offset) + 1);
       },
     });
     consumer.seek({ topic: range.topic, partition: range.partition, offset: String(range.from) });

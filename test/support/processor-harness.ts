@@ -12,6 +12,7 @@ import type { GraphSchema } from '../../processors/engine/schema';
 import { SchemaCatalog } from '../../processors/runtime/schema-catalog';
 import type { ProcessorSpec, Topology } from '../../processors/runtime/topology';
 import { createTopic, testCluster, uniqueName, waitForMessages, type ReceivedMessage } from './kafka';
+import { openTempStore } from './temp-store';
 
 /**
  * Helpers for tests of the processor against the real broker: fresh topics and a topology over
@@ -106,4 +107,16 @@ export function byGraph<T extends { readonly graph: string }>(diffs: readonly T[
     else list.push(diff);
   }
   return graphs;
+}
+
+/** How many diffs folding `txs` in order makes: what the processor must put on the changelog. */
+export async function expectedDiffCount(txs: readonly GraphTransaction[]): Promise<number> {
+  const reference = await openTempStore();
+  let applied = 0;
+  for (const [offset, tx] of txs.entries()) {
+    const result = await reference.store.fold(tx, { source: { topic: 'reference', partition: 0, offset }, recordTime: 0, maxInstructions: 10_000 });
+    if (result.outcome === 'applied') applied += 1;
+  }
+  await reference.close();
+  return applied;
 }
