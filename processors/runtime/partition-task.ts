@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Admin, Batch, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { InputDecoder, type InputRecord } from '../codec/input';
 import { FatalError, RetriableError, StoreDivergedError, TerminalError } from '../errors';
@@ -10,7 +9,7 @@ import { Lifecycle } from './lifecycle';
 import { chunks, diffMessage, rejectionMessage } from './outputs';
 import { restorePartition } from './restore';
 import type { SchemaCatalog } from './schema-catalog';
-import { groupId, transactionalId, type ProcessorSpec, type Topology } from './topology';
+import { groupId, storeDirectory, transactionalId, type ProcessorSpec, type Topology } from './topology';
 
 /** What every task of one processor shares. */
 export interface TaskContext {
@@ -354,7 +353,7 @@ function storeOptions(ctx: TaskContext): Parameters<typeof GraphStore.open>[1] {
 
 /** Opening step 2. */
 async function openStore(ctx: TaskContext, partition: number): Promise<GraphStore> {
-  const dir = join(ctx.topology.store.dir, ctx.spec.name, String(partition));
+  const dir = storeDirectory(ctx.topology, ctx.spec, partition);
   try {
     return await GraphStore.open(dir, storeOptions(ctx));
   } catch (error) {
