@@ -1,0 +1,105 @@
+import { kafkaClient } from '../runtime/kafka-client';
+import type { Topology } from '../runtime/topology';
+import { clusterFailure } from './cluster-failure';
+import { SubjectRegistrar, subjectPlans, type SubjectPlan } from './subjects';
+import { TopicAdmin, topicDifferences, topicPlans, type TopicPlan } from './topics';
+
+export interface TopicOutcome {
+  readonly plan: TopicPlan;
+  /** `created` now, `present` before (then `errors` and `notes` compare it with the plan), or `failed` to create. */
+  readonly action: 'created' | 'present' | 'failed';
+  readonly errors: readonly string[];
+  readonly notes: readonly string[];
+}
+
+export interface SubjectOutcome {
+  readonly plan: SubjectPlan;
+  readonly id: number;
+  /** True when this apply registered the schema; false when it was there already. */
+  readonly registered: boolean;
+}
+
+export interface ApplyReport {
+  readonly topology: Topology;
+  readonly topics: readonly TopicOutcome[];
+  readonly subjects: readonly SubjectOutcome[];
+}
+
+/**
+ * `graphfold topology apply`: makes the cluster hold what the topology needs, idempotently.
+ * 1. Topics that are missing are created with their plan's partitions, replication factor and
+ *    settings (`topics.ts`); a replication factor above the cluster's broker count is refused
+ *    before asking.
+ * 2. Topics that exist are compared with their plans and left alone: a difference that matters
+ *    (partition count, the changelog's retention and cleanup policy) is an error in the report,
+ *    with what to do; others are notes.
+ * 3. The schemas are registered under `<topic>-value` (`subjects.ts`), unless already there.
+ * A second apply changes nothing. The report says what happened; {@link applyErrors} counts what failed.
+ */
+export async function applyTopology(topology: Topology): Promise<ApplyReport> {
+  const admin = kafkaClient(topology.kafka, 'admin').admin();
+  const topics: TopicOutcome[] = [];
+  try {
+    await admin.connect();
+  } catch (error) {
+    throw clusterFailure(error, topology.kafka, 'connect');
+  }
+  try {
+    const topicAdmin = new TopicAdmin(admin, topology.kafka);
+    const plans = topicPlans(topology);
+    const existing = await topicAdmin.existing(plans.map((plan) => plan.topic));
+    const missing = plans.filter((plan) => !existing.has(plan.topic));
+    const brokers = missing.length === 0 ? 0 : await topicAdmin.brokerCount();
+    const creatable = missing.filter((plan) => plan.replicationFactor <= brokers);
+    await topicAdmin.create(creatable);
+    for (const plan of plans) {
+      const found = existing.get(plan.topic);
+      if (found !== undefined) {
+        topics.push({ plan, action: 'present', ...topicDifferences(plan, found, topology.kafka.brokers) });
+      } else if (creatable.includes(plan)) {
+        topics.push({ plan, action: 'created', errors: [], notes: [] });
+      } else {
+        const processors = [...new Set(plan.uses.map((use) => use.replace(/^.* of /, '')))].join(', ');
+        const error = `cannot be created with replication factor ${plan.replicationFactor}: the cluster has ${brokers} broker${brokers === 1 ? '' : 's'}; set replicationFactor: ${brokers} for processor ${processors} in the topology, or add brokers`;
+        topics.push({ plan, action: 'failed', errors: [error], notes: [] });
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  const registrar = new SubjectRegistrar(topology.registry);
+  const subjects: SubjectOutcome[] = [];
+  for (const plan of subjectPlans(topology)) subjects.push({ plan, ...(await registrar.ensure(plan)) });
+  return { topology, topics, subjects };
+}
+
+/** The problems that make an apply fail (a mismatched or uncreatable topic). */
+export function applyErrors(report: ApplyReport): number {
+  return report.topics.reduce((n, t) => n + t.errors.length, 0);
+}
+
+/** The report as text: one line per topic and subject, problems and notes under their topic, then a summary. */
+export function formatApplyReport(report: ApplyReport): string {
+  const topicWidth = Math.max(...report.topics.map((t) => t.plan.topic.length));
+  const lines = [`Topics on ${report.topology.kafka.brokers.join(',')}`];
+  for (const { plan, action, errors, notes } of report.topics) {
+    const status = action === 'created' ? 'created' : action === 'failed' ? 'FAILED' : errors.length > 0 ? 'MISMATCH' : 'ok';
+    const settings = `${plan.partitions} partitions, replication ${plan.replicationFactor}, ${Object.entries(plan.config).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+    lines.push(`  ${status.padEnd(10)} ${plan.topic.padEnd(topicWidth)}  ${plan.uses.join(', ')}: ${settings}`);
+    for (const error of errors) lines.push(`             error: ${plan.topic} ${error}`);
+    for (const note of notes) lines.push(`             note: ${plan.topic} ${note}`);
+  }
+  const subjectWidth = Math.max(...report.subjects.map((s) => s.plan.subject.length));
+  lines.push(`Schemas at ${report.topology.registry.url}`);
+  for (const { plan, id, registered } of report.subjects) {
+    lines.push(`  ${(registered ? 'registered' : 'ok').padEnd(10)} ${plan.subject.padEnd(subjectWidth)}  ${plan.schemaName} (id ${id})`);
+  }
+  const created = report.topics.filter((t) => t.action === 'created').length;
+  const registered = report.subjects.filter((s) => s.registered).length;
+  const failed = report.topics.filter((t) => t.errors.length > 0).length;
+  const changes = [created > 0 ? `created ${created} topic${created === 1 ? '' : 's'}` : '', registered > 0 ? `registered ${registered} schema${registered === 1 ? '' : 's'}` : ''].filter((s) => s !== '');
+  if (changes.length === 0) lines.push(failed === 0 ? 'Nothing to change: every topic and schema is in place.' : 'Nothing changed.');
+  else lines.push(`${changes.join(' and ').replace(/^./, (c) => c.toUpperCase())}.`);
+  if (failed > 0) lines.push(`${failed} topic${failed === 1 ? ' is' : 's are'} not as the topology says: see the errors above.`);
+  return lines.join('\n');
+}

@@ -1,0 +1,91 @@
+import type { GraphSchema } from '../engine/schema';
+import { groupId, storeDirectory, transactionalId, type KafkaSpec, type ProcessorSpec, type Topology } from '../runtime/topology';
+import { subjectPlans } from './subjects';
+import { topicPlans } from './topics';
+
+/**
+ * `graphfold topology describe`: what a topology runs, as text, from the compiled topology alone
+ * (no broker): the cluster, the registry, the store, each processor with its topics, consumer
+ * group, transactional ids, store directories, limits and graph schema, and the topics and
+ * schemas `topology apply` provides. Secrets are never printed.
+ */
+export function describeTopology(topology: Topology): string {
+  const lines: string[] = [`Topology ${topology.origin}`];
+  const field = (name: string, ...values: string[]): void => {
+    values.forEach((value, i) => lines.push(`  ${(i === 0 ? name : '').padEnd(16)}${value}`));
+  };
+  const { store } = topology;
+  field('application', topology.application);
+  field('kafka', topology.kafka.brokers.join(','), ...describeConnection(topology.kafka));
+  field('registry', `${topology.registry.url}${topology.registry.auth === undefined ? '' : ` (basic auth as ${topology.registry.auth.username})`}`);
+  field('store', store.dir, `per partition: ${store.cachedAtoms} cached atoms, ${formatBytes(store.cacheBytes)} block cache, ${formatBytes(store.writeBufferBytes)} write buffer`);
+
+  for (const processor of topology.processors) {
+    lines.push('', `Processor ${processor.name}`);
+    field('inputs', processor.inputs.join(', '));
+    field('diffs', `${processor.diffs} (the changelog)`);
+    field('rejections', processor.rejections);
+    field('partitions', `${processor.partitions} (replication factor ${processor.replicationFactor})`);
+    field('consumer group', groupId(topology, processor));
+    field('transactional', perPartition(processor, (p) => transactionalId(topology, processor, p)));
+    field('stores', perPartition(processor, (p) => storeDirectory(topology, processor, p)));
+    field(
+      'limits',
+      `${processor.maxInstructions} instructions per transaction, ${formatBytes(processor.maxRecordBytes)} per record`,
+      `${processor.concurrency} partition${processor.concurrency === 1 ? '' : 's'} processed at a time per instance`,
+    );
+    field('graph schema', ...describeSchema(processor.schema));
+  }
+
+  const subjects = new Map(subjectPlans(topology).map((plan) => [plan.topic, plan.schemaName]));
+  const rows = topicPlans(topology).map((plan) => [plan.topic, plan.uses.join(', '), subjects.get(plan.topic) ?? '', Object.entries(plan.config).map(([k, v]) => `${k}=${v}`).join(' ')]);
+  const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => (row[column] as string).length)));
+  lines.push('', 'Topics (topology apply creates the missing ones and registers each schema under <topic>-value)');
+  for (const row of rows) lines.push(`  ${row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function describeConnection(kafka: KafkaSpec): string[] {
+  let security: string;
+  if (kafka.ssl === false) security = 'plaintext';
+  else {
+    const parts = [kafka.ssl.ca === undefined ? 'system CAs' : 'CA from the topology', ...(kafka.ssl.cert === undefined ? [] : ['client certificate'])];
+    security = `TLS (${parts.join(', ')}${kafka.ssl.rejectUnauthorized ? '' : ', NOT verifying broker certificates'})`;
+  }
+  const auth = kafka.sasl === undefined ? 'no SASL' : `SASL ${kafka.sasl.mechanism} as ${kafka.sasl.username}`;
+  return [`client id ${kafka.clientId}, ${security}, ${auth}`, `timeouts: connection ${kafka.connectionTimeoutMs} ms, request ${kafka.requestTimeoutMs} ms`];
+}
+
+function perPartition(processor: ProcessorSpec, name: (partition: number) => string): string {
+  const last = processor.partitions - 1;
+  return last === 0 ? name(0) : `${name(0)} ... ${name(last)} (one per partition)`;
+}
+
+function describeSchema(schema: GraphSchema | undefined): string[] {
+  if (schema === undefined) return ['none: any entity, relation and value types'];
+  const lines: string[] = [];
+  lines.push(`entities: ${schema.entities === undefined ? 'any' : schema.entities.join(', ') || 'none'}`);
+  if (schema.enums !== undefined) {
+    lines.push(`enums: ${Object.entries(schema.enums).map(([name, symbols]) => `${name} (${symbols.join(', ')})`).join('; ') || 'none'}`);
+  }
+  if (schema.relations === undefined) {
+    lines.push('relations: any');
+  } else {
+    const rules = Object.entries(schema.relations);
+    lines.push(`relations: ${rules.length === 0 ? 'none' : ''}`.trimEnd());
+    const width = Math.max(...rules.map(([name]) => name.length));
+    for (const [name, rule] of rules) {
+      const ends = `${rule.source?.join('|') ?? 'any'} -> ${rule.target?.join('|') ?? 'any'}`;
+      lines.push(`  ${name.padEnd(width)}  ${ends}${rule.cardinality === 'one' ? ' (at most one per source)' : ''}`);
+    }
+  }
+  return lines;
+}
+
+/** `64 MiB`, `1 MiB`, `1536 KiB` when exact, else bytes. */
+export function formatBytes(bytes: number): string {
+  for (const [unit, size] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`;
+  }
+  return `${bytes} bytes`;
+}

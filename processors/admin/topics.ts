@@ -1,0 +1,160 @@
+import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import type { KafkaSpec, Topology } from '../runtime/topology';
+import { clusterFailure } from './cluster-failure';
+
+/** What a topic is to the topology. A topic that is one processor's diffs and another's input is `diffs`. */
+export type TopicRole = 'input' | 'diffs' | 'rejections';
+
+/** A topic as the topology wants it. */
+export interface TopicPlan {
+  readonly topic: string;
+  readonly role: TopicRole;
+  /** Who uses it: `input of crm`, `diffs of crm`. */
+  readonly uses: readonly string[];
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  /** The settings `topology apply` creates the topic with. */
+  readonly config: Readonly<Record<string, string>>;
+}
+
+/**
+ * The topic settings by role (DESIGN.md §7). The diffs topic is the changelog: deleting or
+ * compacting its records would lose history that restores and readers fold, so it keeps all.
+ * Inputs and rejections keep the cluster's default retention.
+ */
+export const topicConfigs: Readonly<Record<TopicRole, Readonly<Record<string, string>>>> = {
+  input: { 'cleanup.policy': 'delete' },
+  diffs: { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1' },
+  rejections: { 'cleanup.policy': 'delete' },
+};
+
+const rolePrecedence: readonly TopicRole[] = ['diffs', 'rejections', 'input'];
+
+/** Every topic of the topology, once, in the order the processors name them. */
+export function topicPlans(topology: Topology): TopicPlan[] {
+  const plans = new Map<string, { role: TopicRole; uses: string[]; partitions: number; replicationFactor: number }>();
+  const add = (topic: string, role: TopicRole, processor: Topology['processors'][number]): void => {
+    const plan = plans.get(topic);
+    if (plan === undefined) {
+      plans.set(topic, { role, uses: [`${role} of ${processor.name}`], partitions: processor.partitions, replicationFactor: processor.replicationFactor });
+      return;
+    }
+    plan.uses.push(`${role} of ${processor.name}`);
+    if (rolePrecedence.indexOf(role) < rolePrecedence.indexOf(plan.role)) plan.role = role;
+  };
+  for (const processor of topology.processors) {
+    for (const input of processor.inputs) add(input, 'input', processor);
+    add(processor.diffs, 'diffs', processor);
+    add(processor.rejections, 'rejections', processor);
+  }
+  return [...plans].map(([topic, plan]) => ({ topic, ...plan, config: topicConfigs[plan.role] }));
+}
+
+/** A topic as the cluster has it. */
+export interface ExistingTopic {
+  readonly topic: string;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  /** The effective values of the settings a plan names (the broker's defaults included). */
+  readonly config: Readonly<Record<string, string>>;
+}
+
+/** How an existing topic differs from its plan: errors that fail `apply`, notes that do not. */
+export interface TopicDifferences {
+  readonly errors: readonly string[];
+  readonly notes: readonly string[];
+}
+
+/**
+ * Compares an existing topic with its plan. The partition count must match (it decides which
+ * partition, hence which store, holds a graph), and so must the changelog's settings; apply
+ * changes neither, it says what to do. The rest is noted.
+ */
+export function topicDifferences(plan: TopicPlan, existing: ExistingTopic, brokers: readonly string[]): TopicDifferences {
+  const errors: string[] = [];
+  const notes: string[] = [];
+  if (existing.partitions !== plan.partitions) {
+    errors.push(
+      `has ${existing.partitions} partitions; the topology says ${plan.partitions} (${plan.uses.join(', ')}). A graph's partition is its key's hash, so the count cannot change under a running topology: set partitions: ${existing.partitions} in the topology, or delete and recreate the topic (losing its records)`,
+    );
+  }
+  for (const [name, wanted] of Object.entries(plan.config)) {
+    const actual = existing.config[name];
+    if (actual === wanted) continue;
+    const fix = `kafka-configs.sh --bootstrap-server ${brokers[0] ?? '<broker>'} --alter --entity-type topics --entity-name ${plan.topic} --add-config ${name}=${wanted}`;
+    if (plan.role === 'diffs') {
+      const why = name === 'cleanup.policy' ? 'compaction would destroy the history a restore folds' : 'the changelog must keep every diff for restores to be exact';
+      errors.push(`${name} is ${actual ?? 'unset'}; the changelog needs ${wanted} (${why}): ${fix}`);
+    } else {
+      notes.push(`${name} is ${actual ?? 'unset'}; graphfold creates ${plan.role} topics with ${wanted} (${fix})`);
+    }
+  }
+  if (existing.replicationFactor !== plan.replicationFactor) {
+    notes.push(`has replication factor ${existing.replicationFactor}; the topology says ${plan.replicationFactor} (apply does not change it: that takes a partition reassignment)`);
+  }
+  return { errors, notes };
+}
+
+/** The Kafka admin operations `topology apply` needs, with failures that name the cluster. */
+export class TopicAdmin {
+  constructor(
+    private readonly admin: Admin,
+    private readonly spec: KafkaSpec,
+  ) {}
+
+  /** The topics among `topics` that exist, as the cluster has them. */
+  async existing(topics: readonly string[]): Promise<Map<string, ExistingTopic>> {
+    const found = new Map<string, ExistingTopic>();
+    try {
+      const all = new Set(await this.admin.listTopics());
+      const present = topics.filter((topic) => all.has(topic));
+      if (present.length === 0) return found;
+      const { topics: metadata } = await this.admin.fetchTopicMetadata({ topics: present });
+      const configNames = [...new Set(Object.values(topicConfigs).flatMap((config) => Object.keys(config)))];
+      const { resources } = await this.admin.describeConfigs({
+        resources: present.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames })),
+        includeSynonyms: false,
+      });
+      for (const topic of metadata) {
+        const entries = resources.find((r) => r.resourceName === topic.name)?.configEntries ?? [];
+        found.set(topic.name, {
+          topic: topic.name,
+          partitions: topic.partitions.length,
+          replicationFactor: Math.max(0, ...topic.partitions.map((p) => p.replicas.length)),
+          config: Object.fromEntries(entries.map((e) => [e.configName, e.configValue])),
+        });
+      }
+      return found;
+    } catch (error) {
+      throw clusterFailure(error, this.spec, 'describe topics');
+    }
+  }
+
+  async brokerCount(): Promise<number> {
+    try {
+      return (await this.admin.describeCluster()).brokers.length;
+    } catch (error) {
+      throw clusterFailure(error, this.spec, 'describe the cluster');
+    }
+  }
+
+  /** Creates the topics of these plans and waits for their partition leaders. */
+  async create(plans: readonly TopicPlan[]): Promise<void> {
+    if (plans.length === 0) return;
+    try {
+      await this.admin.createTopics({
+        waitForLeaders: true,
+        topics: plans.map((plan) => ({
+          topic: plan.topic,
+          numPartitions: plan.partitions,
+          replicationFactor: plan.replicationFactor,
+          configEntries: Object.entries(plan.config).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    } catch (error) {
+      const details = (error as { errors?: unknown }).errors;
+      const reasons = Array.isArray(details) ? details.map((e) => (e instanceof Error ? e.message : String(e))).join('; ') : '';
+      throw clusterFailure(reasons === '' ? error : new Error(reasons, { cause: error }), this.spec, `create topics ${plans.map((p) => p.topic).join(', ')}`);
+    }
+  }
+}
