@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describeTopology, formatBytes } from '../../../processors/admin/describe';
+import { loadTopology, parseTopology } from '../../../topology/loader';
+
+const repo = resolve(__dirname, '../../..');
+
+describe('topology describe', () => {
+  test('prints what runs, exactly', () => {
+    const topology = parseTopology(
+      [
+        'application: shop',
+        'kafka:',
+        '  brokers: k1:9092,k2:9092',
+        '  tls: { ca: self-signed-cert.pem }',
+        '  sasl: { mechanism: scram-sha-512, username: shop-svc, password: hunter2 }',
+        'registry: { url: "https://registry:8081", username: reg, password: reg-secret }',
+        'store: { dir: /var/lib/graphfold, cacheBytes: 128 MiB }',
+        'processors:',
+        '  - name: orders',
+        '    inputs: [orders-in]',
+        '    partitions: 2',
+        '    maxRecordBytes: 1536 KiB',
+        '    concurrency: 1',
+        '    schema:',
+        '      entities: [Order, Customer]',
+        '      enums: { Status: [placed, paid] }',
+        '      relations:',
+        '        PlacedBy: { source: [Order], target: [Customer], cardinality: one }',
+        '        State: { target: ["Enum:Status"] }',
+        '  - { name: mirror, inputs: [orders-diffs], partitions: 2, replicationFactor: 3 }',
+      ].join('\n'),
+      'shop.yaml',
+      { env: {}, baseDir: join(repo, 'test/fixtures/topology') },
+    );
+    expect(describeTopology(topology)).toBe(
+      [
+        'Topology shop.yaml',
+        '  application     shop',
+        '  kafka           k1:9092,k2:9092',
+        '                  client id shop, TLS (CA from the topology), SASL scram-sha-512 as shop-svc',
+        '                  timeouts: connection 10000 ms, request 30000 ms',
+        '  registry        https://registry:8081 (basic auth as reg)',
+        '  store           /var/lib/graphfold',
+        '                  per partition: 100000 cached atoms, 128 MiB block cache, 32 MiB write buffer',
+        '',
+        'Processor orders',
+        '  inputs          orders-in',
+        '  diffs           orders-diffs (the changelog)',
+        '  rejections      orders-rejections',
+        '  partitions      2 (replication factor 3)',
+        '  consumer group  shop-orders',
+        '  transactional   shop-orders-0 ... shop-orders-1 (one per partition)',
+        '  stores          /var/lib/graphfold/orders/0 ... /var/lib/graphfold/orders/1 (one per partition)',
+        '  limits          10000 instructions per transaction, 1536 KiB per record',
+        '                  1 partition processed at a time per instance',
+        '  graph schema    entities: Order, Customer',
+        '                  enums: Status (placed, paid)',
+        '                  relations:',
+        '                    PlacedBy  Order -> Customer (at most one per source)',
+        '                    State     any -> Enum:Status',
+        '',
+        'Processor mirror',
+        '  inputs          orders-diffs',
+        '  diffs           mirror-diffs (the changelog)',
+        '  rejections      mirror-rejections',
+        '  partitions      2 (replication factor 3)',
+        '  consumer group  shop-mirror',
+        '  transactional   shop-mirror-0 ... shop-mirror-1 (one per partition)',
+        '  stores          /var/lib/graphfold/mirror/0 ... /var/lib/graphfold/mirror/1 (one per partition)',
+        '  limits          10000 instructions per transaction, 1 MiB per record',
+        '                  4 partitions processed at a time per instance',
+        '  graph schema    none: any entity, relation and value types',
+        '',
+        'Topics (topology apply creates the missing ones and registers each schema under <topic>-value)',
+        '  orders-in          input of orders                   graphfold.GraphTransaction  cleanup.policy=delete',
+        '  orders-diffs       diffs of orders, input of mirror  graphfold.GraphDiff         cleanup.policy=delete retention.ms=-1 retention.bytes=-1',
+        '  orders-rejections  rejections of orders              graphfold.Rejection         cleanup.policy=delete',
+        '  mirror-diffs       diffs of mirror                   graphfold.GraphDiff         cleanup.policy=delete retention.ms=-1 retention.bytes=-1',
+        '  mirror-rejections  rejections of mirror              graphfold.Rejection         cleanup.policy=delete',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('never prints a secret', () => {
+    const topology = loadTopology(join(repo, 'topology/examples/production.yaml'), {
+      env: {
+        KAFKA_BROKERS: 'k1:9093',
+        SCHEMA_REGISTRY_URL: 'https://registry:8081',
+        KAFKA_CA_FILE: join(repo, 'test/fixtures/topology/self-signed-cert.pem'),
+        KAFKA_USERNAME: 'orders-svc',
+        KAFKA_PASSWORD: 'kafka-password-value',
+        SCHEMA_REGISTRY_USERNAME: 'registry-user',
+        SCHEMA_REGISTRY_PASSWORD: 'registry-password-value',
+      },
+    });
+    const text = describeTopology(topology);
+    expect(text).not.toContain('password-value');
+    expect(text).not.toContain(readFileSync(join(repo, 'test/fixtures/topology/self-signed-cert.pem'), 'utf8').split('\n')[1]);
+    expect(text).toContain('SASL scram-sha-512 as orders-svc');
+    expect(text).toContain('Processor orders-mirror');
+  });
+
+  test('the demo: one processor, three partitions, its stores under the state directory', () => {
+    const text = describeTopology(loadTopology(join(repo, 'topology/demo.yaml'), { env: { KAFKA_BROKERS: '127.0.0.1:9092', SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081' } }));
+    expect(text).toContain('  consumer group  graphfold-demo-crm\n');
+    expect(text).toContain('  transactional   graphfold-demo-crm-0 ... graphfold-demo-crm-2 (one per partition)\n');
+    expect(text).toContain(`  stores          ${join(repo, '.cache/demo-state/crm/0')} ... ${join(repo, '.cache/demo-state/crm/2')} (one per partition)\n`);
+    expect(text).toContain('    Level     WorksAt -> Enum:Seniority (at most one per source)\n');
+  });
+
+  test('sizes read as the units they were given in', () => {
+    expect([formatBytes(64 * 1024 ** 2), formatBytes(1024 ** 3), formatBytes(1536 * 1024), formatBytes(1000)]).toEqual(['64 MiB', '1 GiB', '1536 KiB', '1000 bytes']);
+  });
+});
