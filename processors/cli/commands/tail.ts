@@ -97,7 +97,8 @@ class Tail {
       };
     });
     const groupId = `${this.topology.application}-tail-${randomBytes(4).toString('hex')}`;
-    const consumer = this.kafka.consumer({ groupId, readUncommitted: false, allowAutoTopicCreation: false });
+    // A short fetch wait: stopping waits for the fetch in flight, and a tail stops on the user's time.
+    const consumer = this.kafka.consumer({ groupId, readUncommitted: false, allowAutoTopicCreation: false, maxWaitTimeInMs: 250 });
     consumer.on(consumer.events.GROUP_JOIN, () => this.arm());
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) this.end({ reason: 'failed', error: clusterFailure(payload.error, this.topology.kafka, `read ${this.topic}`) });
