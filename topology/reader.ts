@@ -29,7 +29,7 @@ export function problem(context: ReadContext, node: Node | undefined, path: Path
 }
 
 /** `expected <what>, found <what the node is>`. */
-export function mismatch(context: ReadContext, node: Node, path: Path, expected: string): undefined {
+function mismatch(context: ReadContext, node: Node, path: Path, expected: string): undefined {
   return problem(context, node, path, `expected ${expected}, found ${describeNode(node)}`);
 }
 
