@@ -10,7 +10,7 @@ export function clusterFailure(error: unknown, spec: KafkaSpec, doing: string): 
   if (error instanceof GraphfoldError) return error;
   const message = error instanceof Error ? error.message : String(error);
   return new RetriableError(
-    `cannot ${doing} on the Kafka cluster at ${spec.brokers.join(',')}: ${message}; check that the brokers are up and reachable, and kafka.brokers, kafka.tls and kafka.sasl in the topology`,
+    `Kafka cluster at ${spec.brokers.join(',')}: cannot ${doing}: ${message}; check that the brokers are up and reachable, and kafka.brokers, kafka.tls and kafka.sasl in the topology`,
     {},
     { cause: error },
   );
@@ -20,5 +20,5 @@ export function clusterFailure(error: unknown, spec: KafkaSpec, doing: string): 
 export function registryFailure(error: unknown, spec: RegistrySpec, doing: string): GraphfoldError {
   if (error instanceof GraphfoldError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  return new RetriableError(`cannot ${doing} at the schema registry ${spec.url}: ${message}; check that it is up, and registry.url (and its credentials) in the topology`, {}, { cause: error });
+  return new RetriableError(`schema registry at ${spec.url}: cannot ${doing}: ${message}; check that it is up, and registry.url (and its credentials) in the topology`, {}, { cause: error });
 }
