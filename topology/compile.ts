@@ -40,6 +40,7 @@ export function compileTopology(topology: TopologyWithDefaults, context: Compile
       maxInstructions: processor.maxInstructions,
       maxRecordBytes: processor.maxRecordBytes,
       concurrency: processor.concurrency,
+      sessionTimeoutMs: processor.sessionTimeoutMs,
     };
   });
   if (context.problems.size !== before) return undefined;

@@ -31,6 +31,7 @@ export interface ProcessorWithDefaults {
   readonly maxInstructions: number;
   readonly maxRecordBytes: number;
   readonly concurrency: number;
+  readonly sessionTimeoutMs: number;
 }
 
 const MiB = 1024 * 1024;
@@ -47,6 +48,7 @@ export const topologyDefaults = Object.freeze({
   maxInstructions: 10_000,
   maxRecordBytes: 1 * MiB,
   concurrency: 4,
+  sessionTimeoutMs: 30_000,
 });
 
 /** Facts of the machine some defaults depend on. */
@@ -88,6 +90,7 @@ export function addDefaults(input: TopologyInput, context: DefaultsContext): Top
       maxInstructions: p.maxInstructions ?? d.maxInstructions,
       maxRecordBytes: bytes(p.maxRecordBytes) ?? d.maxRecordBytes,
       concurrency: p.concurrency ?? d.concurrency,
+      sessionTimeoutMs: p.sessionTimeoutMs ?? d.sessionTimeoutMs,
     })),
   };
 }

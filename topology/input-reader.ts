@@ -89,6 +89,7 @@ const processor = object<ProcessorInput>('a processor: a mapping with name, inpu
   maxInstructions: { read: integer(1) },
   maxRecordBytes: { read: byteSize(1) },
   concurrency: { read: integer(1, 1024) },
+  sessionTimeoutMs: { read: integer(6_000, 3_600_000) },
 });
 
 const topology = object<TopologyInput>('a topology: a mapping with application, kafka, registry, store and processors', {

@@ -119,4 +119,9 @@ export interface ProcessorInput {
   readonly maxRecordBytes?: number | string;
   /** Input partitions one instance processes at the same time. @default 4 */
   readonly concurrency?: number;
+  /**
+   * How long the group waits for an instance that stopped heartbeating (crashed) before moving
+   * its partitions; the broker allows 6000 to 1800000 by default. @default 30000
+   */
+  readonly sessionTimeoutMs?: number;
 }

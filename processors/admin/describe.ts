@@ -33,6 +33,7 @@ export function describeTopology(topology: Topology): string {
       'limits',
       `${processor.maxInstructions} instructions per transaction, ${formatBytes(processor.maxRecordBytes)} per record`,
       `${processor.concurrency} partition${processor.concurrency === 1 ? '' : 's'} processed at a time per instance`,
+      `${processor.sessionTimeoutMs} ms before a silent instance's partitions move`,
     );
     field('graph schema', ...describeSchema(processor.schema));
   }

@@ -55,8 +55,8 @@ export class GraphProcessor {
     this.consumer = this.kafka.consumer({
       groupId: groupId(topology, spec),
       partitionAssigners: [coPartitionedAssigner(() => this.owned)],
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: spec.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(spec.sessionTimeoutMs / 10)),
       maxBytesPerPartition: 1 << 20,
       retry: { retries: 10 },
     });

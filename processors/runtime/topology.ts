@@ -60,6 +60,8 @@ export interface ProcessorSpec {
   readonly maxRecordBytes: number;
   /** Input partitions processed at the same time by one instance. */
   readonly concurrency: number;
+  /** How long the group waits for a silent (crashed) instance before moving its partitions. */
+  readonly sessionTimeoutMs: number;
 }
 
 /** The consumer group of a processor. */

@@ -57,6 +57,7 @@ export async function testTopology(topics: ProcessorTopics, options: TestTopolog
     maxInstructions: options.maxInstructions ?? 10_000,
     maxRecordBytes: options.maxRecordBytes ?? 1 << 20,
     concurrency: options.concurrency ?? 4,
+    sessionTimeoutMs: 10_000,
     ...(options.schema === undefined ? {} : { schema: options.schema }),
   };
   return Object.freeze({
