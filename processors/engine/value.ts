@@ -68,7 +68,16 @@ export function sameValue(a: Value, b: Value): boolean {
   }
 }
 
-/** A short human rendering, for messages and the CLI: `"Ada"`, `42`, `red (Color)`, `3.5 kg`. */
+/** A Time as an ISO 8601 instant with microseconds, or as microseconds when beyond what a date can show. */
+function showTime(micros: bigint): string {
+  const millis = Number(micros / 1000n);
+  if (!Number.isSafeInteger(millis) || Math.abs(millis) > 8.64e15) return `${micros}µs`;
+  const remainder = Number(((micros % 1000n) + 1000n) % 1000n);
+  const floorMillis = micros < 0n && remainder !== 0 ? millis - 1 : millis;
+  return new Date(floorMillis).toISOString().replace('Z', `${String(remainder).padStart(3, '0')}Z`);
+}
+
+/** A short human rendering, for messages and the CLI: `"Ada"`, `42`, `red (Color)`, `3.5 kg`, `2026-11-24T12:00:00.000000Z`. */
 export function showValue(value: Value): string {
   switch (value.type) {
     case 'String':
@@ -76,7 +85,7 @@ export function showValue(value: Value): string {
     case 'Bytes':
       return `0x${Buffer.from(value.value).toString('hex')}`;
     case 'Time':
-      return `${value.value}µs`;
+      return showTime(value.value);
     case 'Enum':
       return `${value.value} (${value.enum})`;
     case 'Quantity':

@@ -1,0 +1,206 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Message } from 'kafkajs';
+import { applyErrors, applyTopology, formatApplyReport } from '../../processors/admin/apply';
+import { prettyRecord } from '../../processors/cli/pretty';
+import { RecordDecoder, type GraphfoldRecord } from '../../processors/cli/record-decoder';
+import { avroTypes } from '../../processors/codec/avro';
+import { frame } from '../../processors/codec/framing';
+import { jsonContentType } from '../../processors/codec/input';
+import { transactionToAvro } from '../../processors/codec/transaction';
+import { showValue } from '../../processors/engine/value';
+import { describeContext, GraphfoldError } from '../../processors/errors';
+import { Instrumentation } from '../../processors/instrumentation/events';
+import { attachLog } from '../../processors/instrumentation/log';
+import { runTopology, type RunningTopology } from '../../processors/runtime/host';
+import { kafkaClient } from '../../processors/runtime/kafka-client';
+import { SchemaCatalog } from '../../processors/runtime/schema-catalog';
+import { storeDirectory, type Topology } from '../../processors/runtime/topology';
+import { GraphStore } from '../../processors/store/graph-store';
+import { loadTopology } from '../../topology/loader';
+import { startLocalCluster, stopLocalCluster } from '../broker/local-cluster';
+import { demoRecords, type DemoRecord } from './data';
+
+/**
+ * `npm run demo`: graphfold end to end. Uses the cluster named by KAFKA_BROKERS and
+ * SCHEMA_REGISTRY_URL, or starts the local broker and registry (and stops them at the end if it
+ * started them). Applies `topology/demo.yaml`, runs its processor, sends a few hundred CRM
+ * transactions over several graphs (some wrong on purpose), prints every diff and rejection as it
+ * arrives, checks each record did what it should, reads a graph back as of earlier slices, and
+ * stops.
+ */
+const say = (line = ''): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+function demoTopologyFile(): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'topology', 'demo.yaml');
+    if (existsSync(file)) return file;
+  }
+  throw new Error('topology/demo.yaml not found above this module');
+}
+
+async function demo(): Promise<number> {
+  const env = process.env;
+  let started = false;
+  let brokers = env['KAFKA_BROKERS'];
+  let registryUrl = env['SCHEMA_REGISTRY_URL'];
+  if (brokers === undefined || registryUrl === undefined) {
+    say('== No KAFKA_BROKERS and SCHEMA_REGISTRY_URL: starting the local Kafka broker and schema registry');
+    const cluster = await startLocalCluster({ onProgress: (line) => say(`   ${line}`) });
+    started = !cluster.reused;
+    brokers = cluster.brokers.join(',');
+    registryUrl = cluster.registryUrl;
+  }
+  const stateDir = await mkdtemp(join(tmpdir(), 'graphfold-demo-'));
+  let running: RunningTopology | undefined;
+  try {
+    const topology = loadTopology(demoTopologyFile(), { env: { ...env, KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: registryUrl, GRAPHFOLD_STATE_DIR: stateDir } });
+    say(`\n== graphfold topology apply --topology ${topology.origin}`);
+    const report = await applyTopology(topology);
+    say(formatApplyReport(report));
+    if (applyErrors(report) > 0) return 1;
+
+    say('\n== graphfold run (in this process; its log goes to stderr)');
+    const instrumentation = new Instrumentation();
+    const detach = attachLog(instrumentation, { summaryMs: 5_000 });
+    running = await runTopology(topology, instrumentation);
+    const ok = await feedAndWatch(topology);
+    await running.stop();
+    await running.done;
+    detach();
+    running = undefined;
+    if (ok) await timeTravel(topology);
+    return ok ? 0 : 1;
+  } finally {
+    await running?.stop();
+    await rm(stateDir, { recursive: true, force: true });
+    if (started) {
+      say('\n== Stopping the local cluster this demo started');
+      await stopLocalCluster();
+    }
+  }
+}
+
+/** The run's id: in graph ids, so that each run folds new graphs, even on a reused cluster. */
+const runId = randomBytes(2).toString('hex');
+let records: DemoRecord[] = [];
+
+async function feedAndWatch(topology: Topology): Promise<boolean> {
+  const processor = topology.processors[0];
+  if (processor === undefined) throw new Error('the demo topology has no processor');
+  records = demoRecords(runId);
+  const graphs = new Set(records.map((r) => r.graph));
+  const catalog = new SchemaCatalog(topology.registry);
+  const schemaId = await catalog.register(processor.inputs[0] as string, avroTypes().transaction);
+  const kafka = kafkaClient(topology.kafka, 'demo');
+
+  const expectedDiffs = records.filter((r) => r.expect === 'applied').length;
+  const expectedRejections = records.filter((r) => r.expect !== 'applied' && r.expect !== 'duplicate').length;
+  const diffs: GraphfoldRecord[] = [];
+  const rejections: GraphfoldRecord[] = [];
+  let arrived: () => void = () => undefined;
+  const allArrived = new Promise<void>((resolve) => {
+    arrived = resolve;
+  });
+  const consumer = kafka.consumer({ groupId: `${topology.application}-demo-${runId}`, maxWaitTimeInMs: 200 });
+  const decoder = new RecordDecoder();
+  await consumer.connect();
+  await consumer.subscribe({ topics: [processor.diffs, processor.rejections], fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      if (message.value === null) return;
+      const id = RecordDecoder.schemaIdOf(message.value, undefined);
+      if (id !== undefined) await catalog.fetch([id]);
+      const record = decoder.decode(message.value, undefined, catalog.known);
+      const graph = record.kind === 'diff' ? record.diff.graph : record.kind === 'rejection' ? record.rejection.graph : record.transaction.graph;
+      if (graph === undefined || !graphs.has(graph)) return;
+      (record.kind === 'diff' ? diffs : rejections).push(record);
+      say(prettyRecord(record));
+      if (diffs.length >= expectedDiffs && rejections.length >= expectedRejections) arrived();
+    },
+  });
+
+  say(`\n== Sending ${records.length} records to ${processor.inputs[0]} over ${graphs.size} graphs (run ${runId}), some wrong on purpose\n`);
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const messages: Message[] = records.map((r) =>
+    r.tx !== undefined
+      ? { key: r.tx.graph, value: frame(schemaId, avroTypes().transaction.toBuffer(transactionToAvro(r.tx))) }
+      : { key: r.raw?.key ?? null, value: Buffer.from(r.raw?.json ?? ''), headers: { 'content-type': jsonContentType } },
+  );
+  for (let i = 0; i < messages.length; i += 50) await producer.send({ topic: processor.inputs[0] as string, messages: messages.slice(i, i + 50) });
+  await producer.disconnect();
+
+  const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 120_000).unref());
+  const outcome = await Promise.race([allArrived.then(() => 'arrived' as const), timeout]);
+  await consumer.disconnect();
+  return summarize(outcome === 'arrived', diffs, rejections);
+}
+
+function summarize(complete: boolean, diffs: readonly GraphfoldRecord[], rejections: readonly GraphfoldRecord[]): boolean {
+  const expectedCodes = new Map<string, string>();
+  for (const r of records) if (r.expect !== 'applied' && r.expect !== 'duplicate') expectedCodes.set(r.tx?.txId ?? `${r.graph}:${r.raw?.json.slice(0, 40)}`, r.expect);
+  const byCode = new Map<string, number>();
+  for (const r of rejections) if (r.kind === 'rejection') byCode.set(r.rejection.code, (byCode.get(r.rejection.code) ?? 0) + 1);
+  const wanted = new Map<string, number>();
+  for (const code of expectedCodes.values()) wanted.set(code, (wanted.get(code) ?? 0) + 1);
+  const applied = records.filter((r) => r.expect === 'applied').length;
+  const duplicates = records.filter((r) => r.expect === 'duplicate').length;
+  const slices = new Map<string, number>();
+  for (const d of diffs) if (d.kind === 'diff') slices.set(d.diff.graph, Math.max(slices.get(d.diff.graph) ?? 0, d.diff.slice));
+
+  say(`\n== Summary of run ${runId}`);
+  say(`   ${records.length} records sent over ${slices.size} graphs`);
+  say(`   ${diffs.length} diffs (expected ${applied}): ${[...slices].map(([g, s]) => `${g} at slice ${s}`).join(', ')}`);
+  say(`   ${rejections.length} rejections (expected ${expectedCodes.size}): ${[...byCode].map(([c, n]) => `${c} ${n}`).join(', ')}`);
+  say(`   ${duplicates} duplicates skipped (a txId already applied to its graph changes nothing)`);
+  const codesMatch = [...wanted].every(([code, n]) => byCode.get(code) === n) && byCode.size === wanted.size;
+  const ok = complete && diffs.length === applied && rejections.length === expectedCodes.size && codesMatch;
+  say(ok ? '   Every record did what it should.' : '   MISMATCH: the outputs differ from what the records should produce (see above).');
+  return ok;
+}
+
+/** Reads one deal of one graph back from the processor's store, as of each slice that changed its stage. */
+async function timeTravel(topology: Topology): Promise<void> {
+  const processor = topology.processors[0];
+  const deal = records.find((r) => r.tx?.instructions.some((i) => i.op === 'CreateEntity' && i.type === 'Deal'));
+  const dealUid = deal?.tx?.instructions.find((i) => i.op === 'CreateEntity' && i.type === 'Deal');
+  if (processor === undefined || deal === undefined || dealUid?.op !== 'CreateEntity' || dealUid.uid === undefined) return;
+  for (let partition = 0; partition < processor.partitions; partition += 1) {
+    const store = await GraphStore.open(storeDirectory(topology, processor, partition), { rocks: { cacheBytes: 8 << 20, writeBufferBytes: 4 << 20 }, cachedAtoms: 1_000 });
+    try {
+      const head = await store.head(deal.graph);
+      if (head === 0) continue;
+      const [stage] = await store.relationsAt(deal.graph, dealUid.uid, 'out', { type: 'Stage' });
+      if (stage === undefined) return;
+      say(`\n== Time travel: the stage of deal ${dealUid.uid} in graph ${deal.graph} (store of partition ${partition}, now at slice ${head})`);
+      let last = '';
+      for await (const diff of store.diffs(deal.graph, 1, head)) {
+        if (!diff.changes.some((c) => c.uid === stage.other)) continue;
+        const value = await store.valueAt(deal.graph, stage.other, diff.slice);
+        const shown = value === undefined ? '(none)' : showValue(value);
+        if (shown !== last) say(`   as of slice ${String(diff.slice).padStart(3)}: ${shown}`);
+        last = shown;
+      }
+      return;
+    } finally {
+      await store.close();
+    }
+  }
+}
+
+demo().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const context = error instanceof GraphfoldError ? describeContext(error.context) : '';
+    process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}${context === '' ? '' : ` (${context})`}\n`);
+    process.exitCode = 1;
+  },
+);
