@@ -4,50 +4,69 @@ import { deriveUid, isUid } from './uid';
 
 /**
  * What folding a transaction will most likely read, so a disk-backed state can load it in one
- * round before the fold runs: the head, the txId, every atom named by uid or created, and the
- * relations of atoms the transaction terminates or sets fields on. A guess, not a contract: a fold
- * that needs more asks for it through `NotLoaded`.
+ * round before the fold runs: the head, the txId, every atom named by uid, and the relations of
+ * atoms the transaction terminates or sets fields on. A guess, not a contract: a fold that needs
+ * more asks for it through `NotLoaded`.
  */
 export function prefetchNeeds(tx: GraphTransaction): Need[] {
   const needs: Need[] = [{ what: 'head' }, { what: 'tx', txId: tx.txId }];
   const atom = (ref: Ref | undefined): void => {
     if (ref !== undefined && 'uid' in ref && isUid(ref.uid)) needs.push({ what: 'atom', uid: ref.uid });
   };
-  tx.instructions.forEach((instruction, index) => {
+  for (const instruction of tx.instructions) {
     switch (instruction.op) {
       case 'CreateEntity':
       case 'CreateAttribute':
-      case 'CreateRelation': {
-        const name = instruction.ref === undefined ? { index } : { ref: instruction.ref };
-        atom({ uid: instruction.uid ?? deriveUid(tx.graph, tx.txId, name) });
-        if (instruction.op === 'CreateRelation') {
-          atom(instruction.source);
-          atom(instruction.target);
-        }
-        return;
-      }
+        if (instruction.uid !== undefined) atom({ uid: instruction.uid });
+        break;
+      case 'CreateRelation':
+        if (instruction.uid !== undefined) atom({ uid: instruction.uid });
+        atom(instruction.source);
+        atom(instruction.target);
+        break;
       case 'Assign':
         atom(instruction.target);
-        return;
+        break;
       case 'SetField':
         atom(instruction.subject);
-        atom({ uid: deriveUid(tx.graph, tx.txId, { index, part: 'attribute' }) });
-        atom({ uid: deriveUid(tx.graph, tx.txId, { index, part: 'relation' }) });
-        if ('uid' in instruction.subject && isUid(instruction.subject.uid)) {
-          needs.push({ what: 'edges', uid: instruction.subject.uid, direction: 'out' });
-        }
-        return;
+        if ('uid' in instruction.subject && isUid(instruction.subject.uid)) needs.push({ what: 'edges', uid: instruction.subject.uid, direction: 'out' });
+        break;
       case 'Terminate':
         atom(instruction.target);
         if ('uid' in instruction.target && isUid(instruction.target.uid)) {
           needs.push({ what: 'edges', uid: instruction.target.uid, direction: 'out' });
           needs.push({ what: 'edges', uid: instruction.target.uid, direction: 'in' });
         }
-        return;
+        break;
       case 'Merge':
         atom({ uid: instruction.uid });
         atom(instruction.source);
         atom(instruction.target);
+        break;
+    }
+  }
+  return needs;
+}
+
+/**
+ * The derived uids of the atoms a transaction may create (DESIGN.md §2): the fold checks that
+ * each is new. A state that can tell new uids cheaply skips these (hashing them costs a
+ * microsecond each); others load them with the first round.
+ */
+export function creationNeeds(tx: GraphTransaction): Need[] {
+  const needs: Need[] = [];
+  tx.instructions.forEach((instruction, index) => {
+    switch (instruction.op) {
+      case 'CreateEntity':
+      case 'CreateAttribute':
+      case 'CreateRelation':
+        if (instruction.uid === undefined) needs.push({ what: 'atom', uid: deriveUid(tx.graph, tx.txId, instruction.ref === undefined ? { index } : { ref: instruction.ref }) });
+        return;
+      case 'SetField':
+        needs.push({ what: 'atom', uid: deriveUid(tx.graph, tx.txId, { index, part: 'attribute' }) });
+        needs.push({ what: 'atom', uid: deriveUid(tx.graph, tx.txId, { index, part: 'relation' }) });
+        return;
+      default:
         return;
     }
   });
@@ -55,9 +74,10 @@ export function prefetchNeeds(tx: GraphTransaction): Need[] {
 }
 
 /**
- * The second round: what the fold will read past the first round's edges, now that they are
- * loaded. The attribute a SetField reaches, and the relations a Terminate cascades to (with their
- * own edges, for relations on relations). Whatever `state` cannot answer yet is left to the fold.
+ * The second round: what the fold will read past the first round's atoms and relations, now that
+ * they are loaded. The attribute a SetField reaches; the relations a Terminate cascades to, with
+ * their other ends and their own relations (relations on relations). Whatever `state` cannot
+ * answer yet is left to the fold.
  */
 export function followUpNeeds(tx: GraphTransaction, state: GraphState): Need[] {
   const needs: Need[] = [];
@@ -78,7 +98,12 @@ export function followUpNeeds(tx: GraphTransaction, state: GraphState): Need[] {
     if (instruction.op === 'Terminate' && 'uid' in instruction.target) {
       for (const direction of ['out', 'in'] as const) {
         for (const edge of edgesOf(instruction.target.uid, direction)) {
-          needs.push({ what: 'atom', uid: edge.uid }, { what: 'edges', uid: edge.uid, direction: 'out' }, { what: 'edges', uid: edge.uid, direction: 'in' });
+          needs.push(
+            { what: 'atom', uid: edge.uid },
+            { what: 'atom', uid: edge.other },
+            { what: 'edges', uid: edge.uid, direction: 'out' },
+            { what: 'edges', uid: edge.uid, direction: 'in' },
+          );
         }
       }
     }

@@ -3,23 +3,40 @@ import { FatalError, StoreDivergedError } from '../errors';
 import { diffBetween, type RangeDiff } from '../engine/diff';
 import { fold, type FoldOptions, type FoldResult } from '../engine/fold';
 import type { AtomKind, GraphDiff, GraphTransaction, Uid, Value } from '../engine/model';
-import { followUpNeeds, prefetchNeeds } from '../engine/prefetch';
-import { existsAt, NotLoaded, type AtomRecord, type Direction, type GraphState, type Need, type RelationEdge } from '../engine/state';
+import { creationNeeds, followUpNeeds, prefetchNeeds } from '../engine/prefetch';
+import { existsAt, NotLoaded, type Direction, type Need, type RelationEdge } from '../engine/state';
+import { isUid } from '../engine/uid';
+import { Writer } from './binary';
+import { BucketedLists, type ListAppend } from './buckets';
+import { GraphView } from './graph-view';
+import { KeyFilter } from './key-filter';
 import * as keys from './keys';
-import { Lru } from './lru';
+import { Layer, spilledKey, type StagedGraph } from './layer';
 import * as records from './records';
-import { Rocks, type RocksBatch, type RocksOptions } from './rocks';
+import { StoredAtom, StoredEdge, byTypeThenUid, type Layout } from './records';
+import { Rocks, type RocksOptions } from './rocks';
 
-export type { Checkpoint, SliceInfo } from './records';
+export type { Checkpoint, Layout, SliceInfo } from './records';
 
 export interface GraphStoreOptions {
   readonly rocks: RocksOptions;
   /**
-   * Atoms (and as many edge lists) kept in memory between batches. About 1 KiB each on the heap,
-   * all told; txIds are cached only from a batch's prefetch until it is written.
+   * Atoms kept in memory between batches, each with its relations: a few hundred bytes of heap
+   * each (an attribute less, a well-connected entity more).
    */
   readonly cachedAtoms: number;
+  /**
+   * How a new store lays out its data; a store that exists keeps the layout it was created with.
+   * Tests make it small to exercise spilling and buckets.
+   * @default { inlineEdges: 64, sliceBucket: 16, typeBucket: 64 }
+   */
+  readonly layout?: Partial<Layout>;
 }
+
+const defaultLayout: Layout = { inlineEdges: 64, sliceBucket: 16, typeBucket: 64 };
+
+/** Graphs whose last slice log and type index buckets stay in memory. */
+const openBuckets = 4096;
 
 /** An atom as it was at a slice. */
 export interface AtomAt {
@@ -33,40 +50,12 @@ export interface AtomAt {
   readonly value?: Value;
 }
 
-/** Changes to one atom's live edges in one direction, staged in a layer. */
-interface EdgeDelta {
-  readonly added: RelationEdge[];
-  readonly ended: Set<Uid>;
-  /** The atom was created in this layer, so its edges before the layer are known: none. */
-  fresh: boolean;
-}
-
-/** What one batch staged: read before the cache, written to RocksDB as one WriteBatch. */
-class Layer {
-  /** On disk: absorbed into the cache at the next safe point. */
-  written = false;
-  readonly atoms = new Map<string, AtomRecord>();
-  readonly heads = new Map<string, number>();
-  readonly txs = new Map<string, { readonly graph: string; readonly txId: string; readonly slice: number | null }>();
-  readonly edges = new Map<string, EdgeDelta>();
-
-  constructor(readonly batch: RocksBatch) {}
-
-  delta(key: string): EdgeDelta {
-    let delta = this.edges.get(key);
-    if (delta === undefined) this.edges.set(key, (delta = { added: [], ended: new Set(), fresh: false }));
-    return delta;
-  }
-}
-
-const byTypeThenUid = (a: RelationEdge, b: RelationEdge): number =>
-  a.type < b.type ? -1 : a.type > b.type ? 1 : a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0;
-
 /**
  * The graphs of one input partition in one RocksDB database (DESIGN.md §6).
  *
  * Writing is a batch at a time, by one writer:
- * 1. `prefetch` the transactions of a batch (two rounds of one multi-get and a few prefix scans);
+ * 1. `prefetch` the transactions of a batch (two rounds of one multi-get and, for hubs only, a
+ *    few prefix scans; uids and txIds the key filter knows to be new are not read at all);
  * 2. `fold` each transaction: the engine validates it against the staged state, and the store
  *    stages the resulting diff; or `replay` diffs read from the changelog;
  * 3. `commit(checkpoint)` seals what is staged and writes it, with the checkpoint, as one atomic
@@ -77,34 +66,52 @@ const byTypeThenUid = (a: RelationEdge, b: RelationEdge): number =>
  * see written state only, as of any slice.
  */
 export class GraphStore {
-  private readonly atomCache: Lru<string, AtomRecord | null>;
-  private readonly edgeCache: Lru<string, RelationEdge[]>;
-  private readonly headCache: Lru<string, number>;
-  private readonly txCache: Lru<string, number | null | 'unseen'>;
+  private readonly views = new Map<string, GraphView>();
+  private readonly sliceBuckets: BucketedLists;
+  private readonly typeBuckets: BucketedLists;
+  private readonly bucketWriter = new Writer();
 
-  /** Oldest first: at most one layer being written, then the one being staged. */
+  /** Oldest first: the layers being written, then the one being staged. */
   private layers: Layer[];
   private writing: Promise<void> = Promise.resolve();
   private failure: FatalError | undefined;
+  private closing = false;
+  private readonly filling: Promise<void>;
 
   private constructor(
     private readonly rocks: Rocks,
     private written: records.Checkpoint,
-    options: GraphStoreOptions,
+    private readonly layout: Layout,
+    private readonly filter: KeyFilter,
+    private readonly cachedAtoms: number,
   ) {
-    this.atomCache = new Lru(options.cachedAtoms);
-    this.edgeCache = new Lru(options.cachedAtoms);
-    this.headCache = new Lru(options.cachedAtoms);
-    this.txCache = new Lru(options.cachedAtoms);
+    this.sliceBuckets = new BucketedLists(rocks, layout.sliceBucket, openBuckets);
+    this.typeBuckets = new BucketedLists(rocks, layout.typeBucket, openBuckets);
     this.layers = [new Layer(rocks.batch())];
+    this.filling = filter.isComplete ? Promise.resolve() : this.fillFilter();
   }
 
-  /** Opens (creating when missing) the store in `dir`. */
+  /**
+   * Opens (creating when missing) the store in `dir`. Throws a {@link FatalError} for a store of
+   * another layout version: delete it, the changelog rebuilds it.
+   */
   static async open(dir: string, options: GraphStoreOptions): Promise<GraphStore> {
     await mkdir(dir, { recursive: true });
     const rocks = await Rocks.open(dir, options.rocks);
-    const checkpoint = await rocks.get(keys.checkpointKey);
-    return new GraphStore(rocks, checkpoint === undefined ? {} : records.decodeCheckpoint(checkpoint), options);
+    const [checkpoint, storedLayout] = await rocks.getMany([keys.checkpointKey, keys.layoutKey]);
+    let layout = storedLayout === undefined ? undefined : records.decodeLayout(storedLayout);
+    if (layout === undefined && (checkpoint !== undefined || storedLayout !== undefined)) {
+      await rocks.close();
+      throw new FatalError(`the store at ${dir} was written in a layout this graphfold does not read: delete it, and the changelog rebuilds it`);
+    }
+    if (layout === undefined) {
+      layout = { ...defaultLayout, ...options.layout };
+      const batch = rocks.batch();
+      batch.put(keys.layoutKey, records.encodeLayout(layout));
+      await batch.write();
+    }
+    const filter = new KeyFilter(checkpoint === undefined);
+    return new GraphStore(rocks, checkpoint === undefined ? {} : records.decodeCheckpoint(checkpoint), layout, filter, options.cachedAtoms);
   }
 
   /** Deletes a store directory (to rebuild it from the changelog). */
@@ -123,9 +130,23 @@ export class GraphStore {
 
   /** Waits for the write in flight, forgets what is staged, and closes. */
   async close(): Promise<void> {
+    this.closing = true;
+    await this.filling;
     await this.writing.catch(() => undefined);
     this.discard();
     await this.rocks.close();
+  }
+
+  /** Adds every atom and txId key on disk to the key filter, then trusts it. Stops early on close. */
+  private async fillFilter(): Promise<void> {
+    for (const tag of [keys.tags.atom, keys.tags.tx]) {
+      const range = keys.tagRange(tag);
+      for await (const entries of this.rocks.scan(range.gte, range.lt, { values: false })) {
+        if (this.closing) return;
+        for (const [key] of entries) this.filter.addKey(key);
+      }
+    }
+    this.filter.completed();
   }
 
   // --- writing ------------------------------------------------------------------------------
@@ -133,31 +154,44 @@ export class GraphStore {
   /** Loads what folding these transactions will most likely read, in two rounds. */
   async prefetch(txs: readonly GraphTransaction[]): Promise<void> {
     this.settle();
-    const byGraph = new Map<string, Need[]>();
-    const add = (graph: string, needs: readonly Need[]): void => {
-      const list = byGraph.get(graph);
-      if (list === undefined) byGraph.set(graph, [...needs]);
-      else list.push(...needs);
+    const plan = new Map<GraphView, Need[]>();
+    const add = (view: GraphView, needs: readonly Need[]): void => {
+      const list = plan.get(view);
+      if (list === undefined) plan.set(view, [...needs]);
+      else for (const need of needs) list.push(need);
     };
-    for (const tx of txs) add(tx.graph, prefetchNeeds(tx));
-    await this.load(byGraph);
-    byGraph.clear();
-    for (const tx of txs) add(tx.graph, followUpNeeds(tx, this.stateOf(tx.graph)));
-    await this.load(byGraph);
+    const complete = this.filter.isComplete;
+    for (const tx of txs) {
+      const view = this.view(tx.graph);
+      add(view, prefetchNeeds(tx));
+      if (!complete) add(view, creationNeeds(tx));
+    }
+    await this.load(plan);
+    plan.clear();
+    for (const tx of txs) {
+      const view = this.view(tx.graph);
+      add(view, followUpNeeds(tx, view));
+    }
+    await this.load(plan);
   }
 
   /** Folds one transaction into the staged state; an applied diff is staged for `commit`. */
   async fold(tx: GraphTransaction, options: FoldOptions): Promise<FoldResult> {
     this.settle();
+    const view = this.view(tx.graph);
     for (;;) {
       try {
-        const result = fold(this.stateOf(tx.graph), tx, options);
-        if (result.outcome === 'applied') this.stageDiff(result.diff);
-        else if (result.outcome === 'unchanged') this.staging.txs.set(`${tx.graph}\0${tx.txId}`, { graph: tx.graph, txId: tx.txId, slice: null });
+        const result = fold(view, tx, options);
+        if (result.outcome === 'applied') {
+          this.stageDiff(view, result.diff);
+        } else if (result.outcome === 'unchanged') {
+          this.staging.of(view).txs.set(tx.txId, null);
+          this.filter.addText(view.txSeed, tx.txId);
+        }
         return result;
       } catch (error) {
         if (!(error instanceof NotLoaded)) throw error;
-        await this.load(new Map([[tx.graph, error.needs]]));
+        await this.load(new Map([[view, error.needs]]));
       }
     }
   }
@@ -168,21 +202,26 @@ export class GraphStore {
    */
   async replay(diffs: readonly GraphDiff[]): Promise<void> {
     this.settle();
-    const byGraph = new Map<string, Need[]>();
+    const plan = new Map<GraphView, Need[]>();
     for (const diff of diffs) {
-      const needs = byGraph.get(diff.graph) ?? [{ what: 'head' } as Need];
-      for (const change of diff.changes) if (change.op !== 'Created') needs.push({ what: 'atom', uid: change.uid });
-      byGraph.set(diff.graph, needs);
+      const view = this.view(diff.graph);
+      const needs = plan.get(view) ?? [{ what: 'head' } as Need];
+      for (const change of diff.changes) {
+        if (!isUid(change.uid)) throw new StoreDivergedError(`slice ${diff.slice} of graph '${diff.graph}' names '${change.uid}', which is not a uid`, { graph: diff.graph, slice: diff.slice, txId: diff.txId });
+        if (change.op !== 'Created') needs.push({ what: 'atom', uid: change.uid });
+        else if (change.source !== undefined && change.target !== undefined) needs.push({ what: 'atom', uid: change.source }, { what: 'atom', uid: change.target });
+      }
+      plan.set(view, needs);
     }
-    await this.load(byGraph);
+    await this.load(plan);
     for (const diff of diffs) {
       for (;;) {
         try {
-          this.stageDiff(diff);
+          this.stageDiff(this.view(diff.graph), diff);
           break;
         } catch (error) {
           if (!(error instanceof NotLoaded)) throw error;
-          await this.load(new Map([[diff.graph, error.needs]]));
+          await this.load(new Map([[this.view(diff.graph), error.needs]]));
         }
       }
     }
@@ -196,15 +235,23 @@ export class GraphStore {
   commit(checkpoint: records.Checkpoint): Promise<void> {
     this.settle();
     const layer = this.staging;
-    layer.batch.put(keys.checkpointKey, records.encodeCheckpoint(checkpoint));
-    for (const [key, atom] of layer.atoms) layer.batch.put(keys.atomKey(graphOf(key), atom.uid), records.encodeAtom(atom));
-    for (const [graph, slice] of layer.heads) layer.batch.put(keys.headKey(graph), records.encodeNumber(slice));
-    for (const { graph, txId, slice } of layer.txs.values()) layer.batch.put(keys.txKey(graph, txId), records.encodeTx(slice));
+    const { batch } = layer;
+    const slices: ListAppend[] = [];
+    const types: ListAppend[] = [];
+    for (const [view, staged] of layer.graphs) {
+      const graphKeys = view.keys;
+      for (const uid of [...staged.atoms.keys()].sort()) batch.put(graphKeys.atom(uid), records.encodeAtom(staged.atoms.get(uid) as StoredAtom));
+      if (staged.head !== undefined) batch.put(graphKeys.head(), records.encodeNumber(staged.head));
+      for (const [txId, slice] of staged.txs) batch.put(graphKeys.tx(txId), records.encodeTx(slice));
+      this.listAppends(view, staged, slices, types);
+    }
+    batch.put(keys.checkpointKey, records.encodeCheckpoint(checkpoint));
     this.layers.push(new Layer(this.rocks.batch()));
-    for (const cache of [this.atomCache, this.edgeCache, this.headCache, this.txCache]) cache.trim();
+    this.trim();
     this.writing = this.writing.then(async () => {
       try {
-        await layer.batch.write();
+        await Promise.all([this.sliceBuckets.write(slices, batch), this.typeBuckets.write(types, batch)]);
+        await batch.write();
       } catch (error) {
         this.failure = new FatalError(`the store at ${this.location} failed to write a batch and must be reopened`, {}, { cause: error });
         throw this.failure;
@@ -217,11 +264,44 @@ export class GraphStore {
 
   /** Forgets everything staged since the last commit. Idempotent. */
   discard(): void {
+    for (const [view, staged] of this.staging.graphs) view.unstage(staged);
     this.layers[this.layers.length - 1] = new Layer(this.rocks.batch());
+    this.pinLayers();
+  }
+
+  /** Puts what the unwritten layers staged back in the views' caches, as the latest records. */
+  private pinLayers(): void {
+    for (const layer of this.layers) for (const [view, staged] of layer.graphs) view.pin(staged);
   }
 
   private get staging(): Layer {
     return this.layers[this.layers.length - 1] as Layer;
+  }
+
+  private view(graph: string): GraphView {
+    let view = this.views.get(graph);
+    if (view === undefined) this.views.set(graph, (view = new GraphView(graph, this.filter)));
+    return view;
+  }
+
+  /** The slice log and type index items a layer appends for one graph. */
+  private listAppends(view: GraphView, staged: StagedGraph, slices: ListAppend[], types: ListAppend[]): void {
+    const w = this.bucketWriter;
+    if (staged.diffs.length > 0) {
+      const items = staged.diffs.map((diff) => {
+        records.encodeSlice(w.reset(), diff);
+        return w.copy();
+      });
+      slices.push({ id: view.graph, prefix: view.keys.tagged(keys.tags.slice), slices: staged.diffs.map((diff) => diff.slice), items });
+    }
+    const { types: typeNames, uids, slices: created } = staged.typed;
+    if (uids.length > 0) {
+      const items = uids.map((uid, i) => {
+        records.encodeTyped(w.reset(), typeNames[i] as string, uid, created[i] as number);
+        return w.copy();
+      });
+      types.push({ id: view.graph, prefix: view.keys.tagged(keys.tags.type), slices: created, items });
+    }
   }
 
   /**
@@ -234,121 +314,57 @@ export class GraphStore {
     if (this.failure !== undefined) throw this.failure;
     while (this.layers.length > 1 && (this.layers[0] as Layer).written) {
       const layer = this.layers.shift() as Layer;
-      for (const [key, atom] of layer.atoms) this.atomCache.set(key, atom);
-      for (const [graph, slice] of layer.heads) this.headCache.set(graph, slice);
-      for (const key of layer.txs.keys()) this.txCache.delete(key);
-      for (const [key, delta] of layer.edges) {
-        const cached = this.edgeCache.get(key) ?? (delta.fresh ? [] : undefined);
-        if (cached !== undefined) this.edgeCache.set(key, applyDeltas(cached, [delta]));
-      }
+      for (const [view, staged] of layer.graphs) view.absorb(staged);
     }
   }
 
-  /** The engine's view of one graph: staged layers over the cache; `NotLoaded` past that. */
-  private stateOf(graph: string): GraphState {
-    return {
-      graph,
-      head: () => this.headOf(graph),
-      txSlice: (txId) => {
-        const key = `${graph}\0${txId}`;
-        for (let i = this.layers.length - 1; i >= 0; i -= 1) {
-          const staged = (this.layers[i] as Layer).txs.get(key);
-          if (staged !== undefined) return staged.slice;
-        }
-        const cached = this.txCache.get(key);
-        if (cached === undefined) throw new NotLoaded([{ what: 'tx', txId }]);
-        return cached === 'unseen' ? undefined : cached;
-      },
-      atom: (uid) => this.atomOf(graph, uid) ?? undefined,
-      edges: (uid, direction) => {
-        const edges = this.edgesOf(edgesKey(graph, uid, direction));
-        if (edges === undefined) throw new NotLoaded([{ what: 'edges', uid, direction }]);
-        return edges;
-      },
-    };
-  }
-
-  private headOf(graph: string): number {
-    for (let i = this.layers.length - 1; i >= 0; i -= 1) {
-      const staged = (this.layers[i] as Layer).heads.get(graph);
-      if (staged !== undefined) return staged;
+  /** Forgets what was not used lately once the cache holds more than `cachedAtoms`. */
+  private trim(): void {
+    let young = 0;
+    for (const view of this.views.values()) young += view.youngSize;
+    if (young < this.cachedAtoms / 2) return;
+    for (const [graph, view] of this.views) {
+      view.rotate();
+      if (view.idle) this.views.delete(graph);
     }
-    const head = this.headCache.get(graph);
-    if (head === undefined) throw new NotLoaded([{ what: 'head' }]);
-    return head;
+    this.pinLayers();
   }
 
-  /** The atom, null when it does not exist; throws NotLoaded when not in memory. */
-  private atomOf(graph: string, uid: Uid): AtomRecord | null {
-    const key = `${graph}\0${uid}`;
-    for (let i = this.layers.length - 1; i >= 0; i -= 1) {
-      const staged = (this.layers[i] as Layer).atoms.get(key);
-      if (staged !== undefined) return staged;
-    }
-    const atom = this.atomCache.get(key);
-    if (atom === undefined) throw new NotLoaded([{ what: 'atom', uid }]);
-    return atom;
-  }
-
-  /** Live edges: the cached list (or none, for an atom created in a layer) with the layers' deltas. */
-  private edgesOf(key: string): RelationEdge[] | undefined {
-    const deltas: EdgeDelta[] = [];
-    let base = this.edgeCache.get(key);
-    for (const layer of this.layers) {
-      const delta = layer.edges.get(key);
-      if (delta === undefined) continue;
-      if (delta.fresh) {
-        base = [];
-        deltas.length = 0;
-      }
-      deltas.push(delta);
-    }
-    if (base === undefined) return undefined;
-    return deltas.length === 0 ? base : applyDeltas(base, deltas);
-  }
-
-  private isStaged(check: (layer: Layer) => boolean): boolean {
-    return this.layers.some(check);
-  }
-
-  private async load(needsByGraph: ReadonlyMap<string, readonly Need[]>): Promise<void> {
+  private async load(plan: ReadonlyMap<GraphView, readonly Need[]>): Promise<void> {
     const getKeys: Buffer[] = [];
     const apply: ((value: Buffer | undefined) => void)[] = [];
     const scans: Promise<void>[] = [];
-    const scheduled = new Set<string>();
-    const get = (cacheKey: string, key: Buffer, onValue: (value: Buffer | undefined) => void): void => {
-      if (scheduled.has(cacheKey)) return;
-      scheduled.add(cacheKey);
-      getKeys.push(key);
-      apply.push(onValue);
-    };
-    for (const [graph, needs] of needsByGraph) {
+    for (const [view, needs] of plan) {
+      const scheduled = new Set<string>();
+      const get = (id: string, key: () => Buffer, onValue: (value: Buffer | undefined) => void): void => {
+        if (scheduled.has(id)) return;
+        scheduled.add(id);
+        getKeys.push(key());
+        apply.push(onValue);
+      };
+      const loadAtom = (uid: Uid): void =>
+        get(uid, () => view.keys.atom(uid), (v) => view.atoms.set(uid, v === undefined ? null : records.decodeAtom(uid, v)));
       for (const need of needs) {
         switch (need.what) {
           case 'head':
-            if (!this.headCache.has(graph) && !this.isStaged((l) => l.heads.has(graph))) {
-              get(`h\0${graph}`, keys.headKey(graph), (v) => this.headCache.set(graph, v === undefined ? 0 : records.decodeNumber(v)));
-            }
+            if (view.knownHead() === undefined) get('h', () => view.keys.head(), (v) => (view.writtenHead = v === undefined ? 0 : records.decodeNumber(v)));
             break;
-          case 'tx': {
-            const key = `${graph}\0${need.txId}`;
-            if (!this.txCache.has(key) && !this.isStaged((l) => l.txs.has(key))) {
-              get(`t\0${key}`, keys.txKey(graph, need.txId), (v) => this.txCache.set(key, v === undefined ? 'unseen' : records.decodeTx(v)));
-            }
+          case 'tx':
+            if (!view.knowsTx(need.txId)) get(`t${need.txId}`, () => view.keys.tx(need.txId), (v) => view.txs.set(need.txId, v === undefined ? 'unseen' : records.decodeTx(v)));
             break;
-          }
-          case 'atom': {
-            const key = `${graph}\0${need.uid}`;
-            if (!this.atomCache.has(key) && !this.isStaged((l) => l.atoms.has(key))) {
-              get(`a\0${key}`, keys.atomKey(graph, need.uid), (v) => this.atomCache.set(key, v === undefined ? null : records.decodeAtom(need.uid, v)));
-            }
+          case 'atom':
+            if (view.knownRecord(need.uid) === undefined) loadAtom(need.uid);
             break;
-          }
           case 'edges': {
-            const key = edgesKey(graph, need.uid, need.direction);
-            if (!scheduled.has(key) && this.edgesOf(key) === undefined) {
-              scheduled.add(key);
-              scans.push(this.liveEdges(graph, need.uid, need.direction).then((edges) => this.edgeCache.set(key, edges)));
+            const atom = view.knownRecord(need.uid);
+            if (atom === undefined) {
+              loadAtom(need.uid);
+            } else if (atom !== null && atom.edges(need.direction) === undefined && view.spilledEdges(need.uid, need.direction) === undefined) {
+              const id = `e${need.direction}${need.uid}`;
+              if (scheduled.has(id)) break;
+              scheduled.add(id);
+              const key = spilledKey(need.direction, need.uid);
+              scans.push(this.liveEdges(view.keys, need.uid, need.direction).then((edges) => view.spilled.set(key, edges)));
             }
             break;
           }
@@ -359,121 +375,170 @@ export class GraphStore {
     values.forEach((value, i) => (apply[i] as (value: Buffer | undefined) => void)(value));
   }
 
-  private async liveEdges(graph: string, uid: Uid, direction: Direction): Promise<RelationEdge[]> {
-    const prefix = keys.edgePrefix(graph, uid, direction);
+  /** The live relations of a spilled direction, from its edge entries. */
+  private async liveEdges(graphKeys: keys.GraphKeys, uid: Uid, direction: Direction): Promise<RelationEdge[]> {
+    const prefix = graphKeys.edgePrefix(uid, direction);
     const edges: RelationEdge[] = [];
-    for await (const [key, value] of this.rocks.scan(prefix, keys.prefixEnd(prefix))) {
-      const edge = records.decodeEdge(value);
-      if (edge.terminated !== undefined) continue;
-      const { type, relation } = keys.parseEdgeKey(key);
-      edges.push({ uid: relation, type, other: edge.other });
+    for await (const entries of this.rocks.scan(prefix, keys.prefixEnd(prefix))) {
+      for (const [key, value] of entries) {
+        const edge = records.decodeEdge(value);
+        if (edge.terminated !== undefined) continue;
+        const { type, relation } = keys.parseEdgeKey(key);
+        edges.push({ uid: relation, type, other: edge.other });
+      }
     }
     return edges;
   }
 
-  /** Stages one diff. Reads everything it needs before changing anything, so a NotLoaded leaves no trace. */
-  private stageDiff(diff: GraphDiff): void {
-    const { graph, slice } = diff;
-    const head = this.headOf(graph);
-    if (slice !== head + 1) {
-      throw new StoreDivergedError(`diff for slice ${slice} of graph '${graph}' does not follow the store's head, slice ${head}`, { graph, slice, txId: diff.txId });
-    }
+  /**
+   * Stages one diff: the records of the atoms it changes (relations change both ends' records),
+   * the value history, the slice log and type index items. Reads everything it needs before
+   * changing anything, so a NotLoaded leaves no trace.
+   */
+  private stageDiff(view: GraphView, diff: GraphDiff): void {
+    const { graph, slice, changes } = diff;
+    const head = view.head();
+    const diverged = (message: string): StoreDivergedError => new StoreDivergedError(message, { graph, slice, txId: diff.txId });
+    if (slice !== head + 1) throw diverged(`diff for slice ${slice} of graph '${graph}' does not follow the store's head, slice ${head}`);
+
     const missing: Need[] = [];
-    const createdHere = new Set<Uid>();
-    for (const change of diff.changes) {
-      if (change.op === 'Created') {
-        createdHere.add(change.uid);
-        continue;
-      }
-      if (createdHere.has(change.uid)) continue;
+    const read = (uid: Uid): StoredAtom | undefined => {
+      if (createdIn(changes, uid)) return undefined;
       try {
-        if (this.atomOf(graph, change.uid) === null) {
-          throw new StoreDivergedError(`slice ${slice} of graph '${graph}' changes atom ${change.uid}, which the store does not hold`, { graph, slice, txId: diff.txId });
-        }
+        const atom = view.record(uid);
+        if (atom === null) throw diverged(`slice ${slice} of graph '${graph}' changes atom ${uid}, which the store does not hold`);
+        return atom;
       } catch (error) {
         if (!(error instanceof NotLoaded)) throw error;
-        missing.push(...error.needs);
+        for (const need of error.needs) missing.push(need);
+        return undefined;
+      }
+    };
+    for (const change of changes) {
+      if (change.op !== 'Created') {
+        const atom = read(change.uid);
+        if (change.op === 'Terminated' && atom?.kind === 'relation') {
+          read(atom.source as Uid);
+          read(atom.target as Uid);
+        }
+      } else if (change.source !== undefined && change.target !== undefined) {
+        read(change.source);
+        read(change.target);
       }
     }
     if (missing.length > 0) throw new NotLoaded(missing);
 
     const layer = this.staging;
-    const { batch } = layer;
-    for (const change of diff.changes) {
-      const key = `${graph}\0${change.uid}`;
+    const staged = layer.of(view);
+    const latest = (uid: Uid): StoredAtom => view.record(uid) as StoredAtom;
+    for (const change of changes) {
       switch (change.op) {
         case 'Created': {
-          const atom: AtomRecord =
-            change.source !== undefined && change.target !== undefined
-              ? { uid: change.uid, kind: change.kind, type: change.type, created: slice, source: change.source, target: change.target }
-              : { uid: change.uid, kind: change.kind, type: change.type, created: slice };
-          layer.atoms.set(key, atom);
-          if (atom.kind !== 'attribute') batch.put(keys.typeKey(graph, atom.type, atom.uid), records.encodeLifetime({ created: slice }));
-          layer.delta(edgesKey(graph, atom.uid, 'out')).fresh = true;
-          layer.delta(edgesKey(graph, atom.uid, 'in')).fresh = true;
-          this.stageEdges(layer, graph, atom, { created: slice });
+          const { uid, kind, type, source, target } = change;
+          const relation = source !== undefined && target !== undefined;
+          this.filter.addUid(view.atomSeed, uid);
+          view.stage(staged, StoredAtom.created(uid, kind, type, slice, relation ? source : undefined, relation ? target : undefined));
+          if (kind !== 'attribute') staged.addTyped(type, uid, slice);
+          if (relation) {
+            this.addEdge(view, staged, source, 'out', new StoredEdge(uid, type, target, slice, undefined));
+            this.addEdge(view, staged, target, 'in', new StoredEdge(uid, type, source, slice, undefined));
+          }
           break;
         }
         case 'Assigned': {
-          const atom = this.atomOf(graph, change.uid) as AtomRecord;
-          if (atom.value !== undefined && atom.assigned !== undefined) batch.put(keys.valueKey(graph, atom.uid, atom.assigned), records.encodeValue(atom.value));
-          layer.atoms.set(key, { ...atom, value: change.value, assigned: slice });
+          const atom = latest(change.uid);
+          if (atom.value !== undefined && atom.assigned !== undefined) layer.batch.put(view.keys.value(atom.uid, atom.assigned), records.encodeValue(atom.value));
+          view.stage(staged, atom.assignedTo(change.value, slice));
           break;
         }
         case 'Terminated': {
-          const atom = this.atomOf(graph, change.uid) as AtomRecord;
-          layer.atoms.set(key, { ...atom, terminated: slice });
-          if (atom.kind !== 'attribute') batch.put(keys.typeKey(graph, atom.type, atom.uid), records.encodeLifetime({ created: atom.created, terminated: slice }));
-          this.stageEdges(layer, graph, atom, { created: atom.created, terminated: slice });
+          const atom = latest(change.uid);
+          view.stage(staged, atom.terminatedAt(slice));
+          if (atom.kind === 'relation') {
+            this.endEdge(view, staged, atom.source as Uid, 'out', atom, atom.target as Uid, slice);
+            this.endEdge(view, staged, atom.target as Uid, 'in', atom, atom.source as Uid, slice);
+          }
           break;
         }
       }
     }
-    batch.put(keys.sliceKey(graph, slice), records.encodeSlice(diff));
-    layer.heads.set(graph, slice);
-    layer.txs.set(`${graph}\0${diff.txId}`, { graph, txId: diff.txId, slice });
+    staged.head = slice;
+    staged.txs.set(diff.txId, slice);
+    this.filter.addText(view.txSeed, diff.txId);
+    staged.diffs.push(diff);
   }
 
-  /** For a relation: its edge entry at both ends, and the staged edge deltas. */
-  private stageEdges(layer: Layer, graph: string, relation: AtomRecord, lifetime: records.Lifetime): void {
-    const { source, target } = relation;
-    if (relation.kind !== 'relation' || source === undefined || target === undefined) return;
-    for (const [direction, end, other] of [['out', source, target], ['in', target, source]] as const) {
-      layer.batch.put(keys.edgeKey(graph, end, direction, relation.type, relation.uid), records.encodeEdge({ other, ...lifetime }));
-      const delta = layer.delta(edgesKey(graph, end, direction));
-      if (lifetime.terminated === undefined) delta.added.push({ uid: relation.uid, type: relation.type, other });
-      else delta.ended.add(relation.uid);
+  /** Adds a relation to one end's record, or, when that direction spilled, to its edge entries. */
+  private addEdge(view: GraphView, staged: StagedGraph, end: Uid, direction: Direction, edge: StoredEdge): void {
+    const atom = view.record(end) as StoredAtom;
+    const edges = atom.edges(direction);
+    const batch = this.staging.batch;
+    if (edges === undefined) {
+      batch.put(view.keys.edge(end, direction, edge.type, edge.uid), records.encodeEdge(edge.other, edge.created, undefined));
+      staged.delta(direction, end).added.push(edge);
+      return;
     }
+    const list = insertEdge(edges, edge);
+    if (list.length <= this.layout.inlineEdges) {
+      view.stage(staged, atom.withEdges(direction, list));
+      return;
+    }
+    for (const e of list) batch.put(view.keys.edge(end, direction, e.type, e.uid), records.encodeEdge(e.other, e.created, e.terminated));
+    const delta = staged.delta(direction, end);
+    delta.fresh = true;
+    for (const e of list) if (e.terminated === undefined) delta.added.push(e);
+    view.stage(staged, atom.withEdges(direction, undefined));
+  }
+
+  /** Ends a relation in one end's record, or in its edge entry when that direction spilled. */
+  private endEdge(view: GraphView, staged: StagedGraph, end: Uid, direction: Direction, relation: StoredAtom, other: Uid, slice: number): void {
+    const atom = view.record(end) as StoredAtom;
+    const edges = atom.edges(direction);
+    if (edges === undefined) {
+      this.staging.batch.put(view.keys.edge(end, direction, relation.type, relation.uid), records.encodeEdge(other, relation.created, slice));
+      staged.delta(direction, end).ended.add(relation.uid);
+      return;
+    }
+    const i = edges.findIndex((edge) => edge.uid === relation.uid);
+    if (i < 0) throw new StoreDivergedError(`relation ${relation.uid} is missing from the record of its end ${end}`, { graph: view.graph, slice });
+    const list = edges.slice();
+    list[i] = (edges[i] as StoredEdge).ended(slice);
+    view.stage(staged, atom.withEdges(direction, list));
   }
 
   // --- reading, as of any slice ---------------------------------------------------------------
 
   /** The graph's latest written slice; 0 when it has none. */
   async head(graph: string): Promise<number> {
-    const value = await this.rocks.get(keys.headKey(graph));
+    const value = await this.rocks.get(new keys.GraphKeys(graph).head());
     return value === undefined ? 0 : records.decodeNumber(value);
   }
 
   /** Every graph this store holds. */
   async *graphs(): AsyncGenerator<string> {
-    for await (const [key] of this.rocks.scan(keys.headRange.gte, keys.headRange.lt)) yield keys.graphOfHeadKey(key);
+    const range = keys.tagRange(keys.tags.head);
+    for await (const entries of this.rocks.scan(range.gte, range.lt, { values: false })) for (const [key] of entries) yield keys.graphOfHeadKey(key);
   }
 
   /** The atom as it was at `slice` (default: the latest); undefined when it did not exist then. */
   async atomAt(graph: string, uid: Uid, slice?: number): Promise<AtomAt | undefined> {
-    const [stored, at] = await Promise.all([this.rocks.get(keys.atomKey(graph, uid)), slice ?? this.head(graph)]);
+    const graphKeys = new keys.GraphKeys(graph);
+    const [stored, at] = await Promise.all([this.rocks.get(graphKeys.atom(uid)), slice ?? this.head(graph)]);
     if (stored === undefined) return undefined;
     const atom = records.decodeAtom(uid, stored);
-    return existsAt(atom, at) ? this.view(graph, atom, at) : undefined;
+    return existsAt(atom, at) ? this.viewAt(graphKeys, atom, at) : undefined;
   }
 
   /** Every atom of a graph that existed at `slice` (default: the latest), in uid order. */
   async *atoms(graph: string, slice?: number): AsyncGenerator<AtomAt> {
     const at = slice ?? (await this.head(graph));
-    const prefix = keys.atomPrefix(graph);
-    for await (const [key, value] of this.rocks.scan(prefix, keys.prefixEnd(prefix))) {
-      const atom = records.decodeAtom(keys.uidOfAtomKey(key), value);
-      if (existsAt(atom, at)) yield await this.view(graph, atom, at);
+    const graphKeys = new keys.GraphKeys(graph);
+    const prefix = graphKeys.tagged(keys.tags.atom);
+    for await (const entries of this.rocks.scan(prefix, keys.prefixEnd(prefix))) {
+      for (const [key, value] of entries) {
+        const atom = records.decodeAtom(keys.uidOfAtomKey(key), value);
+        if (existsAt(atom, at)) yield await this.viewAt(graphKeys, atom, at);
+      }
     }
   }
 
@@ -482,42 +547,65 @@ export class GraphStore {
     return (await this.atomAt(graph, uid, slice))?.value;
   }
 
-  private async view(graph: string, atom: AtomRecord, slice: number): Promise<AtomAt> {
+  private async viewAt(graphKeys: keys.GraphKeys, atom: StoredAtom, slice: number): Promise<AtomAt> {
     const view: { -readonly [K in keyof AtomAt]: AtomAt[K] } = { uid: atom.uid, kind: atom.kind, type: atom.type, created: atom.created };
     if (atom.source !== undefined) view.source = atom.source;
     if (atom.target !== undefined) view.target = atom.target;
-    const value = await this.valueOf(graph, atom, slice);
+    const value = await this.valueOf(graphKeys, atom, slice);
     if (value !== undefined) view.value = value;
     return view;
   }
 
-  private async valueOf(graph: string, atom: AtomRecord, slice: number): Promise<Value | undefined> {
+  private async valueOf(graphKeys: keys.GraphKeys, atom: StoredAtom, slice: number): Promise<Value | undefined> {
     if (atom.assigned === undefined) return undefined;
     if (atom.assigned <= slice) return atom.value;
-    const entry = await this.rocks.first(keys.valueKey(graph, atom.uid, slice), keys.prefixEnd(keys.valuePrefix(graph, atom.uid)));
+    const entry = await this.rocks.first(graphKeys.value(atom.uid, slice), keys.prefixEnd(graphKeys.valuePrefix(atom.uid)));
     return entry === undefined ? undefined : records.decodeValue(entry[1]);
   }
 
-  /** The relations out of (or into) an atom that existed at `slice`, optionally of one type only. */
+  /** The relations out of (or into) an atom that existed at `slice`, optionally of one type only; by type, then uid. */
   async relationsAt(graph: string, uid: Uid, direction: Direction, options: { readonly type?: string; readonly slice?: number } = {}): Promise<RelationEdge[]> {
-    const at = options.slice ?? (await this.head(graph));
-    const prefix = keys.edgePrefix(graph, uid, direction, options.type);
+    const graphKeys = new keys.GraphKeys(graph);
+    const [stored, at] = await Promise.all([this.rocks.get(graphKeys.atom(uid)), options.slice ?? this.head(graph)]);
+    if (stored === undefined) return [];
+    const inline = records.decodeAtom(uid, stored).edges(direction);
     const edges: RelationEdge[] = [];
-    for await (const [key, value] of this.rocks.scan(prefix, keys.prefixEnd(prefix))) {
-      const edge = records.decodeEdge(value);
-      if (!existsAt(edge, at)) continue;
-      const { type, relation } = keys.parseEdgeKey(key);
-      edges.push({ uid: relation, type, other: edge.other });
+    if (inline !== undefined) {
+      for (const edge of inline) {
+        if ((options.type === undefined || edge.type === options.type) && existsAt(edge, at)) edges.push({ uid: edge.uid, type: edge.type, other: edge.other });
+      }
+      return edges;
+    }
+    const prefix = graphKeys.edgePrefix(uid, direction, options.type);
+    for await (const entries of this.rocks.scan(prefix, keys.prefixEnd(prefix))) {
+      for (const [key, value] of entries) {
+        const edge = records.decodeEdge(value);
+        if (!existsAt(edge, at)) continue;
+        const { type, relation } = keys.parseEdgeKey(key);
+        edges.push({ uid: relation, type, other: edge.other });
+      }
     }
     return edges;
   }
 
-  /** The uids of the entities (or relations) of a type that existed at `slice`; attributes are not indexed by type. */
+  /**
+   * The uids of the entities (or relations) of a type that existed at `slice`, in the order they
+   * were created; attributes are not indexed by type. The index lists a graph's creations of all
+   * types, a bucket of slices per entry; each of the type is checked against its atom's record.
+   */
   async *atomsOfType(graph: string, type: string, slice?: number): AsyncGenerator<Uid> {
     const at = slice ?? (await this.head(graph));
-    const prefix = keys.typePrefix(graph, type);
-    for await (const [key, value] of this.rocks.scan(prefix, keys.prefixEnd(prefix))) {
-      if (existsAt(records.decodeLifetime(value), at)) yield keys.uidOfTypeKey(key);
+    const graphKeys = new keys.GraphKeys(graph);
+    const prefix = graphKeys.tagged(keys.tags.type);
+    for await (const entries of this.rocks.scan(keys.bucketKey(prefix, 0), keys.bucketKey(prefix, this.typeBuckets.bucketOf(at) + 1))) {
+      for (const [, bucket] of entries) {
+        const uids = records.decodeTyped(bucket, type, at);
+        const stored = await this.rocks.getMany(uids.map((uid) => graphKeys.atom(uid)));
+        for (const [i, uid] of uids.entries()) {
+          const value = stored[i];
+          if (value !== undefined && existsAt(records.decodeAtom(uid, value), at)) yield uid;
+        }
+      }
     }
   }
 
@@ -528,14 +616,21 @@ export class GraphStore {
 
   /** The slice a txId made; null when it changed nothing; undefined when never seen. */
   async sliceOfTx(graph: string, txId: string): Promise<number | null | undefined> {
-    const value = await this.rocks.get(keys.txKey(graph, txId));
+    const value = await this.rocks.get(new keys.GraphKeys(graph).tx(txId));
     return value === undefined ? undefined : records.decodeTx(value);
   }
 
   /** The slice diffs `from` to `to` (inclusive), as they were emitted. */
   async *diffs(graph: string, from: number, to: number): AsyncGenerator<GraphDiff> {
-    for await (const [key, value] of this.rocks.scan(keys.sliceKey(graph, from), keys.sliceKey(graph, to + 1))) {
-      yield records.decodeSlice(graph, keys.sliceOfKey(key), value);
+    if (from > to) return;
+    const prefix = new keys.GraphKeys(graph).tagged(keys.tags.slice);
+    const out: GraphDiff[] = [];
+    for await (const entries of this.rocks.scan(keys.bucketKey(prefix, this.sliceBuckets.bucketOf(from)), keys.bucketKey(prefix, this.sliceBuckets.bucketOf(to) + 1))) {
+      for (const [, bucket] of entries) {
+        records.decodeSlices(graph, bucket, from, to, out);
+        yield* out;
+        out.length = 0;
+      }
     }
   }
 
@@ -556,20 +651,21 @@ export class GraphStore {
   }
 }
 
-function graphOf(cacheKey: string): string {
-  return cacheKey.slice(0, cacheKey.indexOf('\0'));
-}
-
-function edgesKey(graph: string, uid: Uid, direction: Direction): string {
-  return `${graph}\0${direction}\0${uid}`;
-}
-
-/** The edges after the deltas, in order; idempotent (an edge already present is not added again). */
-function applyDeltas(base: readonly RelationEdge[], deltas: readonly EdgeDelta[]): RelationEdge[] {
-  const edges = new Map(base.map((edge) => [edge.uid, edge]));
-  for (const delta of deltas) {
-    for (const edge of delta.added) edges.set(edge.uid, edge);
-    for (const uid of delta.ended) edges.delete(uid);
+/** True when `changes` (creations first) create `uid`. */
+function createdIn(changes: GraphDiff['changes'], uid: Uid): boolean {
+  for (const change of changes) {
+    if (change.op !== 'Created') return false;
+    if (change.uid === uid) return true;
   }
-  return [...edges.values()].sort(byTypeThenUid);
+  return false;
+}
+
+/** The relations with `edge` inserted in order. */
+function insertEdge(edges: readonly StoredEdge[], edge: StoredEdge): StoredEdge[] {
+  let i = edges.length;
+  while (i > 0 && byTypeThenUid(edges[i - 1] as StoredEdge, edge) > 0) i -= 1;
+  const list = edges.slice(0, i);
+  list.push(edge);
+  for (let j = i; j < edges.length; j += 1) list.push(edges[j] as StoredEdge);
+  return list;
 }

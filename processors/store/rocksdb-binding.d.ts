@@ -1,4 +1,4 @@
-/** The part of npm `rocksdb` (an abstract-leveldown store) that graphfold uses. */
+/** The parts of npm `rocksdb` (an abstract-leveldown store) and of its native binding that graphfold uses. */
 declare module 'rocksdb' {
   namespace rocksdb {
     export type Callback<T = void> = (error: Error | undefined | null, result?: T) => void;
@@ -42,6 +42,8 @@ declare module 'rocksdb' {
     }
 
     export interface RocksDB {
+      /** The native database handle, for the binding's functions. */
+      readonly context: object;
       open(options: OpenOptions, callback: Callback): void;
       close(callback: Callback): void;
       get(key: Buffer, options: { asBuffer?: boolean; fillCache?: boolean }, callback: Callback<Buffer>): void;
@@ -60,4 +62,35 @@ declare module 'rocksdb' {
 
   const rocksdb: rocksdb.RocksDBConstructor;
   export = rocksdb;
+}
+
+/** The native functions behind npm `rocksdb`'s JavaScript classes (`rocksdb/binding.js`). */
+declare module 'rocksdb/binding' {
+  type Done = (error: Error | undefined | null) => void;
+
+  interface RangeOptions {
+    gte?: Buffer;
+    lt?: Buffer;
+    limit?: number;
+    keys?: boolean;
+    values?: boolean;
+    keyAsBuffer?: boolean;
+    valueAsBuffer?: boolean;
+    fillCache?: boolean;
+    highWaterMark?: number;
+  }
+
+  interface Binding {
+    db_get_many(db: object, keys: Buffer[], options: { asBuffer: boolean; fillCache: boolean }, callback: (error: Error | undefined | null, values?: (Buffer | undefined)[]) => void): void;
+    batch_init(db: object): object;
+    batch_put(batch: object, key: Buffer, value: Buffer): void;
+    batch_write(batch: object, options: { sync: boolean }, callback: Done): void;
+    iterator_init(db: object, options: RangeOptions): object;
+    /** Entries in descending order (pop them): value, key, value, key, ...; `finished` when no more follow. */
+    iterator_next(iterator: object, callback: (error: Error | undefined | null, entries: (Buffer | string)[], finished: boolean) => void): void;
+    iterator_end(iterator: object, callback: Done): void;
+  }
+
+  const binding: Binding;
+  export = binding;
 }

@@ -6,12 +6,12 @@ import type { FoldOptions, FoldResult } from '../../processors/engine/fold';
 import { diffAsTransaction } from '../../processors/engine/mirror';
 import type { GraphDiff, GraphTransaction } from '../../processors/engine/model';
 import type { GraphSchema } from '../../processors/engine/schema';
-import type { GraphStore } from '../../processors/store/graph-store';
+import type { GraphStore, Layout } from '../../processors/store/graph-store';
 import { canonical } from '../support/canonical';
 import { aTransaction, Concretizer, testSchema, type ATransaction } from '../support/random-transactions';
 import { ReferenceGraph, type ModelOutcome } from '../support/reference-model';
 import { liveState } from '../support/store-dump';
-import { openTempStore } from '../support/temp-store';
+import { openTempStore, smallLayout, type TempStore } from '../support/temp-store';
 
 const graph = 'g';
 const maxInstructions = 5;
@@ -48,11 +48,23 @@ function comparable(dump: [string, string][]): [string, string][] {
   return dump.filter(([key, value]) => !key.startsWith('01') && !(key.startsWith('17') && value === '00'));
 }
 
-/** A script: transactions, plus where batches end (0 = go on, 1 = commit, 2 = abort, fold again, commit). */
+/**
+ * Store layouts: relations spilled from the first one, after one or two, or kept in the record;
+ * buckets of one slice, a few, or the default.
+ */
+const layouts: readonly Layout[] = [
+  { inlineEdges: 0, sliceBucket: 1, typeBucket: 1 },
+  { inlineEdges: 1, sliceBucket: 2, typeBucket: 3 },
+  smallLayout,
+  { inlineEdges: 64, sliceBucket: 16, typeBucket: 64 },
+];
+
+/** A script: transactions, plus where batches end (0 = go on, 1 = commit, 2 = abort, fold again, commit, 3 = commit, reopen). */
 const script = fc.record({
   txs: fc.array(aTransaction, { minLength: 1, maxLength: 30, size: 'max' }),
-  cuts: fc.array(fc.constantFrom(0, 0, 1, 1, 2), { minLength: 30, maxLength: 30 }),
+  cuts: fc.array(fc.constantFrom(0, 0, 1, 1, 2, 3), { minLength: 30, maxLength: 30 }),
   withSchema: fc.boolean(),
+  layout: fc.constantFrom(...layouts),
 });
 
 /** Outcomes and refusal codes seen across runs, to check the scripts exercise all of them. */
@@ -65,11 +77,12 @@ interface Run {
 }
 
 /**
- * Folds a script into `store` (tiny cache: most reads miss and go through NotLoaded) in random
- * batches, some aborted and folded again, and into `reference` (big cache, one commit per
- * transaction), checking every outcome against the model and the two stores' diffs byte for byte.
+ * Folds a script into `temp` (tiny cache: most reads miss and go through NotLoaded) in random
+ * batches, some aborted and folded again, some followed by a reopen (caches, key filter and open
+ * buckets start over), and into `reference` (big cache, one commit per transaction), checking
+ * every outcome against the model and the two stores' diffs byte for byte.
  */
-async function fold(store: GraphStore, reference: GraphStore, s: { txs: readonly ATransaction[]; cuts: readonly number[]; withSchema: boolean }): Promise<Run> {
+async function fold(temp: TempStore, reference: GraphStore, s: { txs: readonly ATransaction[]; cuts: readonly number[]; withSchema: boolean }): Promise<Run> {
   const schema = s.withSchema ? testSchema : undefined;
   const model = new ReferenceGraph(graph, schema, maxInstructions);
   const concretizer = new Concretizer(model);
@@ -80,7 +93,7 @@ async function fold(store: GraphStore, reference: GraphStore, s: { txs: readonly
     const tx = concretizer.next(atx);
     txs.push(tx);
     const expected = model.apply(tx);
-    const result = await store.fold(tx, options(i, schema));
+    const result = await temp.store.fold(tx, options(i, schema));
     results.push(result);
     seen.add(result.outcome === 'refused' ? result.error.code : result.outcome);
     expect(canonical(summary(result))).toBe(canonical(expected));
@@ -92,18 +105,19 @@ async function fold(store: GraphStore, reference: GraphStore, s: { txs: readonly
 
     const cut = s.cuts[i] ?? 1;
     if (cut === 2) {
-      store.discard();
+      temp.store.discard();
       for (let j = batchStart; j <= i; j += 1) {
-        const again = await store.fold(txs[j] as GraphTransaction, options(j, schema));
+        const again = await temp.store.fold(txs[j] as GraphTransaction, options(j, schema));
         expect(canonical(again)).toBe(canonical(results[j]));
       }
     }
     if (cut > 0) {
-      await store.commit({ 'input:instructions': i + 1 });
+      await temp.store.commit({ 'input:instructions': i + 1 });
       batchStart = i + 1;
     }
+    if (cut === 3) await temp.reopen();
   }
-  await store.commit({ 'input:instructions': s.txs.length });
+  await temp.store.commit({ 'input:instructions': s.txs.length });
   return { model, txs, results };
 }
 
@@ -111,11 +125,11 @@ describe('engine and store, against the reference model', () => {
   test('outcomes, diffs and time-travel reads match the model; laws 1, 2, 3, 5 hold', async () => {
     await fc.assert(
       fc.asyncProperty(script, fc.array(fc.tuple(fc.nat(), fc.nat()), { minLength: 3, maxLength: 3 }), async (s, ranges) => {
-        const a = await openTempStore(3);
-        const b = await openTempStore();
-        const c = await openTempStore();
+        const a = await openTempStore(3, s.layout);
+        const b = await openTempStore(10_000, s.layout);
+        const c = await openTempStore(10_000, s.layout);
         try {
-          const { model } = await fold(a.store, b.store, s);
+          const { model } = await fold(a, b.store, s);
           const head = model.head;
           expect(await a.store.head(graph)).toBe(head);
 
@@ -156,7 +170,7 @@ describe('engine and store, against the reference model', () => {
             const from = head === 0 ? 0 : x % (head + 1);
             const to = from + (head === from ? 0 : y % (head - from + 1));
             const range = await a.store.diff(graph, from, to);
-            const d = await openTempStore();
+            const d = await openTempStore(10_000, s.layout);
             try {
               await d.store.replay(diffs.slice(0, from));
               if (range.changes.length > 0) {
@@ -183,10 +197,10 @@ describe('engine and store, against the reference model', () => {
   test('a refused transaction leaves the store byte for byte unchanged; an applied txId again is a no-op', async () => {
     await fc.assert(
       fc.asyncProperty(script, fc.array(aTransaction, { minLength: 5, maxLength: 15 }), async (s, probes) => {
-        const a = await openTempStore(3);
-        const b = await openTempStore();
+        const a = await openTempStore(3, s.layout);
+        const b = await openTempStore(10_000, s.layout);
         try {
-          const run = await fold(a.store, b.store, s);
+          const run = await fold(a, b.store, s);
           const checkpoint = { 'input:instructions': s.txs.length };
           const concretizer = new Concretizer(run.model);
           for (const probe of probes) {

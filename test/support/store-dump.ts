@@ -5,7 +5,7 @@ import type { GraphStore } from '../../processors/store/graph-store';
 export async function dumpStore(dir: string): Promise<[string, string][]> {
   const rocks = await Rocks.open(dir, { cacheBytes: 1 << 20, writeBufferBytes: 1 << 20 });
   const pairs: [string, string][] = [];
-  for await (const [key, value] of rocks.scan(Buffer.from([0x00]), Buffer.from([0xff]))) pairs.push([key.toString('hex'), value.toString('hex')]);
+  for await (const entries of rocks.scan(Buffer.from([0x00]), Buffer.from([0xff]))) for (const [key, value] of entries) pairs.push([key.toString('hex'), value.toString('hex')]);
   await rocks.close();
   return pairs;
 }

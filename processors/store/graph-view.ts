@@ -1,0 +1,177 @@
+import type { Uid } from '../engine/model';
+import { NotLoaded, type Direction, type GraphState, type RelationEdge } from '../engine/state';
+import { Generations } from './generations';
+import type { KeyFilter, KeySeed } from './key-filter';
+import { GraphKeys, tags } from './keys';
+import { spilledKey, type EdgeDelta, type StagedGraph } from './layer';
+import { byTypeThenUid, type StoredAtom } from './records';
+
+/**
+ * One graph as the engine sees it (a {@link GraphState}): the latest record of every atom in
+ * memory, staged or written; what it does not hold is either known absent from the key filter or
+ * `NotLoaded`. Heads, txIds and spilled relations are what layers staged, newest first, over what
+ * was read. Also the graph's cache and keys, for the store.
+ */
+export class GraphView implements GraphState {
+  readonly keys: GraphKeys;
+  readonly atomSeed: KeySeed;
+  readonly txSeed: KeySeed;
+  /** The written head; undefined until read. */
+  writtenHead: number | undefined;
+  /**
+   * The latest record of each atom in memory: staged by a layer (see `stage`) or written; null
+   * for a uid read and found absent. The store keeps what unwritten layers staged in it.
+   */
+  readonly atoms = new Generations<Uid, StoredAtom | null>();
+  /** The live relations of spilled directions, by `spilledKey`. */
+  readonly spilled = new Generations<string, readonly RelationEdge[]>();
+  /** txIds read from disk, from a batch's prefetch until the layer that staged them is written. */
+  readonly txs = new Map<string, number | null | 'unseen'>();
+  /** What the layers staged for this graph, oldest first. */
+  readonly staged: StagedGraph[] = [];
+
+  constructor(
+    readonly graph: string,
+    private readonly filter: KeyFilter,
+  ) {
+    this.keys = new GraphKeys(graph);
+    this.atomSeed = filter.seed(this.keys.tagged(tags.atom));
+    this.txSeed = filter.seed(this.keys.tagged(tags.tx));
+  }
+
+  head(): number {
+    const head = this.knownHead();
+    if (head === undefined) throw new NotLoaded([{ what: 'head' }]);
+    return head;
+  }
+
+  knownHead(): number | undefined {
+    for (let i = this.staged.length - 1; i >= 0; i -= 1) {
+      const head = (this.staged[i] as StagedGraph).head;
+      if (head !== undefined) return head;
+    }
+    return this.writtenHead;
+  }
+
+  txSlice(txId: string): number | null | undefined {
+    for (let i = this.staged.length - 1; i >= 0; i -= 1) {
+      const slice = (this.staged[i] as StagedGraph).txs.get(txId);
+      if (slice !== undefined) return slice;
+    }
+    const read = this.txs.get(txId);
+    if (read !== undefined) return read === 'unseen' ? undefined : read;
+    if (!this.filter.mayHoldText(this.txSeed, txId)) return undefined;
+    throw new NotLoaded([{ what: 'tx', txId }]);
+  }
+
+  /** True when `txSlice` can answer without reading. */
+  knowsTx(txId: string): boolean {
+    return this.staged.some((staged) => staged.txs.has(txId)) || this.txs.has(txId) || !this.filter.mayHoldText(this.txSeed, txId);
+  }
+
+  atom(uid: Uid): StoredAtom | undefined {
+    return this.record(uid) ?? undefined;
+  }
+
+  /** The atom's latest record; null when it does not exist; throws NotLoaded when not in memory. */
+  record(uid: Uid): StoredAtom | null {
+    const known = this.knownRecord(uid);
+    if (known === undefined) throw new NotLoaded([{ what: 'atom', uid }]);
+    return known;
+  }
+
+  /** Like `record`, with undefined for an atom that is not in memory. */
+  knownRecord(uid: Uid): StoredAtom | null | undefined {
+    if (!this.filter.mayHoldUid(this.atomSeed, uid)) return null;
+    return this.atoms.get(uid);
+  }
+
+  /** Makes `atom` the latest record of its uid, staged in `staged` (the newest layer). */
+  stage(staged: StagedGraph, atom: StoredAtom): void {
+    staged.atoms.set(atom.uid, atom);
+    this.atoms.set(atom.uid, atom);
+  }
+
+  /**
+   * Forgets what the newest layer staged: its atoms leave the cache (the records before it are on
+   * disk, or in an older layer, which `pin` puts back).
+   */
+  unstage(staged: StagedGraph): void {
+    if (this.staged[this.staged.length - 1] !== staged) throw new RangeError(`graph '${this.graph}': discarding a layer out of order`);
+    this.staged.pop();
+    for (const uid of staged.atoms.keys()) this.atoms.delete(uid);
+  }
+
+  /** Makes what `staged` staged the latest again and recently used: it is not on disk yet. Oldest layer first. */
+  pin(staged: StagedGraph): void {
+    for (const [uid, atom] of staged.atoms) this.atoms.set(uid, atom);
+  }
+
+  edges(uid: Uid, direction: Direction): readonly RelationEdge[] {
+    const atom = this.record(uid);
+    if (atom === null) return [];
+    const inline = atom.liveEdges(direction);
+    if (inline !== undefined) return inline;
+    const spilled = this.spilledEdges(uid, direction);
+    if (spilled === undefined) throw new NotLoaded([{ what: 'edges', uid, direction }]);
+    return spilled;
+  }
+
+  /** The live relations of a spilled direction: the cached list (or the list a layer spilled) with the layers' deltas. */
+  spilledEdges(uid: Uid, direction: Direction): readonly RelationEdge[] | undefined {
+    const key = spilledKey(direction, uid);
+    const deltas: EdgeDelta[] = [];
+    let base = this.spilled.get(key);
+    for (const staged of this.staged) {
+      const delta = staged.spilled.get(key);
+      if (delta === undefined) continue;
+      if (delta.fresh) {
+        base = [];
+        deltas.length = 0;
+      }
+      deltas.push(delta);
+    }
+    if (base === undefined) return undefined;
+    return deltas.length === 0 ? base : applyDeltas(base, deltas);
+  }
+
+  /**
+   * Moves what a written layer staged into the cache; it must be the oldest layer. A spilled list
+   * it changed is forgotten rather than updated (a hub's list is long), and scanned again if needed.
+   */
+  absorb(staged: StagedGraph): void {
+    if (this.staged[0] !== staged) throw new RangeError(`graph '${this.graph}': absorbing a layer out of order`);
+    this.staged.shift();
+    if (staged.head !== undefined) this.writtenHead = staged.head;
+    for (const txId of staged.txs.keys()) this.txs.delete(txId);
+    for (const [key, delta] of staged.spilled) {
+      if (delta.fresh) this.spilled.set(key, applyDeltas([], [delta]));
+      else this.spilled.delete(key);
+    }
+  }
+
+  /** Entries cached since the last rotation. */
+  get youngSize(): number {
+    return this.atoms.youngSize + this.spilled.youngSize;
+  }
+
+  /** True when the view holds nothing worth keeping: no cache, nothing staged. */
+  get idle(): boolean {
+    return this.atoms.size === 0 && this.spilled.size === 0 && this.staged.length === 0 && this.txs.size === 0;
+  }
+
+  rotate(): void {
+    this.atoms.rotate();
+    this.spilled.rotate();
+  }
+}
+
+/** The edges after the deltas, in order; idempotent (an edge already present is not added again). */
+function applyDeltas(base: readonly RelationEdge[], deltas: readonly EdgeDelta[]): RelationEdge[] {
+  const edges = new Map(base.map((edge) => [edge.uid, edge]));
+  for (const delta of deltas) {
+    for (const edge of delta.added) edges.set(edge.uid, edge);
+    for (const uid of delta.ended) edges.delete(uid);
+  }
+  return [...edges.values()].sort(byTypeThenUid);
+}
