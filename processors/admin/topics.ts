@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigResourceTypes, type Admin } from 'kafkajs';
 import type { KafkaSpec, Topology } from '../runtime/topology';
 import { clusterFailure } from './cluster-failure';
@@ -143,7 +144,7 @@ export class TopicAdmin {
     if (plans.length === 0) return;
     try {
       await this.admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: plans.map((plan) => ({
           topic: plan.topic,
           numPartitions: plan.partitions,
@@ -156,5 +157,28 @@ export class TopicAdmin {
       const reasons = Array.isArray(details) ? details.map((e) => (e instanceof Error ? e.message : String(e))).join('; ') : '';
       throw clusterFailure(reasons === '' ? error : new Error(reasons, { cause: error }), this.spec, `create topics ${plans.map((p) => p.topic).join(', ')}`);
     }
+    try {
+      await waitForLeaders(this.admin, plans.map((plan) => plan.topic));
+    } catch (error) {
+      throw clusterFailure(error, this.spec, `see leaders for new topics ${plans.map((p) => p.topic).join(', ')}`);
+    }
+  }
+}
+
+/**
+ * Waits until every partition of these topics has a leader. kafkajs' own `waitForLeaders` retries
+ * only LEADER_NOT_AVAILABLE, but a KRaft broker may first answer that a new topic is unknown.
+ */
+export async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [...topics] });
+      if (metadata.length === topics.length && metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`no leaders for ${topics.join(', ')} after ${timeoutMs} ms`);
+    await sleep(100);
   }
 }

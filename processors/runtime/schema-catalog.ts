@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { Type } from 'avsc';
 import { bigintLong, registrableSchema } from '../codec/avro';
@@ -26,19 +27,29 @@ export class SchemaCatalog {
 
   /**
    * Registers `type` under the subject `<topic>-value` (the registry checks compatibility with
-   * what is there) and returns its id. Registering the same schema again returns the same id.
+   * what is there) and returns its id. Registering the same schema again returns the same id, also
+   * when several instances register it at once.
    */
   async register(topic: string, type: Type): Promise<number> {
     const subject = `${topic}-value`;
-    try {
-      const { id } = await this.client.register({ type: SchemaType.AVRO, schema: registrableSchema(type) }, { subject });
-      return id;
-    } catch (error) {
-      const status = statusOf(error);
-      if (status === 409) {
-        throw new FatalError(`the registry refuses ${type.name ?? 'the schema'} under subject ${subject}: it is not compatible with the versions there; evolve the schema compatibly or use another topic`, { topic }, { cause: error });
+    const schema = { type: SchemaType.AVRO, schema: registrableSchema(type) } as const;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const { id } = await this.client.register(schema, { subject });
+        return id;
+      } catch (error) {
+        if (statusOf(error) !== 409) {
+          throw new RetriableError(`cannot register ${type.name ?? 'a schema'} under ${subject} at ${this.spec.url}: ${(error as Error).message}; is the registry up?`, { topic }, { cause: error });
+        }
+        // 409 is also what a registry may answer when another instance registers the same schema
+        // at the same moment: it is then there, or will be on the next try.
+        const existing = await this.client.getRegistryIdBySchema(subject, schema).catch(() => undefined);
+        if (existing !== undefined) return existing;
+        if (attempt === 3) {
+          throw new FatalError(`the registry refuses ${type.name ?? 'the schema'} under subject ${subject}: it is not compatible with the versions there; evolve the schema compatibly or use another topic`, { topic }, { cause: error });
+        }
+        await sleep(200 * attempt);
       }
-      throw new RetriableError(`cannot register ${type.name ?? 'a schema'} under ${subject} at ${this.spec.url}: ${(error as Error).message}; is the registry up?`, { topic }, { cause: error });
     }
   }
 

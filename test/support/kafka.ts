@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import type { IHeaders, Producer } from 'kafkajs';
+import { waitForLeaders } from '../../processors/admin/topics';
 import { clusterFromEnvironment } from './environment';
 import type { ClusterAddresses } from './environment';
 
@@ -64,9 +65,10 @@ export async function createTopic(kafka: Kafka, options: TopicOptions = {}): Pro
           configEntries: Object.entries(options.config ?? {}).map(([name, value]) => ({ name, value })),
         },
       ],
-      waitForLeaders: true,
+      waitForLeaders: false,
     });
     if (!created) throw new Error(`topic ${topic} already existed`);
+    await waitForLeaders(admin, [topic]);
     return topic;
   } finally {
     await admin.disconnect();

@@ -107,7 +107,8 @@ export async function waitForCaughtUp(kafka: Kafka, groupId: string, topic: stri
       `group ${groupId} to catch up with ${topic}`,
       async () => {
         const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
-        const behind = ends.filter((end) => Number(committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? -1) < Number(end.offset));
+        const position = (partition: number, low: string): number => Math.max(Number(committed?.partitions.find((p) => p.partition === partition)?.offset ?? -1), Number(low));
+        const behind = ends.filter((end) => position(end.partition, end.low) < Number(end.offset));
         return behind.length === 0 ? true : undefined;
       },
       { timeoutMs, intervalMs: 500 },
