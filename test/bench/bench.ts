@@ -1,0 +1,200 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { waitForLeaders } from '../../processors/admin/topics';
+import { avroTypes } from '../../processors/codec/avro';
+import { SchemaCatalog } from '../../processors/runtime/schema-catalog';
+import { startLocalCluster, stopLocalCluster } from '../broker/local-cluster';
+import type { Contender, ContenderRun, ContenderSetup } from './contenders/contender';
+import { ceiling, graphfold } from './contenders/index';
+import { encodeWorkload, produceInput, type BenchInput } from './input';
+import { measureLatency, measureThroughput, type Latency, type Throughput } from './measure';
+import { printTable } from './table';
+
+/**
+ * `npm run bench [-- --quick] [--out <file>]`: graphfold side by side with what a user would pick
+ * otherwise, on the same broker, the same input bytes, in one run (see README, Performance).
+ * Contenders run one at a time, each as one process. Only ratios measured in the same run count:
+ * these machines are noisy.
+ */
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const outIndex = args.indexOf('--out');
+const size = quick
+  ? { transactions: 40_000, warmup: 5_000, latencyRate: 200, latencySeconds: 6 }
+  : { transactions: 440_000, warmup: 40_000, latencyRate: 1_000, latencySeconds: 30 };
+const partitions = 4;
+const graphs = 32;
+
+const say = (line = ''): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+interface ContenderResult {
+  readonly name: string;
+  readonly description: string;
+  readonly throughput: Throughput;
+  readonly latency: Latency;
+  readonly restore?: { readonly records: number; readonly seconds: number; readonly recordsPerSecond: number };
+}
+
+async function createTopics(admin: Admin, topics: readonly string[], config: Record<string, string> = {}): Promise<void> {
+  await admin.createTopics({
+    waitForLeaders: false,
+    topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) })),
+  });
+  await waitForLeaders(admin, topics);
+}
+
+const changelogConfig = { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1' };
+
+/** Restore of a contender that has state: delete it, start again, read how long its restore took from its events. */
+async function measureRestore(contender: Contender, setup: ContenderSetup): Promise<ContenderResult['restore']> {
+  if (contender.resetState === undefined) return undefined;
+  await contender.resetState(setup);
+  const run = await contender.start(setup);
+  try {
+    await run.ready();
+    const deadline = Date.now() + 600_000;
+    for (;;) {
+      const restore = restoreOf(run);
+      if (restore !== undefined) return restore;
+      if (Date.now() > deadline) throw new Error(`${contender.name} did not finish restoring within 10 minutes`);
+      await sleep(200);
+    }
+  } finally {
+    await run.stop();
+  }
+}
+
+/** Restored records and the wall time from the first restore start to the last end, once every partition has finished. */
+function restoreOf(run: ContenderRun): ContenderResult['restore'] {
+  const time = (e: Record<string, unknown>): number => (typeof e['time'] === 'string' ? Date.parse(e['time']) : Number(e['time']));
+  const started = run.events.filter((e) => e['message'] === 'restore started' || e['event'] === 'restore.start');
+  const finished = run.events.filter((e) => e['message'] === 'restore finished' || e['event'] === 'restore.end');
+  const ready = run.events.filter((e) => e['message'] === 'partition ready' || e['event'] === 'running');
+  if (started.length === 0 || finished.length < started.length || ready.length === 0) return undefined;
+  const records = finished.reduce((n, e) => n + Number(e['records'] ?? 0), 0);
+  const seconds = (Math.max(...finished.map(time)) - Math.min(...started.map(time))) / 1000;
+  return { records, seconds, recordsPerSecond: records / Math.max(seconds, 1e-3) };
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const env = process.env;
+  let brokers = env['KAFKA_BROKERS']?.split(',');
+  let registryUrl = env['SCHEMA_REGISTRY_URL'];
+  let ownCluster = false;
+  if (brokers === undefined || registryUrl === undefined) {
+    say('bench: starting the local Kafka broker and schema registry');
+    const cluster = await startLocalCluster({ name: 'bench-cluster' });
+    ownCluster = !cluster.reused;
+    brokers = cluster.brokers;
+    registryUrl = cluster.registryUrl;
+  }
+  const work = await mkdtemp(join(tmpdir(), 'graphfold-bench-'));
+  const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING, retry: { retries: 8 } });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const run = `b${Date.now().toString(36)}`;
+    const catalog = new SchemaCatalog({ url: registryUrl });
+    const inputTopic = `${run}-input`;
+    await createTopics(admin, [inputTopic]);
+    const transactionSchemaId = await catalog.register(inputTopic, avroTypes().transaction);
+    say(`bench: ${quick ? 'quick' : 'full'} run ${run}: ${size.transactions.toLocaleString()} transactions over ${graphs} graphs and ${partitions} partitions (${size.warmup.toLocaleString()} of them warm-up)`);
+    const encoded = encodeWorkload({ seed: 42, graphs, transactions: size.transactions, partitions, schemaId: transactionSchemaId });
+    const input: BenchInput = await produceInput(kafka, inputTopic, partitions, encoded);
+    say(`bench: input ${input.instructions.toLocaleString()} instructions, ${(input.bytes.total / 2 ** 20).toFixed(1)} MiB; record value p50 ${input.bytes.p50} B, p99 ${input.bytes.p99} B, max ${input.bytes.max} B`);
+    const latencyInput = encodeWorkload({ seed: 7, graphs, transactions: size.latencyRate * size.latencySeconds, partitions, schemaId: transactionSchemaId, graphPrefix: 'latency-' });
+
+    const contenders: Contender[] = [ceiling, graphfold];
+    const results: ContenderResult[] = [];
+    for (const contender of contenders) {
+      const setup = async (phase: string, topic: string): Promise<ContenderSetup> => {
+        const name = `${run}-${contender.name}-${phase}`;
+        const dir = join(work, name);
+        await mkdir(dir, { recursive: true });
+        await createTopics(admin, [`${name}-out`, `${name}-out-rejections`], changelogConfig);
+        const diffSchemaId = await catalog.register(`${name}-out`, avroTypes().diff);
+        return { brokers: brokers as string[], registryUrl: registryUrl as string, input: topic, partitions, output: `${name}-out`, name, dir, transactionSchemaId, diffSchemaId };
+      };
+      say(`\nbench: ${contender.name}: throughput`);
+      const main = await setup('main', inputTopic);
+      const running = await contender.start(main);
+      let throughput: Throughput;
+      try {
+        await running.ready();
+        throughput = await measureThroughput(admin, running, input, size.warmup, (line) => say(`bench: ${contender.name}: ${line}`));
+      } finally {
+        await running.stop();
+      }
+      say(`bench: ${contender.name}: ${Math.round(throughput.transactionsPerSecond).toLocaleString()} tx/s, ${Math.round(throughput.instructionsPerSecond).toLocaleString()} instructions/s`);
+      let restore: ContenderResult['restore'];
+      if (contender.resetState !== undefined) {
+        say(`bench: ${contender.name}: cold restore from its changelog`);
+        restore = await measureRestore(contender, main);
+      }
+      say(`bench: ${contender.name}: latency at ${size.latencyRate} tx/s`);
+      const latencyTopic = `${run}-${contender.name}-latency-input`;
+      await createTopics(admin, [latencyTopic]);
+      const latencySetup = await setup('latency', latencyTopic);
+      const latencyRun = await contender.start(latencySetup);
+      let latency: Latency;
+      try {
+        await latencyRun.ready();
+        await sleep(2_000);
+        latency = await measureLatency(kafka, latencySetup.output, latencyInput.messages as { key: string; value: Buffer; partition: number }[], latencyTopic, size.latencyRate, size.latencySeconds);
+      } finally {
+        await latencyRun.stop();
+      }
+      results.push({ name: contender.name, description: contender.description, throughput, latency, ...(restore === undefined ? {} : { restore }) });
+    }
+    report(results, input, Date.now() - started);
+  } finally {
+    await admin.disconnect();
+    await rm(work, { recursive: true, force: true });
+    if (ownCluster) await stopLocalCluster({ name: 'bench-cluster' });
+  }
+}
+
+function report(results: readonly ContenderResult[], input: BenchInput, elapsedMs: number): void {
+  const byName = new Map(results.map((r) => [r.name, r]));
+  const fixed = (n: number | undefined, digits = 0): string => (n === undefined || !Number.isFinite(n) ? '-' : n.toLocaleString(undefined, { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+  say('');
+  printTable(
+    ['contender', 'tx/s', 'instructions/s', 'CPU s / 1000 tx', 'peak RSS MiB', 'latency p50 / p99 ms', 'restore records/s'],
+    results.map((r) => [
+      r.name,
+      fixed(r.throughput.transactionsPerSecond),
+      fixed(r.throughput.instructionsPerSecond),
+      fixed(r.throughput.cpuSecondsPer1000Transactions, 3),
+      fixed(r.throughput.peakRssMiB),
+      `${fixed(r.latency.p50Ms)} / ${fixed(r.latency.p99Ms)}`,
+      fixed(r.restore?.recordsPerSecond),
+    ]),
+  );
+  const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || b === 0 ? 'n/a' : (a / b).toFixed(2));
+  const gf = byName.get('graphfold');
+  const ks = byName.get('kafka-streams');
+  const lines = {
+    'graphfold/ceiling': ratio(gf?.throughput.transactionsPerSecond, byName.get('ceiling')?.throughput.transactionsPerSecond),
+    'graphfold/kafka-streams': ratio(gf?.throughput.transactionsPerSecond, ks?.throughput.transactionsPerSecond),
+    'restore graphfold/kafka-streams': ratio(gf?.restore?.recordsPerSecond, ks?.restore?.recordsPerSecond),
+    '3-hop postgres/graphfold': 'n/a',
+  };
+  const file = outIndex >= 0 ? resolve(args[outIndex + 1] as string) : resolve(__dirname, '../../../.cache/bench', `report-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  void mkdir(dirname(file), { recursive: true })
+    .then(() => writeFile(file, `${JSON.stringify({ quick, input: { ...input, instructionsBefore: undefined }, results, ratios: lines, elapsedMs }, null, 2)}\n`))
+    .then(() => {
+      say(`\nbench: report written to ${file} (${Math.round(elapsedMs / 1000)} s)`);
+      for (const [name, value] of Object.entries(lines)) say(`ratio ${name}: ${value}`);
+    });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
