@@ -28,7 +28,7 @@ async function main(config: CeilingConfig): Promise<void> {
   const producer = async (partition: number): Promise<Producer> => {
     let p = producers.get(partition);
     if (p === undefined) {
-      p = kafka.producer({ transactionalId: `${config.group}-${partition}`, idempotent: true, maxInFlightRequests: 1 });
+      p = kafka.producer({ transactionalId: `${config.group}-${partition}`, idempotent: true, maxInFlightRequests: 1, retry: { initialRetryTime: 10, maxRetryTime: 2_000, retries: 15 } });
       await p.connect();
       producers.set(partition, p);
     }
