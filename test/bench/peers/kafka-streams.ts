@@ -232,6 +232,7 @@ class PeerProcess implements KafkaStreamsPeer {
   private readonly listeners = new Set<() => void>();
   private readonly closeTimeoutMs: number;
   private exit: PeerExit | undefined;
+  private stopping: Promise<PeerExit> | undefined;
 
   constructor(private readonly options: KafkaStreamsPeerOptions) {
     this.closeTimeoutMs = options.closeTimeoutMs ?? 30_000;
@@ -302,7 +303,18 @@ class PeerProcess implements KafkaStreamsPeer {
     });
   }
 
-  async stop(graceMs = this.closeTimeoutMs + 15_000): Promise<PeerExit> {
+  stop(graceMs = this.closeTimeoutMs + 15_000): Promise<PeerExit> {
+    this.stopping ??= this.terminate(graceMs);
+    return this.stopping;
+  }
+
+  async kill(): Promise<PeerExit> {
+    if (this.exit !== undefined) return this.exit;
+    this.child.kill('SIGKILL');
+    return this.exited;
+  }
+
+  private async terminate(graceMs: number): Promise<PeerExit> {
     if (this.exit !== undefined) return this.exit;
     this.child.kill('SIGTERM');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
@@ -311,12 +323,6 @@ class PeerProcess implements KafkaStreamsPeer {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  async kill(): Promise<PeerExit> {
-    if (this.exit !== undefined) return this.exit;
-    this.child.kill('SIGKILL');
-    return this.exited;
   }
 
   logTail(): string {
