@@ -8,7 +8,7 @@ import { avroTypes } from '../../processors/codec/avro';
 import { SchemaCatalog } from '../../processors/runtime/schema-catalog';
 import { startLocalCluster, stopLocalCluster } from '../broker/local-cluster';
 import type { Contender, ContenderRun, ContenderSetup } from './contenders/contender';
-import { ceiling, graphfold } from './contenders/index';
+import { ceiling, graphfold, kafkaStreams } from './contenders/index';
 import { encodeWorkload, produceInput, type BenchInput } from './input';
 import { measureLatency, measureThroughput, type Latency, type Throughput } from './measure';
 import { printTable } from './table';
@@ -76,7 +76,7 @@ function restoreOf(run: ContenderRun): ContenderResult['restore'] {
   const finished = run.events.filter((e) => e['message'] === 'restore finished' || e['event'] === 'restore.end');
   const ready = run.events.filter((e) => e['message'] === 'partition ready' || e['event'] === 'running');
   if (started.length === 0 || finished.length < started.length || ready.length === 0) return undefined;
-  const records = finished.reduce((n, e) => n + Number(e['records'] ?? 0), 0);
+  const records = finished.reduce((n, e) => n + Number(e['records'] ?? e['restored'] ?? 0), 0);
   const seconds = (Math.max(...finished.map(time)) - Math.min(...started.map(time))) / 1000;
   return { records, seconds, recordsPerSecond: records / Math.max(seconds, 1e-3) };
 }
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     say(`bench: input ${input.instructions.toLocaleString()} instructions, ${(input.bytes.total / 2 ** 20).toFixed(1)} MiB; record value p50 ${input.bytes.p50} B, p99 ${input.bytes.p99} B, max ${input.bytes.max} B`);
     const latencyInput = encodeWorkload({ seed: 7, graphs, transactions: size.latencyRate * size.latencySeconds, partitions, schemaId: transactionSchemaId, graphPrefix: 'latency-' });
 
-    const contenders: Contender[] = [ceiling, graphfold];
+    const contenders: Contender[] = [ceiling, graphfold, kafkaStreams];
     const results: ContenderResult[] = [];
     for (const contender of contenders) {
       const setup = async (phase: string, topic: string): Promise<ContenderSetup> => {

@@ -1,6 +1,7 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ChildRun, type Contender, type ContenderSetup } from './contender';
+import { buildKafkaStreamsPeer, startKafkaStreamsPeer } from '../peers/kafka-streams';
+import { ChildRun, type Contender, type ContenderRun, type ContenderSetup } from './contender';
 
 const cliMain = resolve(__dirname, '../../../processors/cli/main.js');
 
@@ -47,6 +48,43 @@ export const graphfold: Contender = {
       ].join('\n'),
     );
     return new ChildRun(process.execPath, [cliMain, 'run', '--topology', topology, '--log-format', 'json'], `${setup.name}-bench`, join(setup.dir, 'graphfold.log'), 'stderr', (e) => e['message'] === 'processor started');
+  },
+  async resetState(setup) {
+    await rm(stateDir(setup), { recursive: true, force: true });
+  },
+};
+
+/** The Kafka Streams application of `test/bench/peers/kafka-streams/`: the same fold, in Streams' idiom. */
+export const kafkaStreams: Contender = {
+  name: 'kafka-streams',
+  description: 'Kafka Streams 4 (Java 17, Processor API, cached RocksDB stores with changelogs, exactly_once_v2, commit.interval.ms 100, one stream thread): the same fold, the same diffs',
+  async start(setup): Promise<ContenderRun> {
+    const jar = await buildKafkaStreamsPeer();
+    const events: Record<string, unknown>[] = [];
+    const peer = startKafkaStreamsPeer({
+      jar,
+      brokers: setup.brokers,
+      applicationId: setup.name,
+      inputTopic: setup.input,
+      outputTopic: setup.output,
+      stateDir: stateDir(setup),
+      diffSchemaId: setup.diffSchemaId,
+      threads: 1,
+      commitIntervalMs: 100,
+      logFile: join(setup.dir, 'kafka-streams.log'),
+      onEvent: (event) => events.push({ ...event, time: Date.now() }),
+    });
+    return {
+      pid: peer.pid,
+      group: setup.name,
+      events,
+      ready: async () => {
+        await peer.waitFor('running', { timeoutMs: 180_000 });
+      },
+      stop: async () => {
+        await peer.stop();
+      },
+    };
   },
   async resetState(setup) {
     await rm(stateDir(setup), { recursive: true, force: true });
