@@ -147,18 +147,20 @@ interface RestoreFields {
   readonly partition: number;
 }
 
-/** What the peer prints, one JSON object per line (see Events.java). */
-export type KafkaStreamsPeerEvent =
+/** What the peer prints, one JSON object per line (see Events.java); each also carries `time`, in epoch milliseconds. */
+export type KafkaStreamsPeerEvent = { readonly time: number } & (
   | { readonly event: 'started'; readonly applicationId: string; readonly input: string; readonly output: string; readonly threads: number; readonly commitIntervalMs: number; readonly cacheBytes: number }
   /** A Kafka Streams state change (CREATED, REBALANCING, RUNNING, PENDING_SHUTDOWN, NOT_RUNNING, ERROR, ...). */
   | { readonly event: 'state'; readonly from: string; readonly to: string }
   /** Every time the instance reaches RUNNING: assigned, restored, processing. */
   | { readonly event: 'running' }
-  /** A store partition starts restoring from its changelog, from offset `start` up to `end`. */
+  /** A store partition starts restoring from its changelog, from offset `start` up to `end` (exclusive). */
   | (RestoreFields & { readonly event: 'restore.start'; readonly start: number; readonly end: number })
+  /** `records`: restored in this batch, which ends at offset `batchEnd` (inclusive). */
   | (RestoreFields & { readonly event: 'restore.batch'; readonly batchEnd: number; readonly records: number })
-  | (RestoreFields & { readonly event: 'restore.end'; readonly restored: number; readonly durationMs: number })
-  | (RestoreFields & { readonly event: 'restore.suspended'; readonly restored: number; readonly durationMs: number })
+  /** `records`: restored in all, from `restore.start` on. */
+  | (RestoreFields & { readonly event: 'restore.end'; readonly records: number; readonly durationMs: number })
+  | (RestoreFields & { readonly event: 'restore.suspended'; readonly records: number; readonly durationMs: number })
   /** A record that made no diff because it is invalid (graphfold's rejection code and message). */
   | {
       readonly event: 'refused';
@@ -173,7 +175,8 @@ export type KafkaStreamsPeerEvent =
   /** Bad options, or a stream thread died; the process exits. */
   | { readonly event: 'error'; readonly message: string }
   /** Kafka Streams closed on SIGTERM; `clean` is false when it did not within the close timeout. */
-  | { readonly event: 'stopped'; readonly clean: boolean };
+  | { readonly event: 'stopped'; readonly clean: boolean }
+);
 
 export type KafkaStreamsPeerEventName = KafkaStreamsPeerEvent['event'];
 export type KafkaStreamsPeerEventOf<N extends KafkaStreamsPeerEventName> = Extract<KafkaStreamsPeerEvent, { readonly event: N }>;

@@ -7,11 +7,11 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The peer's machine-readable output: one JSON object per line on stdout, {@code {"event": name,
- * ...fields}}. Logs go to stderr, so stdout holds nothing else. Safe to call from any thread.
+ * "time": epoch millis, ...fields}}. Logs go to stderr, so stdout holds nothing else. Safe to call from any thread.
  *
  * <p>Events: {@code started}, {@code state} (from, to), {@code running}, {@code restore.start}
  * (store, topic, partition, start, end), {@code restore.batch} (store, topic, partition, batchEnd,
- * records), {@code restore.end} (store, topic, partition, restored, durationMs),
+ * records), {@code restore.end} (store, topic, partition, records: the total, durationMs),
  * {@code restore.suspended}, {@code refused} (graph, txId, code, message, topic, partition,
  * offset), {@code error} (message), {@code stopped} (clean).
  */
@@ -22,6 +22,7 @@ final class Events {
   synchronized void emit(String event, Object... fields) {
     StringBuilder line = new StringBuilder(64).append("{\"event\":");
     quote(line, event);
+    line.append(",\"time\":").append(System.currentTimeMillis());
     for (int i = 0; i + 1 < fields.length; i += 2) {
       Object value = fields[i + 1];
       if (value == null) continue;

@@ -27,12 +27,12 @@ final class RestoreEvents implements StateRestoreListener {
 
   @Override
   public void onRestoreEnd(TopicPartition partition, String store, long restored) {
-    events.emit("restore.end", "store", store, "topic", partition.topic(), "partition", partition.partition(), "restored", restored, "durationMs", elapsedMs(store, partition));
+    events.emit("restore.end", "store", store, "topic", partition.topic(), "partition", partition.partition(), "records", restored, "durationMs", elapsedMs(store, partition));
   }
 
   @Override
   public void onRestoreSuspended(TopicPartition partition, String store, long restored) {
-    events.emit("restore.suspended", "store", store, "topic", partition.topic(), "partition", partition.partition(), "restored", restored, "durationMs", elapsedMs(store, partition));
+    events.emit("restore.suspended", "store", store, "topic", partition.topic(), "partition", partition.partition(), "records", restored, "durationMs", elapsedMs(store, partition));
   }
 
   private Double elapsedMs(String store, TopicPartition partition) {
