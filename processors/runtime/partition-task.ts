@@ -297,25 +297,24 @@ export class PartitionTask {
     let records = 0;
     let lastReport = 0;
     instrumentation.emit('restore.started', { processor: spec.name, partition: this.partition, from, to: end });
-    await restorePartition(
-      this.ctx.kafka,
-      groupId(this.ctx.topology, spec),
-      { topic: spec.diffs, partition: this.partition, from, to: end },
-      async (messages, next) => {
-          await this.ctx.catalog.fetch(messages.flatMap((m) => (m.value === null || m.value.length < 5 ? [] : [m.value.readUInt32BE(1)])));
-          const diffs: GraphDiff[] = messages.flatMap((m) => (m.value === null ? [] : [this.decodeDiff(m.value, Number(m.offset))]));
-          await this.store.replay(diffs);
-          await this.store.commit({ ...this.store.checkpoint(), [changelogKey]: next });
-          this.changelogNext = next;
-          records += diffs.length;
-          const seconds = (Date.now() - started) / 1000;
-          if (Date.now() - lastReport >= 2_000) {
-            lastReport = Date.now();
-            const rate = records / Math.max(seconds, 1e-3);
-            instrumentation.emit('restore.progress', { processor: spec.name, partition: this.partition, records, position: next, to: end, recordsPerSecond: rate, etaSeconds: ((end - next) * (records / Math.max(1, next - from))) / Math.max(rate, 1e-3) });
-          }
-      },
-    );
+    const inputs = this.store.checkpoint();
+    let written: Promise<void> = Promise.resolve();
+    await restorePartition(this.ctx.kafka, groupId(this.ctx.topology, spec), { topic: spec.diffs, partition: this.partition, from, to: end }, async (messages, next) => {
+      await this.ctx.catalog.fetch(messages.flatMap((m) => (m.value === null || m.value.length < 5 ? [] : [m.value.readUInt32BE(1)])));
+      const diffs: GraphDiff[] = messages.flatMap((m) => (m.value === null ? [] : [this.decodeDiff(m.value, Number(m.offset))]));
+      await this.store.replay(diffs);
+      await written;
+      written = this.store.commit({ ...inputs, [changelogKey]: next });
+      this.changelogNext = next;
+      records += diffs.length;
+      const seconds = (Date.now() - started) / 1000;
+      if (Date.now() - lastReport >= 2_000) {
+        lastReport = Date.now();
+        const rate = records / Math.max(seconds, 1e-3);
+        instrumentation.emit('restore.progress', { processor: spec.name, partition: this.partition, records, position: next, to: end, recordsPerSecond: rate, etaSeconds: ((end - next) * (records / Math.max(1, next - from))) / Math.max(rate, 1e-3) });
+      }
+    });
+    await written;
     instrumentation.emit('restore.finished', { processor: spec.name, partition: this.partition, records, seconds: (Date.now() - started) / 1000 });
   }
 

@@ -70,23 +70,33 @@ export interface Latency {
  * End-to-end latency at a fixed input rate: records are produced at `rate` per second for
  * `seconds` (timestamped when sent), and a read_committed consumer of the contender's output
  * records, per output record, its arrival time minus the record's timestamp, which every
- * contender carries over from its input. The first second is left out (warm-up).
+ * contender carries over from its input. Warm-up first: records are sent until the first output
+ * arrives, so a contender's start-up is not counted; then the first second is left out.
  */
 export async function measureLatency(kafka: Kafka, output: string, messages: readonly { key: string; value: Buffer; partition: number }[], input: string, rate: number, seconds: number): Promise<Latency> {
   const latencies: number[] = [];
-  const started = Date.now();
-  const consumer = kafka.consumer({ groupId: `latency-${started}-${Math.random().toString(36).slice(2)}`, maxWaitTimeInMs: 10, minBytes: 1 });
+  let outputs = 0;
+  let started = Number.POSITIVE_INFINITY;
+  const consumer = kafka.consumer({ groupId: `latency-${Date.now()}-${Math.random().toString(36).slice(2)}`, maxWaitTimeInMs: 10, minBytes: 1 });
   await consumer.connect();
   await consumer.subscribe({ topic: output, fromBeginning: true });
   await consumer.run({
     eachMessage: async ({ message }) => {
+      outputs += 1;
       const sent = Number(message.timestamp);
       if (sent >= started + 1_000) latencies.push(Date.now() - sent);
     },
   });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  const total = Math.min(messages.length, Math.round(rate * seconds));
+  const warmup = messages.slice(messages.length - 200);
+  for (let i = 0; outputs === 0; i += 1) {
+    if (i >= warmup.length * 10) throw new Error(`no output on ${output} after ${i} warm-up records`);
+    await producer.send({ topic: input, messages: [warmup[i % warmup.length] as { key: string; value: Buffer; partition: number }] });
+    await sleep(50);
+  }
+  started = Date.now();
+  const total = Math.min(messages.length - warmup.length, Math.round(rate * seconds));
   const tick = 20;
   const perTick = Math.max(1, Math.round((rate * tick) / 1000));
   for (let sent = 0; sent < total; sent += perTick) {
