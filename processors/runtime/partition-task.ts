@@ -305,6 +305,7 @@ export class PartitionTask {
       await this.store.replay(diffs);
       await written;
       written = this.store.commit({ ...inputs, [changelogKey]: next });
+      written.catch(() => undefined);
       this.changelogNext = next;
       records += diffs.length;
       const seconds = (Date.now() - started) / 1000;
