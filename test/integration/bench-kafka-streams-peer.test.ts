@@ -153,8 +153,8 @@ describe('Kafka Streams peer of the benchmark, on a real broker', () => {
 
     const stateDir = await mkdtemp(join(tmpdir(), 'graphfold-kafka-streams-peer-'));
     const applicationId = uniqueName('kafka-streams-peer');
-    const start = (): KafkaStreamsPeer =>
-      startKafkaStreamsPeer({ jar, brokers: testCluster().brokers, applicationId, inputTopic: topics.input, outputTopic: topics.diffs, stateDir, diffSchemaId, commitIntervalMs: 100, closeTimeoutMs: 20_000 });
+    const start = (cacheBytes: number): KafkaStreamsPeer =>
+      startKafkaStreamsPeer({ jar, brokers: testCluster().brokers, applicationId, inputTopic: topics.input, outputTopic: topics.diffs, stateDir, diffSchemaId, commitIntervalMs: 100, cacheBytes, closeTimeoutMs: 20_000 });
     const reference = await openTempStore();
     const expected: Expected = { diffs: new Map(), refused: new Map() };
     let peer: KafkaStreamsPeer | undefined;
@@ -163,7 +163,7 @@ describe('Kafka Streams peer of the benchmark, on a real broker', () => {
       await foldReference(reference, kafka, topics, txs, expected, 0);
       expect(expected.refused.size).toBe(5);
 
-      peer = start();
+      peer = start(0);
       await peer.waitFor('running');
       await expectDiffs(kafka, topics, expected, diffSchemaId);
       await peer.waitFor('refused', { where: (e) => e.txId === 'x11' });
@@ -173,9 +173,10 @@ describe('Kafka Streams peer of the benchmark, on a real broker', () => {
       expect(peer.events.at(-1)).toMatchObject({ event: 'stopped', clean: true });
       expect(exit).toEqual({ code: 143, signal: null });
 
-      // Lose every store; the peer must rebuild them from its changelog topics, then go on folding.
+      // Lose every store; the peer must rebuild them from its changelog topics, then go on folding,
+      // this time with its stores behind Kafka Streams' record cache.
       await rm(stateDir, { recursive: true, force: true });
-      peer = start();
+      peer = start(8 << 20);
       await peer.waitFor('running', { timeoutMs: 90_000 });
       const restored = peer.events.flatMap((e) => (e.event === 'restore.end' ? [e] : []));
       expect(new Set(restored.map((e) => e.store))).toEqual(new Set(['atoms', 'edges', 'heads', 'txids']));

@@ -126,7 +126,11 @@ export interface KafkaStreamsPeerOptions {
   readonly threads?: number;
   /** commit.interval.ms: how often each task commits its Kafka transaction. @default 100 */
   readonly commitIntervalMs?: number;
-  /** statestore.cache.max.bytes, shared by every store of the instance. @default 64 MiB */
+  /**
+   * statestore.cache.max.bytes, shared by every store of the instance. 0 builds the stores without
+   * Kafka Streams' record cache (the Processor API's default), which measured cheaper for this fold.
+   * @default 0
+   */
   readonly cacheBytes?: number;
   /** How long a stop lets Kafka Streams close (commit, leave the group). @default 30000 */
   readonly closeTimeoutMs?: number;
@@ -252,7 +256,7 @@ class PeerProcess implements KafkaStreamsPeer {
       `--diff-schema-id=${options.diffSchemaId}`,
       `--threads=${options.threads ?? 1}`,
       `--commit-interval-ms=${options.commitIntervalMs ?? 100}`,
-      `--cache-bytes=${options.cacheBytes ?? 64 * 1024 * 1024}`,
+      `--cache-bytes=${options.cacheBytes ?? 0}`,
       `--close-timeout-ms=${this.closeTimeoutMs}`,
       ...Object.entries(options.properties ?? {}).map(([name, value]) => `--property=${name}=${value}`),
     ];

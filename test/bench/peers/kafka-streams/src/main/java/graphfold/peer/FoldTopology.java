@@ -33,7 +33,7 @@ final class FoldTopology {
 
     @Override
     public Set<StoreBuilder<?>> stores() {
-      return GraphStores.builders();
+      return GraphStores.builders(config.cacheBytes() > 0);
     }
   }
 }

@@ -17,7 +17,8 @@ import org.apache.kafka.streams.StreamsConfig;
  *
  * @param threads          num.stream.threads
  * @param commitIntervalMs commit.interval.ms: how often a task commits its transaction
- * @param cacheBytes       statestore.cache.max.bytes, shared by all stores of the instance
+ * @param cacheBytes       statestore.cache.max.bytes, shared by all stores of the instance; 0 builds
+ *                         the stores without Kafka Streams' record cache
  * @param streamsOverrides further Kafka Streams properties (from {@code --properties <file>} and
  *                         {@code --property name=value}), applied last
  */
@@ -39,7 +40,7 @@ record PeerConfig(
   static final String USAGE = """
       usage: java -jar graphfold-kafka-streams-peer.jar --bootstrap-servers <host:port,...> --application-id <id>
                --input-topic <topic> --output-topic <topic> --state-dir <dir> --diff-schema-id <id>
-               [--threads 1] [--commit-interval-ms 100] [--cache-bytes 67108864]
+               [--threads 1] [--commit-interval-ms 100] [--cache-bytes 0]
                [--max-instructions 10000] [--max-record-bytes 1048576] [--close-timeout-ms 30000]
                [--properties <file>] [--property <name>=<value>]...""";
 
@@ -76,7 +77,7 @@ record PeerConfig(
         (int) o.number("diff-schema-id", null, 0, Integer.MAX_VALUE),
         (int) o.number("threads", 1L, 1, 64),
         o.number("commit-interval-ms", 100L, 1, Long.MAX_VALUE),
-        o.number("cache-bytes", 64L << 20, 0, Long.MAX_VALUE),
+        o.number("cache-bytes", 0L, 0, Long.MAX_VALUE),
         (int) o.number("max-instructions", 10_000L, 1, Integer.MAX_VALUE),
         (int) o.number("max-record-bytes", 1L << 20, 1, Integer.MAX_VALUE),
         Duration.ofMillis(o.number("close-timeout-ms", 30_000L, 0, Long.MAX_VALUE)),
