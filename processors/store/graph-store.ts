@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { FatalError, StoreDivergedError } from '../errors';
+import { FatalError, StoreDivergedError, type TerminalError } from '../errors';
 import { diffBetween, type RangeDiff } from '../engine/diff';
 import { fold, type FoldOptions, type FoldResult } from '../engine/fold';
 import type { AtomKind, GraphDiff, GraphTransaction, Uid, Value } from '../engine/model';
@@ -33,7 +33,8 @@ export interface GraphStoreOptions {
   readonly layout?: Partial<Layout>;
 }
 
-const defaultLayout: Layout = { inlineEdges: 64, sliceBucket: 16, typeBucket: 64 };
+/** The layout of a store created without `layout` options, as a live processor's store is. */
+export const defaultLayout: Layout = { inlineEdges: 64, sliceBucket: 16, typeBucket: 64 };
 
 /** Graphs whose last slice log and type index buckets stay in memory. */
 const openBuckets = 4096;
@@ -175,14 +176,20 @@ export class GraphStore {
     await this.load(plan);
   }
 
-  /** Folds one transaction into the staged state; an applied diff is staged for `commit`. */
-  async fold(tx: GraphTransaction, options: FoldOptions): Promise<FoldResult> {
+  /**
+   * Folds one transaction into the staged state; an applied diff is staged for `commit`. `admit`
+   * may refuse a valid diff the caller cannot publish (one too large for a Kafka record): the
+   * transaction is then refused with that error, and nothing of it is staged.
+   */
+  async fold(tx: GraphTransaction, options: FoldOptions, admit?: (diff: GraphDiff) => TerminalError | undefined): Promise<FoldResult> {
     this.settle();
     const view = this.view(tx.graph);
     for (;;) {
       try {
         const result = fold(view, tx, options);
         if (result.outcome === 'applied') {
+          const refusal = admit?.(result.diff);
+          if (refusal !== undefined) return { outcome: 'refused', error: refusal };
           this.stageDiff(view, result.diff);
         } else if (result.outcome === 'unchanged') {
           this.staging.of(view).txs.set(tx.txId, null);

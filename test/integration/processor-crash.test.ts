@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GraphDiff, GraphTransaction } from '../../processors/engine/model';
+import { defaultLayout } from '../../processors/store/graph-store';
 import { workload, Random } from '../bench/workload';
 import { canonical } from '../support/canonical';
 import { testKafka, uniqueName } from '../support/kafka';
@@ -83,7 +84,7 @@ describe('processor, crashed at random moments', () => {
     expect((await readAll(kafka, topics.rejections)).length).toBe(0);
 
     for (let partition = 0; partition < topics.partitions; partition += 1) {
-      const rebuilt = await openTempStore();
+      const rebuilt = await openTempStore(10_000, defaultLayout);
       await rebuilt.store.replay(diffs.filter((d) => d.partition === partition).sort((a, b) => a.offset - b.offset));
       await rebuilt.store.commit({});
       expect(comparable(await rebuilt.dump())).toEqual(comparable(await dumpStore(join(stateDir, 'graphs', String(partition)))));

@@ -3,7 +3,7 @@ import { frame } from '../../processors/codec/framing';
 import type { GraphDiff, GraphTransaction } from '../../processors/engine/model';
 import { Instrumentation } from '../../processors/instrumentation/events';
 import { runTopology } from '../../processors/runtime/host';
-import { GraphStore } from '../../processors/store/graph-store';
+import { GraphStore, defaultLayout } from '../../processors/store/graph-store';
 import { workload } from '../bench/workload';
 import { canonical } from '../support/canonical';
 import { testKafka, transactionalProducer } from '../support/kafka';
@@ -78,7 +78,7 @@ describe('processor, end to end on a real broker', () => {
 
     const all = await readDiffs(kafka, topics.diffs, expectedCount);
     for (let partition = 0; partition < topics.partitions; partition += 1) {
-      const rebuilt = await openTempStore();
+      const rebuilt = await openTempStore(10_000, defaultLayout);
       await rebuilt.store.replay(all.filter((d) => d.partition === partition).sort((a, b) => a.offset - b.offset));
       await rebuilt.store.commit({});
       const live = comparable(await dumpStore(join(topology.store.dir, 'graphs', String(partition))));
