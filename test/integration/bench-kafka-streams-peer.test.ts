@@ -22,7 +22,11 @@ import { openTempStore, type TempStore } from '../support/temp-store';
  * rebuild its stores from its changelogs after losing its state directory.
  */
 
-const timestampBase = 1_700_000_000_000;
+/**
+ * Record timestamps (and so slice times) count from now: the broker's retention (7 days) deletes
+ * input records stamped older, at its next check, even in the active segment.
+ */
+const timestampBase = Date.now();
 
 /** Hand-written transactions for what the workload never does: duplicates, no-ops, refusals, Assign, Merge, odd values. */
 function extras(graph: string): GraphTransaction[] {
