@@ -46,7 +46,8 @@ export const topologyDefaults = Object.freeze({
   partitions: 6,
   replicationFactor: 3,
   maxInstructions: 10_000,
-  maxRecordBytes: 1 * MiB,
+  /** Input records and diffs alike; under Kafka's default 1 MiB message.max.bytes, with room for key and framing. */
+  maxRecordBytes: 1_000_000,
   concurrency: 4,
   sessionTimeoutMs: 30_000,
 });

@@ -85,7 +85,7 @@ function describeSchema(schema: GraphSchema | undefined): string[] {
 
 /** `64 MiB`, `1 MiB`, `1536 KiB` when exact, else bytes. */
 export function formatBytes(bytes: number): string {
-  for (const [unit, size] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+  for (const [unit, size] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024], ['MB', 1000 ** 2], ['KB', 1000]] as const) {
     if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`;
   }
   return `${bytes} bytes`;

@@ -2,7 +2,7 @@ import type { Message } from 'kafkajs';
 import { avroTypes } from '../codec/avro';
 import { diffToAvro } from '../codec/diff';
 import { frame } from '../codec/framing';
-import type { TerminalError } from '../errors';
+import { TerminalError } from '../errors';
 import type { GraphDiff, SourcePosition } from '../engine/model';
 
 /** Headers every rejection carries, so it can be routed and traced without decoding it. */
@@ -24,6 +24,20 @@ export function diffMessage(diff: GraphDiff, schemaId: number, partition: number
     partition,
     timestamp: String(Math.floor(diff.time / 1000)),
   };
+}
+
+/**
+ * Refuses a diff whose changelog record would be larger than `maxBytes` (the processor's
+ * maxRecordBytes): the broker would refuse to store it, and the partition could not go on.
+ */
+export function diffTooLarge(message: Message, diff: GraphDiff, maxBytes: number): TerminalError | undefined {
+  const size = byteLength(message.key) + byteLength(message.value);
+  if (size <= maxBytes) return undefined;
+  return new TerminalError(
+    'TOO_LARGE',
+    `its diff would be a changelog record of ${size} bytes; the limit (maxRecordBytes) is ${maxBytes}: split the transaction (a Terminate also ends every attribute and relation of its atom)`,
+    { graph: diff.graph, txId: diff.txId, ...diff.source },
+  );
 }
 
 /** A refused record as a rejection: why, where from, and the original bytes. */

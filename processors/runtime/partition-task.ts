@@ -6,7 +6,7 @@ import type { GraphDiff, GraphTransaction, SourcePosition } from '../engine/mode
 import type { Instrumentation } from '../instrumentation/events';
 import { GraphStore } from '../store/graph-store';
 import { Lifecycle } from './lifecycle';
-import { chunks, diffMessage, rejectionMessage } from './outputs';
+import { chunks, diffMessage, diffTooLarge, rejectionMessage } from './outputs';
 import { restorePartition } from './restore';
 import type { SchemaCatalog } from './schema-catalog';
 import { groupId, storeDirectory, transactionalId, type ProcessorSpec, type Topology } from './topology';
@@ -153,14 +153,19 @@ export class PartitionTask {
       const diffs: Message[] = [];
       const rejections: Message[] = [];
       let skipped = 0;
+      let encoded: Message | undefined;
+      const admit = (diff: GraphDiff): TerminalError | undefined => {
+        encoded = diffMessage(diff, this.ctx.schemaIds.diff, this.partition);
+        return diffTooLarge(encoded, diff, this.ctx.spec.maxRecordBytes);
+      };
       for (const input of inputs) {
-        const result: FoldResult | TerminalError = 'tx' in input ? await this.store.fold(input.tx, this.foldOptions(input.source, input.timestamp)) : input.error;
+        const result: FoldResult | TerminalError = 'tx' in input ? await this.store.fold(input.tx, this.foldOptions(input.source, input.timestamp), admit) : input.error;
         if (result instanceof TerminalError || result.outcome === 'refused') {
           const error = result instanceof TerminalError ? result : result.error;
           rejections.push(rejectionMessage(error, input.source, input.record, this.ctx.schemaIds.rejection, batch.partition % this.ctx.rejectionPartitions));
           this.reportRejection(input.source, error);
         } else if (result.outcome === 'applied') {
-          diffs.push(diffMessage(result.diff, this.ctx.schemaIds.diff, this.partition));
+          diffs.push(encoded as Message); // encoded by `admit`, which the store calls with the diff it stages
         } else {
           skipped += 1;
         }

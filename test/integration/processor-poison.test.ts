@@ -58,4 +58,43 @@ describe('processor, poison input', () => {
       await running.done;
     }
   });
+
+  test('a transaction whose diff would exceed maxRecordBytes is rejected TOO_LARGE before anything of it is applied', async () => {
+    const kafka = testKafka();
+    const topics = await createProcessorTopics(kafka, 1);
+    const schemaId = await transactionSchemaId(topics.input);
+    const uid = 'b'.repeat(32);
+    const text = (c: string): { type: 'String'; value: string } => ({ type: 'String', value: c.repeat(2_500) });
+    // The second assignment's diff holds the previous value and the new one: 5,000 bytes from a 2,600-byte record.
+    const txs = [
+      { graph: 'g', txId: 'create', instructions: [{ op: 'CreateAttribute' as const, uid, valueType: 'String', value: text('x') }] },
+      { graph: 'g', txId: 'replace', instructions: [{ op: 'Assign' as const, target: { uid }, value: text('y') }] },
+      { graph: 'g', txId: 'after', instructions: [{ op: 'Assign' as const, target: { uid }, value: { type: 'String' as const, value: 'short' } }] },
+    ];
+    const messages = txs.map((tx) => transactionMessage(tx, schemaId));
+    expect(messages.every((m) => (m.value as Buffer).length < 4_096)).toBe(true);
+
+    const producer = await transactionalProducer(kafka);
+    const transaction = await producer.transaction();
+    await transaction.send({ topic: topics.input, messages });
+    await transaction.commit();
+    await producer.disconnect();
+
+    const running = await runTopology(await testTopology(topics, { maxRecordBytes: 4_096 }), new Instrumentation());
+    try {
+      const diffs = await readDiffs(kafka, topics.diffs, 2);
+      expect(diffs.map((d) => [d.txId, d.slice])).toEqual([
+        ['create', 1],
+        ['after', 2],
+      ]);
+      expect(diffs[1]?.changes).toEqual([{ op: 'Assigned', uid, previous: text('x'), value: { type: 'String', value: 'short' } }]);
+      const [rejection] = await readRejections(kafka, topics.rejections, 1);
+      expect(rejection?.code).toBe('TOO_LARGE');
+      expect(rejection?.txId).toBe('replace');
+      expect(rejection?.message).toMatch(/diff would be a changelog record of \d+ bytes; the limit \(maxRecordBytes\) is 4096/);
+    } finally {
+      await running.stop();
+      await running.done;
+    }
+  });
 });

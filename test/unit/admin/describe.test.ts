@@ -69,7 +69,7 @@ describe('topology describe', () => {
         '  consumer group  shop-mirror',
         '  transactional   shop-mirror-0 ... shop-mirror-1 (one per partition)',
         '  stores          /var/lib/graphfold/mirror/0 ... /var/lib/graphfold/mirror/1 (one per partition)',
-        '  limits          10000 instructions per transaction, 1 MiB per record',
+        '  limits          10000 instructions per transaction, 1 MB per record',
         '                  4 partitions processed at a time per instance',
         "                  30000 ms before a silent instance's partitions move",
         '  graph schema    none: any entity, relation and value types',
@@ -113,6 +113,6 @@ describe('topology describe', () => {
   });
 
   test('sizes read as the units they were given in', () => {
-    expect([formatBytes(64 * 1024 ** 2), formatBytes(1024 ** 3), formatBytes(1536 * 1024), formatBytes(1000)]).toEqual(['64 MiB', '1 GiB', '1536 KiB', '1000 bytes']);
+    expect([64 * 1024 ** 2, 1024 ** 3, 1536 * 1024, 1_000_000, 1000, 1234].map(formatBytes)).toEqual(['64 MiB', '1 GiB', '1536 KiB', '1 MB', '1 KB', '1234 bytes']);
   });
 });

@@ -48,7 +48,7 @@ describe('topology loader: defaults and compiled form', () => {
           partitions: 6,
           replicationFactor: 3,
           maxInstructions: 10_000,
-          maxRecordBytes: 1024 * 1024,
+          maxRecordBytes: 1_000_000,
           concurrency: 4,
           sessionTimeoutMs: 30_000,
         },
