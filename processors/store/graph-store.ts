@@ -596,6 +596,54 @@ export class GraphStore {
   }
 
   /**
+   * The atoms within `hops` relations of `start` as of `slice` (default: the latest), following
+   * relations in either direction, `start` first, then by distance; empty when `start` did not
+   * exist then. One multi-get per hop reads the frontier's records, whose relations are inline;
+   * only an atom whose relations spilled costs a prefix scan.
+   */
+  async neighbourhood(graph: string, start: Uid, hops: number, slice?: number): Promise<Uid[]> {
+    const graphKeys = new keys.GraphKeys(graph);
+    const [stored, at] = await Promise.all([this.rocks.get(graphKeys.atom(start)), slice ?? this.head(graph)]);
+    if (stored === undefined || !existsAt(records.decodeAtom(start, stored), at)) return [];
+    const reached = new Set<Uid>([start]);
+    let frontier: Uid[] = [start];
+    let frontierRecords: (Buffer | undefined)[] = [stored];
+    for (let hop = 0; hop < hops && frontier.length > 0; hop += 1) {
+      const next: Uid[] = [];
+      const reach = (other: Uid): void => {
+        if (reached.has(other)) return;
+        reached.add(other);
+        next.push(other);
+      };
+      const spilled: Promise<void>[] = [];
+      for (const [i, uid] of frontier.entries()) {
+        const value = frontierRecords[i];
+        if (value === undefined) continue;
+        const atom = records.decodeAtom(uid, value);
+        for (const direction of ['out', 'in'] as const) {
+          const inline = atom.edges(direction);
+          if (inline === undefined) spilled.push(this.spilledNeighbours(graphKeys, uid, direction, at, reach));
+          else for (const edge of inline) if (existsAt(edge, at)) reach(edge.other);
+        }
+      }
+      await Promise.all(spilled);
+      frontier = next;
+      frontierRecords = hop + 1 < hops ? await this.rocks.getMany(next.map((uid) => graphKeys.atom(uid))) : [];
+    }
+    return [...reached];
+  }
+
+  private async spilledNeighbours(graphKeys: keys.GraphKeys, uid: Uid, direction: Direction, at: number, reach: (other: Uid) => void): Promise<void> {
+    const prefix = graphKeys.edgePrefix(uid, direction);
+    for await (const entries of this.rocks.scan(prefix, keys.prefixEnd(prefix))) {
+      for (const [, value] of entries) {
+        const edge = records.decodeEdge(value);
+        if (existsAt(edge, at)) reach(edge.other);
+      }
+    }
+  }
+
+  /**
    * The uids of the entities (or relations) of a type that existed at `slice`, in the order they
    * were created; attributes are not indexed by type. The index lists a graph's creations of all
    * types, a bucket of slices per entry; each of the type is checked against its atom's record.

@@ -4,7 +4,7 @@ import { rejectionCodes } from '../../processors/errors';
 import { avroTypes } from '../../processors/codec/avro';
 import type { FoldOptions, FoldResult } from '../../processors/engine/fold';
 import { diffAsTransaction } from '../../processors/engine/mirror';
-import type { GraphDiff, GraphTransaction } from '../../processors/engine/model';
+import type { GraphDiff, GraphTransaction, Uid } from '../../processors/engine/model';
 import type { GraphSchema } from '../../processors/engine/schema';
 import type { GraphStore, Layout } from '../../processors/store/graph-store';
 import { canonical } from '../support/canonical';
@@ -121,6 +121,25 @@ async function fold(temp: TempStore, reference: GraphStore, s: { txs: readonly A
   return { model, txs, results };
 }
 
+/** The atoms within `hops` relations of `start` at slice `s`, either direction, by the model: sorted. */
+function modelNeighbourhood(model: ReferenceGraph, start: Uid, hops: number, s: number): Uid[] {
+  if (model.atomAt(start, s) === undefined) return [];
+  const reached = new Set<Uid>([start]);
+  let frontier = [start];
+  for (let hop = 0; hop < hops; hop += 1) {
+    const next: Uid[] = [];
+    for (const uid of frontier) {
+      for (const edge of [...model.relationsAt(uid, 'out', s), ...model.relationsAt(uid, 'in', s)]) {
+        if (reached.has(edge.other)) continue;
+        reached.add(edge.other);
+        next.push(edge.other);
+      }
+    }
+    frontier = next;
+  }
+  return [...reached].sort();
+}
+
 describe('engine and store, against the reference model', () => {
   test('outcomes, diffs and time-travel reads match the model; laws 1, 2, 3, 5 hold', async () => {
     await fc.assert(
@@ -141,6 +160,7 @@ describe('engine and store, against the reference model', () => {
               for (const direction of ['out', 'in'] as const) {
                 expect(canonical(await a.store.relationsAt(graph, uid, direction, { slice }))).toBe(canonical(model.relationsAt(uid, direction, slice)));
               }
+              expect((await a.store.neighbourhood(graph, uid, 2, slice)).sort()).toEqual(modelNeighbourhood(model, uid, 2, slice));
             }
             for (const type of types) {
               const uids: string[] = [];
