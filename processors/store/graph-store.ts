@@ -12,6 +12,7 @@ import { GraphView } from './graph-view';
 import { KeyFilter } from './key-filter';
 import * as keys from './keys';
 import { Layer, spilledKey, type StagedGraph } from './layer';
+import { ReadCache, type HistoricEdge } from './read-cache';
 import * as records from './records';
 import { StoredAtom, StoredEdge, byTypeThenUid, type Layout } from './records';
 import { Rocks, type RocksOptions } from './rocks';
@@ -71,6 +72,7 @@ export class GraphStore {
   private readonly sliceBuckets: BucketedLists;
   private readonly typeBuckets: BucketedLists;
   private readonly bucketWriter = new Writer();
+  private readonly reads: ReadCache;
 
   /** Oldest first: the layers being written, then the one being staged. */
   private layers: Layer[];
@@ -89,6 +91,7 @@ export class GraphStore {
     this.sliceBuckets = new BucketedLists(rocks, layout.sliceBucket, openBuckets);
     this.typeBuckets = new BucketedLists(rocks, layout.typeBucket, openBuckets);
     this.layers = [new Layer(rocks.batch())];
+    this.reads = new ReadCache(cachedAtoms);
     this.filling = filter.isComplete ? Promise.resolve() : this.fillFilter();
   }
 
@@ -259,6 +262,7 @@ export class GraphStore {
       try {
         await Promise.all([this.sliceBuckets.write(slices, batch), this.typeBuckets.write(types, batch)]);
         await batch.write();
+        for (const [view, staged] of layer.graphs) this.reads.written(view.graph, staged.atoms.keys(), staged.spilled.keys());
       } catch (error) {
         this.failure = new FatalError(`the store at ${this.location} failed to write a batch and must be reopened`, {}, { cause: error });
         throw this.failure;
@@ -517,8 +521,13 @@ export class GraphStore {
 
   /** The graph's latest written slice; 0 when it has none. */
   async head(graph: string): Promise<number> {
+    const cached = this.reads.head(graph);
+    if (cached !== undefined) return cached;
+    const epoch = this.reads.epoch;
     const value = await this.rocks.get(new keys.GraphKeys(graph).head());
-    return value === undefined ? 0 : records.decodeNumber(value);
+    const head = value === undefined ? 0 : records.decodeNumber(value);
+    this.reads.keepHead(epoch, graph, head);
+    return head;
   }
 
   /** Every graph this store holds. */
@@ -530,10 +539,8 @@ export class GraphStore {
   /** The atom as it was at `slice` (default: the latest); undefined when it did not exist then. */
   async atomAt(graph: string, uid: Uid, slice?: number): Promise<AtomAt | undefined> {
     const graphKeys = new keys.GraphKeys(graph);
-    const [stored, at] = await Promise.all([this.rocks.get(graphKeys.atom(uid)), slice ?? this.head(graph)]);
-    if (stored === undefined) return undefined;
-    const atom = records.decodeAtom(uid, stored);
-    return existsAt(atom, at) ? this.viewAt(graphKeys, atom, at) : undefined;
+    const [[atom], at] = await Promise.all([this.readAtoms(graphKeys, [uid]), slice ?? this.head(graph)]);
+    return atom !== undefined && atom !== null && existsAt(atom, at) ? this.viewAt(graphKeys, atom, at) : undefined;
   }
 
   /** Every atom of a graph that existed at `slice` (default: the latest), in uid order. */
@@ -573,24 +580,11 @@ export class GraphStore {
   /** The relations out of (or into) an atom that existed at `slice`, optionally of one type only; by type, then uid. */
   async relationsAt(graph: string, uid: Uid, direction: Direction, options: { readonly type?: string; readonly slice?: number } = {}): Promise<RelationEdge[]> {
     const graphKeys = new keys.GraphKeys(graph);
-    const [stored, at] = await Promise.all([this.rocks.get(graphKeys.atom(uid)), options.slice ?? this.head(graph)]);
-    if (stored === undefined) return [];
-    const inline = records.decodeAtom(uid, stored).edges(direction);
+    const [[atom], at] = await Promise.all([this.readAtoms(graphKeys, [uid]), options.slice ?? this.head(graph)]);
+    if (atom === undefined || atom === null) return [];
     const edges: RelationEdge[] = [];
-    if (inline !== undefined) {
-      for (const edge of inline) {
-        if ((options.type === undefined || edge.type === options.type) && existsAt(edge, at)) edges.push({ uid: edge.uid, type: edge.type, other: edge.other });
-      }
-      return edges;
-    }
-    const prefix = graphKeys.edgePrefix(uid, direction, options.type);
-    for await (const entries of this.rocks.scan(prefix, keys.prefixEnd(prefix))) {
-      for (const [key, value] of entries) {
-        const edge = records.decodeEdge(value);
-        if (!existsAt(edge, at)) continue;
-        const { type, relation } = keys.parseEdgeKey(key);
-        edges.push({ uid: relation, type, other: edge.other });
-      }
+    for (const edge of atom.edges(direction) ?? (await this.readSpilled(graphKeys, uid, direction))) {
+      if ((options.type === undefined || edge.type === options.type) && existsAt(edge, at)) edges.push({ uid: edge.uid, type: edge.type, other: edge.other });
     }
     return edges;
   }
@@ -598,49 +592,77 @@ export class GraphStore {
   /**
    * The atoms within `hops` relations of `start` as of `slice` (default: the latest), following
    * relations in either direction, `start` first, then by distance; empty when `start` did not
-   * exist then. One multi-get per hop reads the frontier's records, whose relations are inline;
-   * only an atom whose relations spilled costs a prefix scan.
+   * exist then. Each hop reads the frontier's records, whose relations are inline, in one
+   * multi-get; only an atom whose relations spilled costs a prefix scan. What was read stays in
+   * the read cache, so a warm neighbourhood is walked in memory.
    */
   async neighbourhood(graph: string, start: Uid, hops: number, slice?: number): Promise<Uid[]> {
     const graphKeys = new keys.GraphKeys(graph);
-    const [stored, at] = await Promise.all([this.rocks.get(graphKeys.atom(start)), slice ?? this.head(graph)]);
-    if (stored === undefined || !existsAt(records.decodeAtom(start, stored), at)) return [];
+    const [[first], at] = await Promise.all([this.readAtoms(graphKeys, [start]), slice ?? this.head(graph)]);
+    if (first === undefined || first === null || !existsAt(first, at)) return [];
     const reached = new Set<Uid>([start]);
-    let frontier: Uid[] = [start];
-    let frontierRecords: (Buffer | undefined)[] = [stored];
+    let frontier: (StoredAtom | null)[] = [first];
     for (let hop = 0; hop < hops && frontier.length > 0; hop += 1) {
       const next: Uid[] = [];
-      const reach = (other: Uid): void => {
-        if (reached.has(other)) return;
-        reached.add(other);
-        next.push(other);
+      const reach = (edges: readonly { readonly other: Uid; readonly created: number; readonly terminated?: number }[]): void => {
+        for (const edge of edges) {
+          if (!existsAt(edge, at) || reached.has(edge.other)) continue;
+          reached.add(edge.other);
+          next.push(edge.other);
+        }
       };
       const spilled: Promise<void>[] = [];
-      for (const [i, uid] of frontier.entries()) {
-        const value = frontierRecords[i];
-        if (value === undefined) continue;
-        const atom = records.decodeAtom(uid, value);
+      for (const atom of frontier) {
+        if (atom === null) continue;
         for (const direction of ['out', 'in'] as const) {
           const inline = atom.edges(direction);
-          if (inline === undefined) spilled.push(this.spilledNeighbours(graphKeys, uid, direction, at, reach));
-          else for (const edge of inline) if (existsAt(edge, at)) reach(edge.other);
+          if (inline === undefined) spilled.push(this.readSpilled(graphKeys, atom.uid, direction).then(reach));
+          else reach(inline);
         }
       }
       await Promise.all(spilled);
-      frontier = next;
-      frontierRecords = hop + 1 < hops ? await this.rocks.getMany(next.map((uid) => graphKeys.atom(uid))) : [];
+      frontier = hop + 1 < hops ? await this.readAtoms(graphKeys, next) : [];
     }
     return [...reached];
   }
 
-  private async spilledNeighbours(graphKeys: keys.GraphKeys, uid: Uid, direction: Direction, at: number, reach: (other: Uid) => void): Promise<void> {
-    const prefix = graphKeys.edgePrefix(uid, direction);
-    for await (const entries of this.rocks.scan(prefix, keys.prefixEnd(prefix))) {
-      for (const [, value] of entries) {
-        const edge = records.decodeEdge(value);
-        if (existsAt(edge, at)) reach(edge.other);
+  /** Written records of some atoms (null where absent), from the read cache or one multi-get. */
+  private async readAtoms(graphKeys: keys.GraphKeys, uids: readonly Uid[]): Promise<(StoredAtom | null)[]> {
+    const { graph } = graphKeys;
+    const epoch = this.reads.epoch;
+    const found = uids.map((uid) => this.reads.atom(graph, uid));
+    const missing = uids.filter((_, i) => found[i] === undefined);
+    if (missing.length > 0) {
+      const values = await this.rocks.getMany(missing.map((uid) => graphKeys.atom(uid)));
+      let j = 0;
+      for (const [i, uid] of uids.entries()) {
+        if (found[i] !== undefined) continue;
+        const value = values[j++];
+        const atom = value === undefined ? null : records.decodeAtom(uid, value);
+        found[i] = atom;
+        this.reads.keepAtom(epoch, graph, uid, atom);
       }
     }
+    return found as (StoredAtom | null)[];
+  }
+
+  /** The relations of a spilled direction with their lifetimes, by type then uid: from the read cache or one prefix scan. */
+  private async readSpilled(graphKeys: keys.GraphKeys, uid: Uid, direction: Direction): Promise<readonly HistoricEdge[]> {
+    const { graph } = graphKeys;
+    const cached = this.reads.edges(graph, direction, uid);
+    if (cached !== undefined) return cached;
+    const epoch = this.reads.epoch;
+    const edges: HistoricEdge[] = [];
+    const prefix = graphKeys.edgePrefix(uid, direction);
+    for await (const entries of this.rocks.scan(prefix, keys.prefixEnd(prefix))) {
+      for (const [key, value] of entries) {
+        const { other, created, terminated } = records.decodeEdge(value);
+        const { type, relation } = keys.parseEdgeKey(key);
+        edges.push(terminated === undefined ? { uid: relation, type, other, created } : { uid: relation, type, other, created, terminated });
+      }
+    }
+    this.reads.keepEdges(epoch, graph, direction, uid, edges);
+    return edges;
   }
 
   /**
