@@ -8,10 +8,11 @@ import { avroTypes } from '../../processors/codec/avro';
 import { SchemaCatalog } from '../../processors/runtime/schema-catalog';
 import { startLocalCluster, stopLocalCluster } from '../broker/local-cluster';
 import type { Contender, ContenderRun, ContenderSetup } from './contenders/contender';
-import { ceiling, graphfold, kafkaStreams } from './contenders/index';
+import { ceiling, graphfold, graphfoldStoreDirs, kafkaStreams } from './contenders/index';
 import { encodeWorkload, produceInput, type BenchInput } from './input';
 import { measureLatency, measureThroughput, type Latency, type Throughput } from './measure';
 import { printTable } from './table';
+import { measureTraversal, type Traversal } from './traversal';
 
 /**
  * `npm run bench [-- --quick] [--out <file>]`: graphfold side by side with what a user would pick
@@ -23,8 +24,8 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const outIndex = args.indexOf('--out');
 const size = quick
-  ? { transactions: 40_000, warmup: 5_000, latencyRate: 200, latencySeconds: 6 }
-  : { transactions: 440_000, warmup: 40_000, latencyRate: 1_000, latencySeconds: 30 };
+  ? { transactions: 40_000, warmup: 5_000, latencyRate: 200, latencySeconds: 6, traversalQueries: 30 }
+  : { transactions: 440_000, warmup: 40_000, latencyRate: 1_000, latencySeconds: 30, traversalQueries: 300 };
 const partitions = 4;
 const graphs = 32;
 
@@ -112,6 +113,7 @@ async function main(): Promise<void> {
 
     const contenders: Contender[] = [ceiling, graphfold, kafkaStreams];
     const results: ContenderResult[] = [];
+    let graphfoldStores: string[] = [];
     for (const contender of contenders) {
       const setup = async (phase: string, topic: string): Promise<ContenderSetup> => {
         const name = `${run}-${contender.name}-${phase}`;
@@ -151,8 +153,11 @@ async function main(): Promise<void> {
         await latencyRun.stop();
       }
       results.push({ name: contender.name, description: contender.description, throughput, latency, ...(restore === undefined ? {} : { restore }) });
+      if (contender === graphfold) graphfoldStores = graphfoldStoreDirs(main);
     }
-    report(results, input, Date.now() - started);
+    say('\nbench: traversal: graphfold\'s stores (as the throughput run and its restore left them) against PostgreSQL');
+    const traversal = await measureTraversal(graphfoldStores, size.traversalQueries, (line) => say(`bench: traversal: ${line}`));
+    report(results, traversal, input, Date.now() - started);
   } finally {
     await admin.disconnect();
     await rm(work, { recursive: true, force: true });
@@ -160,7 +165,7 @@ async function main(): Promise<void> {
   }
 }
 
-function report(results: readonly ContenderResult[], input: BenchInput, elapsedMs: number): void {
+function report(results: readonly ContenderResult[], traversal: Traversal, input: BenchInput, elapsedMs: number): void {
   const byName = new Map(results.map((r) => [r.name, r]));
   const fixed = (n: number | undefined, digits = 0): string => (n === undefined || !Number.isFinite(n) ? '-' : n.toLocaleString(undefined, { maximumFractionDigits: digits, minimumFractionDigits: digits }));
   say('');
@@ -176,18 +181,34 @@ function report(results: readonly ContenderResult[], input: BenchInput, elapsedM
       fixed(r.restore?.recordsPerSecond),
     ]),
   );
+  say('');
+  say(`traversal: ${traversal.graphs} graphs, ${traversal.edges.toLocaleString()} relations; ${traversal.timings[0]?.queries ?? 0} queries per row, either direction`);
+  printTable(
+    ['hops', 'as of slice', 'atoms reached', 'graphfold p50 / p99 ms', 'postgres p50 / p99 ms', 'postgres/graphfold p50'],
+    traversal.timings.map((t) => [
+      String(t.hops),
+      t.slice,
+      fixed(t.meanReached),
+      `${fixed(t.graphfold.p50Ms, 2)} / ${fixed(t.graphfold.p99Ms, 2)}`,
+      `${fixed(t.postgres.p50Ms, 2)} / ${fixed(t.postgres.p99Ms, 2)}`,
+      fixed(t.postgres.p50Ms / t.graphfold.p50Ms, 1),
+    ]),
+  );
   const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || b === 0 ? 'n/a' : (a / b).toFixed(2));
   const gf = byName.get('graphfold');
+  // 3-hop medians as of the latest and an old slice, taken together.
+  const threeHop = traversal.timings.filter((t) => t.hops === 3);
+  const sum = (values: readonly number[]): number | undefined => (values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0));
   const ks = byName.get('kafka-streams');
   const lines = {
     'graphfold/ceiling': ratio(gf?.throughput.transactionsPerSecond, byName.get('ceiling')?.throughput.transactionsPerSecond),
     'graphfold/kafka-streams': ratio(gf?.throughput.transactionsPerSecond, ks?.throughput.transactionsPerSecond),
     'restore graphfold/kafka-streams': ratio(gf?.restore?.recordsPerSecond, ks?.restore?.recordsPerSecond),
-    '3-hop postgres/graphfold': 'n/a',
+    '3-hop postgres/graphfold': ratio(sum(threeHop.map((t) => t.postgres.p50Ms)), sum(threeHop.map((t) => t.graphfold.p50Ms))),
   };
   const file = outIndex >= 0 ? resolve(args[outIndex + 1] as string) : resolve(__dirname, '../../../.cache/bench', `report-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   void mkdir(dirname(file), { recursive: true })
-    .then(() => writeFile(file, `${JSON.stringify({ quick, input: { ...input, instructionsBefore: undefined }, results, ratios: lines, elapsedMs }, null, 2)}\n`))
+    .then(() => writeFile(file, `${JSON.stringify({ quick, input: { ...input, instructionsBefore: undefined }, results, traversal, ratios: lines, elapsedMs }, null, 2)}\n`))
     .then(() => {
       say(`\nbench: report written to ${file} (${Math.round(elapsedMs / 1000)} s)`);
       for (const [name, value] of Object.entries(lines)) say(`ratio ${name}: ${value}`);

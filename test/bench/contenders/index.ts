@@ -20,6 +20,14 @@ function stateDir(setup: ContenderSetup): string {
   return join(setup.dir, 'state');
 }
 
+/** The name of graphfold's one processor in the benchmark's topology. */
+const processorName = 'bench';
+
+/** The stores graphfold's run of `setup` keeps, one per partition. */
+export function graphfoldStoreDirs(setup: ContenderSetup): string[] {
+  return Array.from({ length: setup.partitions }, (_, partition) => join(stateDir(setup), processorName, String(partition)));
+}
+
 /** The real processor, through its CLI, with a topology written for the run. */
 export const graphfold: Contender = {
   name: 'graphfold',
@@ -37,7 +45,7 @@ export const graphfold: Contender = {
         'store:',
         `  dir: ${stateDir(setup)}`,
         'processors:',
-        '  - name: bench',
+        `  - name: ${processorName}`,
         `    inputs: [${setup.input}]`,
         `    diffs: ${setup.output}`,
         `    rejections: ${setup.output}-rejections`,
@@ -47,7 +55,7 @@ export const graphfold: Contender = {
         '',
       ].join('\n'),
     );
-    return new ChildRun(process.execPath, [cliMain, 'run', '--topology', topology, '--log-format', 'json'], `${setup.name}-bench`, join(setup.dir, 'graphfold.log'), 'stderr', (e) => e['message'] === 'processor started');
+    return new ChildRun(process.execPath, [cliMain, 'run', '--topology', topology, '--log-format', 'json'], `${setup.name}-${processorName}`, join(setup.dir, 'graphfold.log'), 'stderr', (e) => e['message'] === 'processor started');
   },
   async resetState(setup) {
     await rm(stateDir(setup), { recursive: true, force: true });
