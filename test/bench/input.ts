@@ -63,6 +63,6 @@ export async function produceInput(kafka: Kafka, topic: string, partitions: numb
     transactions: encoded.txs.length,
     instructions: encoded.txs.reduce((n, tx) => n + tx.instructions.length, 0),
     instructionsBefore,
-    bytes: { total: sizes.reduce((a, b) => a + b, 0), p50: quantile(sizes, 0.5), p99: quantile(sizes, 0.99), max: Math.max(...sizes) },
+    bytes: { total: sizes.reduce((a, b) => a + b, 0), p50: quantile(sizes, 0.5), p99: quantile(sizes, 0.99), max: sizes.reduce((a, b) => Math.max(a, b), 0) },
   };
 }
