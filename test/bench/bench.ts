@@ -170,7 +170,7 @@ function report(results: readonly ContenderResult[], traversal: Traversal, input
   const fixed = (n: number | undefined, digits = 0): string => (n === undefined || !Number.isFinite(n) ? '-' : n.toLocaleString(undefined, { maximumFractionDigits: digits, minimumFractionDigits: digits }));
   say('');
   printTable(
-    ['contender', 'tx/s', 'instructions/s', 'CPU s / 1000 tx', 'peak RSS MiB', 'latency p50 / p99 ms', 'restore records/s'],
+    ['contender', 'tx/s', 'instructions/s', 'CPU s / 1000 tx', 'peak RSS MiB', 'latency p50 / p99 ms', 'restore records', 'restore s', 'restore records/s'],
     results.map((r) => [
       r.name,
       fixed(r.throughput.transactionsPerSecond),
@@ -178,6 +178,8 @@ function report(results: readonly ContenderResult[], traversal: Traversal, input
       fixed(r.throughput.cpuSecondsPer1000Transactions, 3),
       fixed(r.throughput.peakRssMiB),
       `${fixed(r.latency.p50Ms)} / ${fixed(r.latency.p99Ms)}`,
+      fixed(r.restore?.records),
+      fixed(r.restore?.seconds, 1),
       fixed(r.restore?.recordsPerSecond),
     ]),
   );

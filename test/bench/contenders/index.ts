@@ -55,7 +55,10 @@ export const graphfold: Contender = {
         '',
       ].join('\n'),
     );
-    return new ChildRun(process.execPath, [cliMain, 'run', '--topology', topology, '--log-format', 'json'], `${setup.name}-${processorName}`, join(setup.dir, 'graphfold.log'), 'stderr', (e) => e['message'] === 'processor started');
+    // GRAPHFOLD_BENCH_CPU_PROFILES=<dir>: each graphfold run writes a V8 CPU profile there when it stops.
+    const profiles = process.env['GRAPHFOLD_BENCH_CPU_PROFILES'];
+    const node = profiles === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profiles}`];
+    return new ChildRun(process.execPath, [...node, cliMain, 'run', '--topology', topology, '--log-format', 'json'], `${setup.name}-${processorName}`, join(setup.dir, 'graphfold.log'), 'stderr', (e) => e['message'] === 'processor started');
   },
   async resetState(setup) {
     await rm(stateDir(setup), { recursive: true, force: true });
