@@ -67,6 +67,7 @@ export class ReadCache {
   written(graph: string, atoms: Iterable<Uid>, spilled: Iterable<string>): void {
     this.writes += 1;
     this.heads.delete(graph);
+    if (this.atoms.size === 0 && this.spilled.size === 0) return;
     for (const uid of atoms) this.atoms.delete(`${graph}\u0000${uid}`);
     for (const key of spilled) this.spilled.delete(`${graph}\u0000${key}`);
   }
