@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { FoldOptions } from '../../processors/engine/fold';
 import type { GraphDiff, GraphTransaction } from '../../processors/engine/model';
 import { GraphStore, type GraphStoreOptions } from '../../processors/store/graph-store';
+import { topologyDefaults } from '../../topology/defaults';
 import { printTable, quantile } from './table';
 import { workload, workloadUid } from './workload';
 
@@ -21,7 +22,8 @@ const flag = (name: string): string | undefined => {
 const targetInstructions = args.includes('--quick') ? 300_000 : Number(flag('--instructions') ?? 10_000_000);
 const batchSize = Number(flag('--batch') ?? 500);
 const graphs = Number(flag('--graphs') ?? 16);
-const storeOptions: GraphStoreOptions = { rocks: { cacheBytes: 64 << 20, writeBufferBytes: 32 << 20 }, cachedAtoms: 500_000 };
+/** The topology's defaults for one partition's store. */
+const storeOptions: GraphStoreOptions = { rocks: { cacheBytes: topologyDefaults.cacheBytes, writeBufferBytes: topologyDefaults.writeBufferBytes }, cachedAtoms: topologyDefaults.cachedAtoms };
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 const rssMiB = (): number => process.resourceUsage().maxRSS / 1024;
