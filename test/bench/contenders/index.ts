@@ -68,7 +68,7 @@ export const graphfold: Contender = {
 /** The Kafka Streams application of `test/bench/peers/kafka-streams/`: the same fold, in Streams' idiom. */
 export const kafkaStreams: Contender = {
   name: 'kafka-streams',
-  description: 'Kafka Streams 4 (Java 17, Processor API, cached RocksDB stores with changelogs, exactly_once_v2, commit.interval.ms 100, one stream thread): the same fold, the same diffs',
+  description: 'Kafka Streams 4 (Java 17, Processor API, RocksDB stores with changelogs and no record cache, exactly_once_v2, commit.interval.ms 100, one stream thread): the same fold, the same diffs',
   async start(setup): Promise<ContenderRun> {
     const jar = await buildKafkaStreamsPeer();
     const events: Record<string, unknown>[] = [];
