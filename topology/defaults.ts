@@ -17,6 +17,7 @@ export interface TopologyWithDefaults {
   readonly registry: RegistryInput;
   readonly store: { readonly dir: string; readonly cachedAtoms: number; readonly cacheBytes: number; readonly writeBufferBytes: number };
   readonly processors: readonly ProcessorWithDefaults[];
+  readonly ops?: { readonly listen: string };
 }
 
 export interface ProcessorWithDefaults {
@@ -32,6 +33,7 @@ export interface ProcessorWithDefaults {
   readonly maxRecordBytes: number;
   readonly concurrency: number;
   readonly sessionTimeoutMs: number;
+  readonly taskTimeoutMs: number;
 }
 
 const MiB = 1024 * 1024;
@@ -50,6 +52,8 @@ export const topologyDefaults = Object.freeze({
   maxRecordBytes: 1_000_000,
   concurrency: 4,
   sessionTimeoutMs: 30_000,
+  /** Kafka Streams' task.timeout.ms default. */
+  taskTimeoutMs: 300_000,
 });
 
 /** Facts of the machine some defaults depend on. */
@@ -92,7 +96,9 @@ export function addDefaults(input: TopologyInput, context: DefaultsContext): Top
       maxRecordBytes: bytes(p.maxRecordBytes) ?? d.maxRecordBytes,
       concurrency: p.concurrency ?? d.concurrency,
       sessionTimeoutMs: p.sessionTimeoutMs ?? d.sessionTimeoutMs,
+      taskTimeoutMs: p.taskTimeoutMs ?? d.taskTimeoutMs,
     })),
+    ...(input.ops === undefined ? {} : { ops: { listen: input.ops.listen } }),
   };
 }
 

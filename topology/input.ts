@@ -24,6 +24,16 @@ export interface TopologyInput {
   readonly store?: StoreInput;
   /** One or more graph processors. Required. */
   readonly processors: readonly ProcessorInput[];
+  /**
+   * An HTTP server of its own for `/metrics` (Prometheus), `/healthz` and `/readyz`, for an
+   * instance that serves no query API (which serves the same routes). @default none
+   */
+  readonly ops?: OpsInput;
+}
+
+export interface OpsInput {
+  /** `host:port` to listen on, e.g. `127.0.0.1:9464`; port 0 picks a free one (logged). Required. */
+  readonly listen: string;
 }
 
 export interface KafkaInput {
@@ -124,4 +134,10 @@ export interface ProcessorInput {
    * its partitions; the broker allows 6000 to 1800000 by default. @default 30000
    */
   readonly sessionTimeoutMs?: number;
+  /**
+   * How long a partition may keep failing at the same place (a batch that cannot commit, a store
+   * that cannot open or write) before the processor stops with the offset and the cause. Retries
+   * back off from 0.5 s to 30 s; time the cluster is unreachable does not count. @default 300000
+   */
+  readonly taskTimeoutMs?: number;
 }

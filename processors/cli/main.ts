@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { GraphfoldError } from '../errors';
+import { BugError, classify, describeError } from '../errors';
 import { closest } from '../../topology/suggestion';
 import { CommandFailure, UsageError, type CommandIo } from './command';
 import { commands } from './commands';
@@ -43,23 +43,44 @@ function report(error: unknown, stderr: NodeJS.WritableStream): number {
     stderr.write(`graphfold: ${error.message} (see ${error.command} --help)\n`);
     return 2;
   }
-  if (error instanceof GraphfoldError || error instanceof CommandFailure) {
-    stderr.write(`graphfold: ${error.message}\n`);
+  if (error instanceof CommandFailure) {
+    stderr.write(`graphfold: ${describeError(error)}\n`);
     return 1;
   }
-  stderr.write(`graphfold: unexpected error (a bug; please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  const failure = classify(error, { doing: 'run the command' });
+  if (failure instanceof BugError) {
+    let root: unknown = error;
+    while ((root as { cause?: unknown }).cause instanceof Error) root = (root as { cause: Error }).cause;
+    stderr.write(`graphfold: unexpected error (a bug; please report it): ${describeError(failure)}\n${root instanceof Error ? (root.stack ?? '') : ''}\n`);
+    return 1;
+  }
+  stderr.write(`graphfold: ${describeError(failure)}\n`);
   return 1;
 }
 
+/**
+ * The first SIGINT or SIGTERM asks the command to stop (its `signal` aborts); a second one exits
+ * at once. Once the command is done the process exits with its code, also if a client library
+ * still holds a timer or a socket (a broker that went away).
+ */
 const controller = new AbortController();
-const stop = (): void => controller.abort();
-process.once('SIGINT', stop);
-process.once('SIGTERM', stop);
+const exitCodes: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };
+const onSignal = (signal: NodeJS.Signals): void => {
+  if (!controller.signal.aborted) {
+    controller.abort();
+    return;
+  }
+  process.stderr.write(`graphfold: ${signal} again: exiting at once (nothing is lost: the next start restores from the changelog)\n`);
+  process.exit(exitCodes[signal] ?? 1);
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
 const io: CommandIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, signal: controller.signal };
 void main(process.argv.slice(2), io)
   .catch((error: unknown) => report(error, process.stderr))
   .then((code) => {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     process.exitCode = code;
+    setTimeout(() => process.exit(code), 1_000).unref();
   });

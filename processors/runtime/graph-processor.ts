@@ -1,11 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { ConfigResourceTypes, type Admin, type Consumer, type ConsumerRunConfig, type EachBatchPayload, type Kafka } from 'kafkajs';
 import { avroTypes } from '../codec/avro';
-import { FatalError, GraphfoldError } from '../errors';
+import { classify, FatalError, type GraphfoldError } from '../errors';
 import type { Instrumentation } from '../instrumentation/events';
+import { FailureBudget, retry, unreachableBackoff } from '../retry';
 import { coPartitionedAssigner } from './assigner';
 import { kafkaClient } from './kafka-client';
 import { Lifecycle } from './lifecycle';
+import { outputLimits } from './outputs';
+import { PartitionMonitor } from './partition-monitor';
 import { PartitionTask, type TaskContext } from './partition-task';
 import { SchemaCatalog } from './schema-catalog';
 import { groupId, type ProcessorSpec, type Topology } from './topology';
@@ -13,7 +16,7 @@ import { groupId, type ProcessorSpec, type Topology } from './topology';
 type ProcessorState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
 const transitions: Record<ProcessorState, readonly ProcessorState[]> = {
-  created: ['starting'],
+  created: ['starting', 'stopped'],
   starting: ['running', 'failed', 'stopping'],
   running: ['stopping', 'failed'],
   stopping: ['stopped', 'failed'],
@@ -22,10 +25,29 @@ const transitions: Record<ProcessorState, readonly ProcessorState[]> = {
 };
 
 /**
+ * The group consumer rides out a broker outage on the member id it has: kafkajs gives a restarted
+ * consumer a new member id, and the group then waits a whole session timeout for the old one
+ * before it assigns anything, while the same member simply heartbeats on once the coordinator is
+ * back. So its requests retry (briefly spaced) for as long as the outage lasts; a stop does not
+ * wait for them (see `stop`).
+ */
+const groupRetry = { retries: 1_000_000, initialRetryTime: 100, maxRetryTime: 2_000 };
+
+/** A step of `stop` that does not finish in this long is left behind (a broker that is gone). */
+const stopStepMs = 5_000;
+/** How long a stop waits for the batches in flight to commit or abort. */
+const batchDrainMs = 10_000;
+
+/**
  * One graph processor of a topology: a consumer group over its input topics (read_committed,
  * offsets committed only inside Kafka transactions), co-partitioned assignment, and a
- * {@link PartitionTask} per assigned partition, opened (and restored) on its first batch.
+ * {@link PartitionTask} per assigned partition, opened (and restored) on assignment.
  * Batches of one partition run one at a time; partitions run concurrently.
+ *
+ * Failures follow the one policy (errors.ts, retry.ts): a partition that fails is opened again
+ * after a backoff with jitter, for as long as the cluster is unreachable and for up to
+ * `taskTimeoutMs` of failing otherwise; then, or at once for an error that is not retriable, the
+ * processor stops with the partition, the offset and the cause.
  */
 export class GraphProcessor {
   private readonly lifecycle: Lifecycle<ProcessorState>;
@@ -33,12 +55,17 @@ export class GraphProcessor {
   private readonly admin: Admin;
   private readonly catalog: SchemaCatalog;
   private readonly consumer: Consumer;
+  private readonly monitor: PartitionMonitor;
   private readonly tasks = new Map<number, PartitionTask>();
   private readonly queues = new Map<number, Promise<void>>();
-  private readonly failures = new Map<number, number>();
+  private readonly budgets = new Map<number, FailureBudget>();
+  private readonly retryAt = new Map<number, number>();
+  private readonly stopRequested = new AbortController();
+  private readonly cluster: string;
   private owned: readonly number[] = [];
   /** Set once the output schemas are registered. */
   private ctx: TaskContext | undefined;
+  private stopped: Promise<void> | undefined;
   private settleDone: (error?: Error) => void = () => undefined;
   /** Settles when the processor stops: resolves after `stop`, rejects if it fails. */
   readonly done: Promise<void>;
@@ -49,30 +76,47 @@ export class GraphProcessor {
     private readonly instrumentation: Instrumentation,
   ) {
     this.lifecycle = new Lifecycle(`processor ${spec.name}`, 'created', transitions);
+    this.cluster = `Kafka cluster at ${topology.kafka.brokers.join(',')}`;
     this.kafka = kafkaClient(topology.kafka, spec.name);
     this.admin = this.kafka.admin();
     this.catalog = new SchemaCatalog(topology.registry);
-    this.consumer = this.kafka.consumer({
+    this.consumer = kafkaClient(topology.kafka, spec.name, { retry: groupRetry }).consumer({
       groupId: groupId(topology, spec),
       partitionAssigners: [coPartitionedAssigner(() => this.owned)],
       sessionTimeout: spec.sessionTimeoutMs,
       heartbeatInterval: Math.max(500, Math.floor(spec.sessionTimeoutMs / 10)),
       maxBytesPerPartition: 1 << 20,
-      retry: { retries: 10 },
+      retry: groupRetry,
     });
+    const monitorClient = kafkaClient(topology.kafka, `${spec.name}-monitor`, { retry: { retries: 0 }, requestTimeoutMs: Math.min(topology.kafka.requestTimeoutMs, 5_000) });
+    this.monitor = new PartitionMonitor(
+      monitorClient.admin(),
+      {
+        name: spec.name,
+        group: groupId(topology, spec),
+        inputs: spec.inputs,
+        cluster: this.cluster,
+        owned: () => this.owned,
+        storeSizes: async () => new Map(await Promise.all([...this.tasks].filter(([, task]) => !task.closed).map(async ([p, task]) => [p, await task.sizeOnDisk()] as const))),
+      },
+      instrumentation,
+    );
     this.done = new Promise((resolve, reject) => {
       this.settleDone = (error) => (error === undefined ? resolve() : reject(error));
     });
     this.done.catch(() => undefined);
   }
 
-  /** Checks the topics, registers the output schemas, joins the group and starts consuming. */
+  /**
+   * Checks the topics, registers the output schemas, joins the group and starts consuming. A
+   * `stop` meanwhile ends the start (it resolves, and the processor is stopped).
+   */
   async start(): Promise<void> {
     this.lifecycle.to('starting');
     const { spec } = this;
     try {
       await this.admin.connect();
-      const partitions = await this.checkTopics();
+      const topics = await this.checkTopics();
       const [diff, rejection] = await Promise.all([this.catalog.register(spec.diffs, avroTypes().diff), this.catalog.register(spec.rejections, avroTypes().rejection)]);
       this.ctx = {
         topology: this.topology,
@@ -81,43 +125,105 @@ export class GraphProcessor {
         admin: this.admin,
         catalog: this.catalog,
         schemaIds: { diff, rejection },
-        rejectionPartitions: partitions.rejections,
+        rejectionPartitions: topics.rejections,
+        limits: outputLimits(spec.maxRecordBytes, topics.maxMessageBytes),
         instrumentation: this.instrumentation,
       };
-      this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => this.assigned(payload.memberAssignment));
-      this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-        if (!payload.restart) this.fail(payload.error);
+      if (!this.lifecycle.is('starting')) return;
+      this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+        this.monitor.reportSuccess();
+        this.assigned(payload.memberAssignment);
       });
+      this.consumer.on(this.consumer.events.CRASH, ({ payload }) => this.crashed(payload.error, payload.restart));
       await this.consumer.connect();
       await this.consumer.subscribe({ topics: [...spec.inputs], fromBeginning: true });
-      await this.consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: spec.concurrency,
-        eachBatch: (payload) => this.eachBatch(payload),
-      });
+      await this.consumer.run(this.runConfig());
+      if (!this.lifecycle.is('starting')) return;
       this.lifecycle.to('running');
+      this.monitor.start();
       this.openOwned();
       this.instrumentation.emit('processor.started', { processor: spec.name, group: groupId(this.topology, spec), inputs: spec.inputs, diffs: spec.diffs, rejections: spec.rejections });
     } catch (error) {
-      this.fail(error as Error);
-      throw error;
+      if (this.lifecycle.is('stopping', 'stopped')) return;
+      const failure = classify(error, { doing: `start processor ${spec.name}`, cluster: this.cluster, context: { processor: spec.name } });
+      this.fail(failure);
+      throw failure;
     }
   }
 
-  /** Stops consuming, waits for batches in flight, closes every task. Idempotent. */
-  async stop(): Promise<void> {
-    if (this.lifecycle.is('stopping', 'stopped', 'created')) return;
+  /**
+   * Stops consuming, waits for batches in flight, closes every task, leaves the group. Safe in
+   * every state, also while starting; each step that talks to the cluster is given `stopStepMs`,
+   * so a stop with the cluster gone ends too. Idempotent: every call shares one stop.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= this.stopNow();
+    return this.stopped;
+  }
+
+  private async stopNow(): Promise<void> {
+    if (this.lifecycle.is('created')) {
+      this.lifecycle.to('stopped');
+      this.settleDone();
+      return;
+    }
     this.lifecycle.to('stopping');
-    await this.consumer.stop().catch(() => undefined);
-    await Promise.all([...this.queues.values()]);
+    this.instrumentation.emit('processor.stopping', { processor: this.spec.name });
+    this.stopRequested.abort();
+    await this.monitor.stop();
+    await bounded(this.consumer.stop());
+    await bounded(Promise.all([...this.queues.values()]), batchDrainMs);
     await Promise.all([...this.tasks.values()].map((task) => task.close()));
     this.tasks.clear();
-    await this.consumer.disconnect().catch(() => undefined);
-    await this.admin.disconnect().catch(() => undefined);
+    await bounded(this.consumer.disconnect());
+    await bounded(this.admin.disconnect());
     this.lifecycle.to('stopped');
     this.instrumentation.emit('processor.stopped', { processor: this.spec.name });
     this.settleDone();
+  }
+
+  private runConfig(): ConsumerRunConfig {
+    return {
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.spec.concurrency,
+      eachBatch: (payload) => this.eachBatch(payload),
+    };
+  }
+
+  /**
+   * The group consumer stopped on an error. kafkajs restarts it itself when it judges the error
+   * retriable; when it does not, the one policy decides: a coordinator, leadership or connection
+   * error (kafkajs gives up on a coordinator it could not find) restarts it here after a backoff,
+   * anything else stops the processor.
+   */
+  private crashed(thrown: Error, restarting: boolean): void {
+    const error = classify(thrown, { doing: `consume ${this.spec.inputs.join(', ')} in group ${groupId(this.topology, this.spec)}`, cluster: this.cluster, context: { processor: this.spec.name } });
+    this.monitor.reportFailure(error);
+    if (!this.lifecycle.is('running', 'starting')) return;
+    if (restarting) {
+      this.instrumentation.emit('consumer.restarting', { processor: this.spec.name, error, inMs: 0 });
+      return;
+    }
+    if (!error.retriable) {
+      this.fail(error);
+      return;
+    }
+    void retry(
+      async () => {
+        if (!this.lifecycle.is('running', 'starting')) return;
+        await this.consumer.connect();
+        await this.consumer.run(this.runConfig());
+      },
+      {
+        site: { doing: `restart the consumer of processor ${this.spec.name}`, cluster: this.cluster },
+        policy: unreachableBackoff,
+        signal: this.stopRequested.signal,
+        onRetry: (failure, _attempt, inMs) => this.instrumentation.emit('consumer.restarting', { processor: this.spec.name, error: failure, inMs }),
+      },
+    ).catch((failure: unknown) => {
+      if (this.lifecycle.is('running', 'starting')) this.fail(classify(failure));
+    });
   }
 
   private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
@@ -128,43 +234,69 @@ export class GraphProcessor {
       if (task === undefined || isStale()) return;
       try {
         await task.process(batch, { resolveOffset });
+        this.succeeded(partition);
       } catch (error) {
-        this.failed(partition, error as Error);
+        this.failed(partition, error, `offset ${batch.firstOffset() ?? '?'}`);
       }
     });
     await whileHeartbeating(work, heartbeat);
   }
 
   /**
-   * The open task of an owned partition, opened (fenced, restored) if it is not; undefined when
-   * the partition is no longer owned, the processor is stopping, or opening failed (reported,
-   * and retried after a backoff on the next call).
+   * The open task of an owned partition, opened (fenced, restored) if it is not, after the
+   * backoff its last failure asked for; undefined when the partition is no longer owned, the
+   * processor is stopping, or opening failed (reported, and tried again after a backoff).
    */
   private async task(partition: number): Promise<PartitionTask | undefined> {
-    if (!this.owned.includes(partition) || !this.lifecycle.is('running') || this.ctx === undefined) return undefined;
+    if (!this.owns(partition)) return undefined;
     const open = this.tasks.get(partition);
     if (open !== undefined && !open.closed) return open;
-    const failures = this.failures.get(partition) ?? 0;
-    if (failures > 0) await sleep(Math.min(30_000, 200 * 2 ** Math.min(failures, 8)));
+    const wait = (this.retryAt.get(partition) ?? 0) - Date.now();
+    if (wait > 0) await sleep(wait, undefined, { signal: this.stopRequested.signal }).catch(() => undefined);
+    if (!this.owns(partition) || this.ctx === undefined) return undefined;
     try {
       const task = await PartitionTask.open(this.ctx, partition);
       this.tasks.set(partition, task);
-      this.failures.delete(partition);
+      this.monitor.reportSuccess();
       return task;
     } catch (error) {
-      this.failed(partition, error as Error);
+      if (this.failed(partition, error, 'while opening')) {
+        // A partition with no input would otherwise never be opened again.
+        void this.serially(partition, async () => {
+          await this.task(partition);
+        });
+      }
       return undefined;
     }
   }
 
-  /** A task failed to open or to process a batch: fatal errors stop the processor; others are retried. */
-  private failed(partition: number, error: Error): void {
-    if (error instanceof FatalError) {
-      this.fail(error);
-      return;
+  private owns(partition: number): boolean {
+    return this.owned.includes(partition) && this.lifecycle.is('running');
+  }
+
+  private succeeded(partition: number): void {
+    this.budgets.get(partition)?.succeeded();
+    this.retryAt.delete(partition);
+    this.monitor.reportSuccess();
+  }
+
+  /**
+   * A task failed to open or to process a batch: the policy says when to try again, or that the
+   * processor stops. Returns true when it is tried again.
+   */
+  private failed(partition: number, thrown: unknown, where: string): boolean {
+    const error = classify(thrown, { doing: `run partition ${partition} of processor ${this.spec.name}`, cluster: this.cluster, context: { processor: this.spec.name, partition } });
+    this.monitor.reportFailure(error);
+    let budget = this.budgets.get(partition);
+    if (budget === undefined) this.budgets.set(partition, (budget = new FailureBudget(this.spec.taskTimeoutMs)));
+    const verdict = budget.failed(error, `partition ${partition} ${where}`);
+    if ('fatal' in verdict) {
+      this.fail(verdict.fatal);
+      return false;
     }
-    this.failures.set(partition, (this.failures.get(partition) ?? 0) + 1);
-    this.instrumentation.emit('task.failed', { processor: this.spec.name, partition, error });
+    this.retryAt.set(partition, Date.now() + verdict.retryInMs);
+    this.instrumentation.emit('task.failed', { processor: this.spec.name, partition, error, failures: budget.failures, retryInMs: verdict.retryInMs });
+    return true;
   }
 
   /** Runs work for one partition after the work queued before it. */
@@ -186,6 +318,8 @@ export class GraphProcessor {
     if (revoked.length === 0) return;
     this.instrumentation.emit('partitions.revoked', { processor: this.spec.name, partitions: revoked });
     for (const partition of revoked) {
+      this.budgets.delete(partition);
+      this.retryAt.delete(partition);
       void this.serially(partition, async () => {
         await this.tasks.get(partition)?.close();
         this.tasks.delete(partition);
@@ -203,8 +337,11 @@ export class GraphProcessor {
     }
   }
 
-  /** Input topics, changelog and rejections exist, with partition counts that fit. */
-  private async checkTopics(): Promise<{ rejections: number }> {
+  /**
+   * Input topics, changelog and rejections exist, with partition counts that fit; returns the
+   * rejections' partition count and the record size the diffs and rejections topics accept.
+   */
+  private async checkTopics(): Promise<{ rejections: number; maxMessageBytes: { diffs: number; rejections: number } }> {
     const { spec } = this;
     const topics = [...spec.inputs, spec.diffs, spec.rejections];
     const existing = new Set(await this.admin.listTopics());
@@ -220,17 +357,29 @@ export class GraphProcessor {
     if (count(spec.diffs) < partitions) {
       throw new FatalError(`processor ${spec.name}: changelog ${spec.diffs} has ${count(spec.diffs)} partitions but the inputs have ${partitions}; it needs at least as many (partition p of the inputs writes to partition p)`);
     }
-    return { rejections: count(spec.rejections) };
+    const { resources } = await this.admin.describeConfigs({
+      resources: [spec.diffs, spec.rejections].map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['max.message.bytes'] })),
+      includeSynonyms: false,
+    });
+    const accepts = (topic: string): number => Number(resources.find((r) => r.resourceName === topic)?.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue ?? 1_048_588);
+    return { rejections: count(spec.rejections), maxMessageBytes: { diffs: accepts(spec.diffs), rejections: accepts(spec.rejections) } };
   }
 
   /** Reports the failure, settles `done` with it and stops. */
-  private fail(error: Error): void {
+  private fail(error: GraphfoldError): void {
     if (this.lifecycle.is('failed', 'stopping', 'stopped')) return;
     this.lifecycle.to('failed');
     this.instrumentation.emit('processor.failed', { processor: this.spec.name, error });
-    this.settleDone(error instanceof GraphfoldError ? error : new FatalError(`processor ${this.spec.name} stopped: ${error.message}`, {}, { cause: error }));
+    this.settleDone(error);
     void this.stop();
   }
+}
+
+/** Waits for `work`, but no longer than `withinMs`: a stop must end also when the cluster is gone. */
+async function bounded(work: Promise<unknown>, withinMs = stopStepMs): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, withinMs)))]);
+  clearTimeout(timer);
 }
 
 /**

@@ -13,18 +13,29 @@ export interface RunningTopology {
 /**
  * Starts every processor of a topology. If one fails to start, the others are stopped and the
  * error is thrown; if one fails later, the others are stopped and `done` rejects with its error.
+ * Aborting `signal` stops them, also while they start (joining the group, retrying the first
+ * connection): the start then resolves with a topology that is stopped.
  */
-export async function runTopology(topology: Topology, instrumentation: Instrumentation): Promise<RunningTopology> {
+export async function runTopology(topology: Topology, instrumentation: Instrumentation, options: { readonly signal?: AbortSignal } = {}): Promise<RunningTopology> {
   const processors = topology.processors.map((spec) => new GraphProcessor(topology, spec, instrumentation));
   const stop = async (): Promise<void> => {
     await Promise.all(processors.map((p) => p.stop()));
   };
+  const { signal } = options;
+  const onAbort = (): void => void stop();
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    for (const processor of processors) await processor.start();
+    for (const processor of processors) {
+      if (signal?.aborted === true) break;
+      await processor.start();
+    }
   } catch (error) {
     await stop();
     throw error;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
   }
+  if (signal?.aborted === true) await stop();
   const done = Promise.all(processors.map((p) => p.done)).then(
     () => undefined,
     async (error: unknown) => {

@@ -1,12 +1,12 @@
 import type { Admin, Batch, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { InputDecoder, type InputRecord } from '../codec/input';
-import { FatalError, RetriableError, StoreDivergedError, TerminalError } from '../errors';
+import { classify, FatalError, RetriableError, StoreAheadOfChangelogError, StoreDivergedError, TerminalError } from '../errors';
 import type { FoldResult } from '../engine/fold';
 import type { GraphDiff, GraphTransaction, SourcePosition } from '../engine/model';
 import type { Instrumentation } from '../instrumentation/events';
 import { GraphStore } from '../store/graph-store';
 import { Lifecycle } from './lifecycle';
-import { chunks, diffMessage, diffTooLarge, rejectionMessage } from './outputs';
+import { chunks, diffMessage, diffTooLarge, rejectionMessage, type OutputLimits } from './outputs';
 import { restorePartition } from './restore';
 import type { SchemaCatalog } from './schema-catalog';
 import { groupId, storeDirectory, transactionalId, type ProcessorSpec, type Topology } from './topology';
@@ -20,6 +20,8 @@ export interface TaskContext {
   readonly catalog: SchemaCatalog;
   readonly schemaIds: { readonly diff: number; readonly rejection: number };
   readonly rejectionPartitions: number;
+  /** What the diffs and rejections topics accept. */
+  readonly limits: OutputLimits;
   readonly instrumentation: Instrumentation;
 }
 
@@ -61,9 +63,12 @@ const inputKey = (topic: string): string => `input:${topic}`;
  * 1. Connect the transactional producer. Its initTransactions fences the partition's previous
  *    owner, if one is still alive, and aborts its open transaction, so the changelog's end
  *    (read_committed) stops moving.
- * 2. Open the store. A store that fails to open is deleted and rebuilt.
+ * 2. Open the store. A store that is damaged (RocksDB reports corruption, or its layout is not
+ *    this graphfold's) is deleted and rebuilt; any other failure (a lock another process holds, a
+ *    full or read-only disk) leaves it alone and fails the opening, to be retried.
  * 3. Compare the store's changelog checkpoint with the changelog. A store that claims more than
- *    the changelog holds is deleted and rebuilt; it never serves state the changelog lacks.
+ *    the changelog holds is the last copy of that history: the opening fails, fatally, and the
+ *    operator repairs the changelog from the store, or discards the store (`graphfold repair`).
  * 4. Restore: fold the changelog from the checkpoint to its end into the store. A diff that does
  *    not follow its graph's head means the store is damaged: delete it and restore from the start.
  * 5. Read the group's committed offsets of the input partitions: records below them were
@@ -84,9 +89,10 @@ const inputKey = (topic: string): string => `input:${topic}`;
  *    checkpoint (input offsets, the changelog's next offset), written while the next batch folds.
  * 6. Resolve the offset with kafkajs, which then fetches on.
  * Any failure: abort the Kafka transaction, discard what the store staged and close the task,
- * leaving the offset unresolved. kafkajs fetches the batch again and the task is opened again,
- * which brings the store to the last committed state (a commit that failed on the way back to us
- * may still have happened: opening finds out) and skips what was committed.
+ * leaving the offset unresolved, and throw the failure classified (errors.ts), with the partition
+ * and offset. kafkajs fetches the batch again and the task is opened again after a backoff, which
+ * brings the store to the last committed state (a commit that failed on the way back to us may
+ * still have happened: opening finds out) and skips what was committed.
  */
 export class PartitionTask {
   private readonly lifecycle: Lifecycle<TaskState>;
@@ -109,26 +115,33 @@ export class PartitionTask {
   /** Opens the task: fences, restores, and learns where input resumes (see the class comment). */
   static async open(ctx: TaskContext, partition: number): Promise<PartitionTask> {
     const started = Date.now();
+    const context = { processor: ctx.spec.name, partition };
     const producer = ctx.kafka.producer({ transactionalId: transactionalId(ctx.topology, ctx.spec, partition), idempotent: true, maxInFlightRequests: 1, retry: transactionRetry });
-    await producer.connect();
-    let store: GraphStore | undefined;
+    let task: PartitionTask | undefined;
     try {
-      store = await openStore(ctx, partition);
-      const task = new PartitionTask(ctx, partition, producer, store);
+      await producer.connect();
+      const store = await openStore(ctx, partition);
+      task = new PartitionTask(ctx, partition, producer, store);
       const end = await task.restore();
       await task.readCommittedOffsets(end);
       task.lifecycle.to('ready');
       ctx.instrumentation.emit('task.ready', { processor: ctx.spec.name, partition, seconds: (Date.now() - started) / 1000 });
       return task;
     } catch (error) {
-      await store?.close().catch(() => undefined);
+      // The task's store, not the one first opened: a restore may have replaced it.
+      await task?.store.close().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
-      throw error;
+      throw classify(error, { doing: `open partition ${partition} of processor ${ctx.spec.name}`, context, cluster: `Kafka cluster at ${ctx.topology.kafka.brokers.join(',')}` });
     }
   }
 
   get closed(): boolean {
     return this.lifecycle.is('closing', 'closed');
+  }
+
+  /** The store's size on disk, in bytes. */
+  sizeOnDisk(): Promise<number> {
+    return this.store.sizeOnDisk();
   }
 
   /** Processes one batch exactly once, or fails and closes the task (see the class comment). */
@@ -156,13 +169,13 @@ export class PartitionTask {
       let encoded: Message | undefined;
       const admit = (diff: GraphDiff): TerminalError | undefined => {
         encoded = diffMessage(diff, this.ctx.schemaIds.diff, this.partition);
-        return diffTooLarge(encoded, diff, this.ctx.spec.maxRecordBytes);
+        return diffTooLarge(encoded, diff, this.ctx.limits.diffBytes);
       };
       for (const input of inputs) {
         const result: FoldResult | TerminalError = 'tx' in input ? await this.store.fold(input.tx, this.foldOptions(input.source, input.timestamp), admit) : input.error;
         if (result instanceof TerminalError || result.outcome === 'refused') {
           const error = result instanceof TerminalError ? result : result.error;
-          rejections.push(rejectionMessage(error, input.source, input.record, this.ctx.schemaIds.rejection, batch.partition % this.ctx.rejectionPartitions));
+          rejections.push(rejectionMessage(error, input.source, input.record, this.ctx.schemaIds.rejection, batch.partition % this.ctx.rejectionPartitions, this.ctx.limits));
           this.reportRejection(input.source, error);
         } else if (result.outcome === 'applied') {
           diffs.push(encoded as Message); // encoded by `admit`, which the store calls with the diff it stages
@@ -183,8 +196,10 @@ export class PartitionTask {
         consumerGroupId: groupId(this.ctx.topology, this.ctx.spec),
         topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(last + 1) }] }],
       });
+      const committing = Date.now();
       await transaction.commit();
       transaction = undefined;
+      const commitMilliseconds = Date.now() - committing;
 
       this.changelogNext = changelogNext;
       this.resumeAt.set(batch.topic, last + 1);
@@ -204,11 +219,13 @@ export class PartitionTask {
         nextOffset: last + 1,
         lag: Math.max(0, Number(batch.highWatermark) - (last + 1)),
         milliseconds: Date.now() - started,
+        commitMilliseconds,
       });
     } catch (error) {
       if (transaction !== undefined) await transaction.abort().catch(() => undefined);
       await this.close();
-      throw error;
+      const at = Number((messages[0] as KafkaMessage).offset);
+      throw classify(error, { doing: `process partition ${this.partition} of processor ${this.ctx.spec.name} at offset ${at}`, context: { processor: this.ctx.spec.name, topic: batch.topic, partition: this.partition, offset: at }, cluster: `Kafka cluster at ${this.ctx.topology.kafka.brokers.join(',')}` });
     }
   }
 
@@ -274,7 +291,14 @@ export class PartitionTask {
     if (mine === undefined) throw new FatalError(`changelog ${spec.diffs} has no partition ${this.partition}; it needs as many partitions as the inputs (run graphfold topology apply)`, { topic: spec.diffs, partition: this.partition });
     const low = Number(mine.low);
     const end = Number(mine.offset);
-    if (this.changelogNext > end) await this.discardStore(`the store reflects the changelog up to offset ${this.changelogNext}, but the changelog ends at ${end}`);
+    if (this.changelogNext > end) {
+      const { origin } = this.ctx.topology;
+      throw new StoreAheadOfChangelogError(
+        `the store ${this.store.location} holds the changelog ${spec.diffs} partition ${this.partition} up to offset ${this.changelogNext}, but the changelog ends at ${end}: it lost history (was the diffs topic deleted and recreated?), and this store is now its only copy, so partition ${this.partition} is not started. ` +
+          `To write the store's slices back to the changelog: graphfold repair changelog --topology ${origin} --processor ${spec.name}; to give that history up and rebuild the store from the changelog as it is: graphfold repair store --topology ${origin} --processor ${spec.name} --partition ${this.partition} --discard`,
+        { processor: spec.name, topic: spec.diffs, partition: this.partition, offset: end, dir: this.store.location },
+      );
+    }
     if (this.changelogNext < low) {
       if (this.changelogNext > 0) await this.discardStore(`the store is at changelog offset ${this.changelogNext}, before the changelog's first offset ${low}`);
       if (low > 0) {
@@ -364,13 +388,14 @@ function storeOptions(ctx: TaskContext): Parameters<typeof GraphStore.open>[1] {
   return { rocks: { cacheBytes: store.cacheBytes, writeBufferBytes: store.writeBufferBytes }, cachedAtoms: store.cachedAtoms };
 }
 
-/** Opening step 2. */
+/** Opening step 2: only a damaged store is rebuilt (a lock or a full disk is not damage). */
 async function openStore(ctx: TaskContext, partition: number): Promise<GraphStore> {
   const dir = storeDirectory(ctx.topology, ctx.spec, partition);
   try {
     return await GraphStore.open(dir, storeOptions(ctx));
   } catch (error) {
-    ctx.instrumentation.emit('store.discarded', { processor: ctx.spec.name, partition, reason: `it does not open: ${(error as Error).message}` });
+    if (!(error instanceof StoreDivergedError)) throw error;
+    ctx.instrumentation.emit('store.discarded', { processor: ctx.spec.name, partition, reason: `it does not open: ${error.message}` });
     await GraphStore.destroy(dir);
     return GraphStore.open(dir, storeOptions(ctx));
   }

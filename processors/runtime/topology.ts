@@ -13,6 +13,8 @@ export interface Topology {
   readonly registry: RegistrySpec;
   readonly store: StoreSpec;
   readonly processors: readonly ProcessorSpec[];
+  /** The standalone server of `/metrics`, `/healthz` and `/readyz`, when configured. */
+  readonly ops?: { readonly host: string; readonly port: number };
   /** Where the topology came from (a file path), for messages. */
   readonly origin: string;
 }
@@ -62,6 +64,8 @@ export interface ProcessorSpec {
   readonly concurrency: number;
   /** How long the group waits for a silent (crashed) instance before moving its partitions. */
   readonly sessionTimeoutMs: number;
+  /** How long a partition may keep failing at one place (unreachable time aside) before the processor stops. */
+  readonly taskTimeoutMs: number;
 }
 
 /** The consumer group of a processor. */

@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { FatalError, StoreDivergedError, type TerminalError } from '../errors';
+import { FatalError, RetriableError, StoreDivergedError, storeFailure, type GraphfoldError, type TerminalError } from '../errors';
 import { diffBetween, type RangeDiff } from '../engine/diff';
 import { fold, type FoldOptions, type FoldResult } from '../engine/fold';
 import type { AtomKind, GraphDiff, GraphTransaction, Uid, Value } from '../engine/model';
@@ -77,7 +77,7 @@ export class GraphStore {
   /** Oldest first: the layers being written, then the one being staged. */
   private layers: Layer[];
   private writing: Promise<void> = Promise.resolve();
-  private failure: FatalError | undefined;
+  private failure: GraphfoldError | undefined;
   private closing = false;
   private readonly filling: Promise<void>;
 
@@ -96,8 +96,9 @@ export class GraphStore {
   }
 
   /**
-   * Opens (creating when missing) the store in `dir`. Throws a {@link FatalError} for a store of
-   * another layout version: delete it, the changelog rebuilds it.
+   * Opens (creating when missing) the store in `dir`. Throws a {@link StoreDivergedError} for a
+   * store of another layout version (the changelog rebuilds it), and what {@link storeFailure}
+   * makes of RocksDB's failures (a lock, corruption, a full or read-only disk).
    */
   static async open(dir: string, options: GraphStoreOptions): Promise<GraphStore> {
     await mkdir(dir, { recursive: true });
@@ -106,7 +107,7 @@ export class GraphStore {
     let layout = storedLayout === undefined ? undefined : records.decodeLayout(storedLayout);
     if (layout === undefined && (checkpoint !== undefined || storedLayout !== undefined)) {
       await rocks.close();
-      throw new FatalError(`the store at ${dir} was written in a layout this graphfold does not read: delete it, and the changelog rebuilds it`);
+      throw new StoreDivergedError(`the store at ${dir} was written in a layout this graphfold does not read: it is rebuilt from the changelog`, { dir });
     }
     if (layout === undefined) {
       layout = { ...defaultLayout, ...options.layout };
@@ -132,13 +133,18 @@ export class GraphStore {
     return this.written;
   }
 
-  /** Waits for the write in flight, forgets what is staged, and closes. */
-  async close(): Promise<void> {
-    this.closing = true;
-    await this.filling;
-    await this.writing.catch(() => undefined);
-    this.discard();
-    await this.rocks.close();
+  private closed: Promise<void> | undefined;
+
+  /** Waits for the write in flight, forgets what is staged, and closes. Idempotent. */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.closing = true;
+      await this.filling.catch(() => undefined);
+      await this.writing.catch(() => undefined);
+      this.discard();
+      await this.rocks.close();
+    })();
+    return this.closed;
   }
 
   /** Adds every atom and txId key on disk to the key filter, then trusts it. Stops early on close. */
@@ -264,7 +270,8 @@ export class GraphStore {
         await batch.write();
         for (const [view, staged] of layer.graphs) this.reads.written(view.graph, staged.atoms.keys(), staged.spilled.keys());
       } catch (error) {
-        this.failure = new FatalError(`the store at ${this.location} failed to write a batch and must be reopened`, {}, { cause: error });
+        const cause = storeFailure(this.location, 'write a batch', error);
+        this.failure = cause.retriable ? new RetriableError(`${cause.message}; the store refuses further work until it is reopened`, cause.context, { cause: error }) : new FatalError(cause.message, cause.context, { cause: error });
         throw this.failure;
       }
       layer.written = true;

@@ -1,6 +1,6 @@
 import rocksdb from 'rocksdb';
 import binding from 'rocksdb/binding';
-import { RetriableError } from '../errors';
+import { RetriableError, storeFailure, type GraphfoldError } from '../errors';
 
 /** A WriteBatch being filled; `write` applies all its puts atomically, once. */
 export interface RocksBatch {
@@ -24,7 +24,7 @@ export type Entries = [Buffer, Buffer][];
  * A promise-shaped RocksDB database (npm `rocksdb`): the only module that talks to the binding.
  * Opening and closing go through the package; batches, multi-gets and scans call its native
  * binding directly, skipping abstract-leveldown's argument checks and callback deferrals on the
- * hot path. Failures are {@link RetriableError}s naming the directory.
+ * hot path. Failures are classified by {@link storeFailure}: each names the directory and the OS error.
  */
 export class Rocks {
   private closed = false;
@@ -38,7 +38,7 @@ export class Rocks {
     const db = rocksdb(location);
     await new Promise<void>((resolve, reject) =>
       db.open({ createIfMissing: true, compression: true, cacheSize: options.cacheBytes, writeBufferSize: options.writeBufferBytes, infoLogLevel: 'error' }, (error) =>
-        error ? reject(new RetriableError(`cannot open RocksDB at ${location}: ${error.message}`, {}, { cause: error })) : resolve(),
+        error ? reject(storeFailure(location, 'open', error)) : resolve(),
       ),
     );
     return new Rocks(location, db);
@@ -47,14 +47,17 @@ export class Rocks {
   /** Deletes a database directory and everything in it. */
   static async destroy(location: string): Promise<void> {
     await new Promise<void>((resolve, reject) =>
-      rocksdb.destroy(location, (error) => (error ? reject(new RetriableError(`cannot destroy RocksDB at ${location}: ${error.message}`, {}, { cause: error })) : resolve())),
+      rocksdb.destroy(location, (error) => (error ? reject(storeFailure(location, 'be deleted', error)) : resolve())),
     );
   }
 
-  /** Closes once the reads, scans and writes in flight are done. */
+  private closing: Promise<void> | undefined;
+
+  /** Closes once the reads, scans and writes in flight are done. Idempotent. */
   close(): Promise<void> {
     this.closed = true;
-    return new Promise((resolve, reject) => this.db.close((error) => (error ? reject(this.failure('close', error)) : resolve())));
+    this.closing ??= new Promise((resolve, reject) => this.db.close((error) => (error ? reject(this.failure('close', error)) : resolve())));
+    return this.closing;
   }
 
   get(key: Buffer): Promise<Buffer | undefined> {
@@ -135,8 +138,8 @@ export class Rocks {
     if (this.closed) throw new RetriableError(`RocksDB ${operation} at ${this.location} after the store was closed: reopen it`);
   }
 
-  private failure(operation: string, error: Error): RetriableError {
-    return new RetriableError(`RocksDB ${operation} failed at ${this.location}: ${error.message}; check disk space and permissions`, {}, { cause: error });
+  private failure(operation: string, error: Error): GraphfoldError {
+    return storeFailure(this.location, operation, error);
   }
 }
 

@@ -26,6 +26,11 @@ export interface KafkaBrokerLaunch {
   readonly port: number;
   readonly controllerPort: number;
   readonly marker: string;
+  /**
+   * Write the configuration and format the storage first. False restarts a broker that ran in
+   * `dir` before, on its data. @default true
+   */
+  readonly format?: boolean;
 }
 
 export interface LaunchedKafkaBroker {
@@ -83,7 +88,8 @@ const log4jConfig = [
 ].join('\n');
 
 /**
- * Writes the configuration, formats the KRaft storage and starts the broker JVM. Returns once the
+ * Writes the configuration, formats the KRaft storage and starts the broker JVM (or, with
+ * `format: false`, starts it again on what an earlier launch in `dir` wrote). Returns once the
  * process runs; {@link awaitKafkaReady} waits until it answers.
  */
 export async function launchKafkaBroker(launch: KafkaBrokerLaunch): Promise<LaunchedKafkaBroker> {
@@ -91,8 +97,10 @@ export async function launchKafkaBroker(launch: KafkaBrokerLaunch): Promise<Laun
   const log4j = join(launch.dir, 'log4j2.properties');
   const scratch = join(launch.dir, 'tmp');
   await mkdir(scratch, { recursive: true });
-  await writeFile(properties, `${kafkaServerProperties(launch)}\n`);
-  await writeFile(log4j, `${log4jConfig}\n`);
+  if (launch.format !== false) {
+    await writeFile(properties, `${kafkaServerProperties(launch)}\n`);
+    await writeFile(log4j, `${log4jConfig}\n`);
+  }
 
   const jvmOptions = [
     '-Xms256m',
@@ -105,7 +113,7 @@ export async function launchKafkaBroker(launch: KafkaBrokerLaunch): Promise<Laun
     '-cp',
     launch.classpath.join(':'),
   ];
-  await formatStorage(launch.java.executable, jvmOptions, properties);
+  if (launch.format !== false) await formatStorage(launch.java.executable, jvmOptions, properties);
 
   const logFile = join(launch.dir, 'kafka.log');
   const pid = launchJvm({

@@ -42,6 +42,7 @@ export interface TestTopologyOptions {
   readonly maxInstructions?: number;
   readonly maxRecordBytes?: number;
   readonly concurrency?: number;
+  readonly taskTimeoutMs?: number;
 }
 
 /** A compiled topology with one processor over `topics`, on the test cluster. */
@@ -58,6 +59,7 @@ export async function testTopology(topics: ProcessorTopics, options: TestTopolog
     maxRecordBytes: options.maxRecordBytes ?? 1 << 20,
     concurrency: options.concurrency ?? 4,
     sessionTimeoutMs: 10_000,
+    taskTimeoutMs: options.taskTimeoutMs ?? 300_000,
     ...(options.schema === undefined ? {} : { schema: options.schema }),
   };
   return Object.freeze({
