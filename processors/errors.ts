@@ -266,7 +266,7 @@ export function classify(error: unknown, site: FailureSite = { doing: 'run' }): 
 
   // Node's fetch throws a TypeError whose cause is the socket's error: the socket decides.
   if (code !== undefined && socketCodes.has(code)) {
-    return new ClusterUnreachableError(`${where}cannot ${site.doing}: ${rootMessage(root)}; waiting for it to answer (check that it is up and reachable, and its address in the topology)`, context, { cause: error });
+    return new ClusterUnreachableError(`${where}cannot ${site.doing}: ${rootMessage(root)}; check that it is up and reachable, and its address in the topology`, context, { cause: error });
   }
   if (chain.some((e) => e instanceof Error && bugNames.has(e.name))) {
     return new BugError(`unexpected ${name} while trying to ${site.doing}: ${message} (a bug in graphfold; please report it with this log)`, context, { cause: error });
@@ -276,16 +276,16 @@ export function classify(error: unknown, site: FailureSite = { doing: 'run' }): 
     if (authorizationTypes.has(type)) return new SecurityError('authorization', `${where}cannot ${site.doing}: not authorized (${type}): ${rootMessage(root)}; grant the principal the ACL it needs (see the topology's groups, topics and transactional ids in graphfold topology describe)`, context, { cause: error });
     if (configurationTypes.has(type)) return new FatalError(`${where}cannot ${site.doing}: the broker refuses it as configured (${type}): ${rootMessage(root)}; check the topic and broker settings graphfold topology apply reports`, context, { cause: error });
     if (corruptionTypes.has(type)) return new FatalError(`${where}cannot ${site.doing}: the broker reports corrupt records (${type}): ${rootMessage(root)}; check the broker's disks and logs`, context, { cause: error });
-    return new RetriableError(`${where}cannot ${site.doing} yet (${type}): ${rootMessage(root)}; retrying`, context, { cause: error });
+    return new RetriableError(`${where}cannot ${site.doing} yet (${type}): ${rootMessage(root)}`, context, { cause: error });
   }
   if (name === 'KafkaJSSASLAuthenticationError') return new SecurityError('authentication', `${where}cannot ${site.doing}: SASL authentication failed: ${rootMessage(root)}; check kafka.sasl (mechanism, username, password) in the topology`, context, { cause: error });
   if (code !== undefined && isTlsCode(code)) return new SecurityError('tls', `${where}cannot ${site.doing}: TLS failed (${code}): ${rootMessage(root)}; check kafka.tls (ca, cert, key) in the topology and the broker's certificate`, context, { cause: error });
   if (protocolFatalNames.has(name)) return new FatalError(`${where}cannot ${site.doing}: the broker and graphfold's Kafka client do not understand each other (${name}): ${rootMessage(root)}`, context, { cause: error });
   if (unreachableNames.has(name)) {
-    return new ClusterUnreachableError(`${where}cannot ${site.doing}: ${rootMessage(root)}; waiting for the cluster (check that the brokers are up and reachable, and kafka.brokers in the topology)`, context, { cause: error });
+    return new ClusterUnreachableError(`${where}cannot ${site.doing}: ${rootMessage(root)}; check that the brokers are up and reachable, and kafka.brokers in the topology`, context, { cause: error });
   }
   if (transientNames.has(name) || name === 'KafkaJSNumberOfRetriesExceeded' || (name.startsWith('KafkaJS') && (root as { retriable?: unknown }).retriable === true)) {
-    return new RetriableError(`${where}cannot ${site.doing} yet: ${rootMessage(root)}; retrying`, context, { cause: error });
+    return new RetriableError(`${where}cannot ${site.doing} yet: ${rootMessage(root)}`, context, { cause: error });
   }
   return new BugError(`unexpected ${name} while trying to ${site.doing}: ${message} (a bug in graphfold; please report it with this log)`, context, { cause: error });
 }

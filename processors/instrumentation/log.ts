@@ -132,7 +132,7 @@ export function errorFields(error: Error): Record<string, unknown> {
   const causes = chain.length === 0 ? undefined : chain.map((c) => `${c.name}: ${c.message}${c.code === undefined || c.message.includes(c.code) ? '' : ` (${c.code})`}`);
   return {
     error: error.name,
-    message: error.message,
+    detail: error.message,
     ...(error instanceof GraphfoldError ? { context: describeContext(error.context) || undefined } : {}),
     ...(causes === undefined ? {} : { causes }),
     ...(error instanceof BugError ? { stack: rootStack(error) } : {}),

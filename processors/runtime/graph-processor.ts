@@ -34,9 +34,9 @@ const transitions: Record<ProcessorState, readonly ProcessorState[]> = {
 const groupRetry = { retries: 1_000_000, initialRetryTime: 100, maxRetryTime: 2_000 };
 
 /** A step of `stop` that does not finish in this long is left behind (a broker that is gone). */
-const stopStepMs = 5_000;
+const stopStepMs = 4_000;
 /** How long a stop waits for the batches in flight to commit or abort. */
-const batchDrainMs = 10_000;
+const batchDrainMs = 8_000;
 
 /**
  * One graph processor of a topology: a consumer group over its input topics (read_committed,
@@ -170,13 +170,11 @@ export class GraphProcessor {
     this.lifecycle.to('stopping');
     this.instrumentation.emit('processor.stopping', { processor: this.spec.name });
     this.stopRequested.abort();
-    await this.monitor.stop();
     await bounded(this.consumer.stop());
     await bounded(Promise.all([...this.queues.values()]), batchDrainMs);
-    await Promise.all([...this.tasks.values()].map((task) => task.close()));
+    const tasks = [...this.tasks.values()];
     this.tasks.clear();
-    await bounded(this.consumer.disconnect());
-    await bounded(this.admin.disconnect());
+    await bounded(Promise.all([...tasks.map((task) => task.close()), this.consumer.disconnect(), this.admin.disconnect(), this.monitor.stop()]));
     this.lifecycle.to('stopped');
     this.instrumentation.emit('processor.stopped', { processor: this.spec.name });
     this.settleDone();

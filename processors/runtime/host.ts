@@ -22,13 +22,18 @@ export async function runTopology(topology: Topology, instrumentation: Instrumen
     await Promise.all(processors.map((p) => p.stop()));
   };
   const { signal } = options;
-  const onAbort = (): void => void stop();
+  let onAbort: () => void = () => undefined;
+  // A start may hang in kafkajs (a JoinGroup the coordinator sits on): an abort does not wait for it.
+  const aborted = new Promise<'aborted'>((resolve) => {
+    onAbort = () => resolve(stop().then(() => 'aborted' as const));
+  });
   signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted === true) onAbort();
+  const startAll = async (): Promise<void> => {
+    for (const processor of processors) if (signal?.aborted !== true) await processor.start();
+  };
   try {
-    for (const processor of processors) {
-      if (signal?.aborted === true) break;
-      await processor.start();
-    }
+    await Promise.race([startAll(), aborted]);
   } catch (error) {
     await stop();
     throw error;

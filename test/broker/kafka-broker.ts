@@ -31,6 +31,11 @@ export interface KafkaBrokerLaunch {
    * `dir` before, on its data. @default true
    */
   readonly format?: boolean;
+  /**
+   * A second listener, `PROXIED`, on `port`, advertised at `advertisedPort` (where a proxy
+   * forwards to it), so that clients bootstrapped there stay behind the proxy. @default none
+   */
+  readonly proxied?: { readonly port: number; readonly advertisedPort: number };
 }
 
 export interface LaunchedKafkaBroker {
@@ -41,15 +46,16 @@ export interface LaunchedKafkaBroker {
 }
 
 /** The broker settings; everything a single node needs for transactions and groups. */
-export function kafkaServerProperties(launch: Pick<KafkaBrokerLaunch, 'dir' | 'port' | 'controllerPort'>): string {
+export function kafkaServerProperties(launch: Pick<KafkaBrokerLaunch, 'dir' | 'port' | 'controllerPort' | 'proxied'>): string {
+  const { proxied } = launch;
   const settings: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': 1,
-    listeners: `PLAINTEXT://127.0.0.1:${launch.port},CONTROLLER://127.0.0.1:${launch.controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${launch.port}`,
+    listeners: `PLAINTEXT://127.0.0.1:${launch.port},CONTROLLER://127.0.0.1:${launch.controllerPort}${proxied === undefined ? '' : `,PROXIED://127.0.0.1:${proxied.port}`}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${launch.port}${proxied === undefined ? '' : `,PROXIED://127.0.0.1:${proxied.advertisedPort}`}`,
     'inter.broker.listener.name': 'PLAINTEXT',
     'controller.listener.names': 'CONTROLLER',
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'listener.security.protocol.map': `PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${proxied === undefined ? '' : ',PROXIED:PLAINTEXT'}`,
     'controller.quorum.voters': `1@127.0.0.1:${launch.controllerPort}`,
     'log.dirs': join(launch.dir, 'data'),
     'auto.create.topics.enable': false,

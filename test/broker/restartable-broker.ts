@@ -8,6 +8,7 @@ import { ClusterStartError } from './errors';
 import { findJava, standardJvmDirs } from './java';
 import { isMarkedProcessAlive, markedProcesses, processExists, terminateJvm } from './jvm-process';
 import { awaitKafkaReady, kafkaMinimumJava, kafkaVersion, launchKafkaBroker, warmUpKafka, type LaunchedKafkaBroker } from './kafka-broker';
+import { KafkaProxy } from './kafka-proxy';
 import { kafkaClasspath } from './maven';
 import { freePorts } from './ports';
 
@@ -25,6 +26,12 @@ import { freePorts } from './ports';
 export interface RestartableBroker {
   /** `127.0.0.1:<port>`; the same across restarts. */
   readonly bootstrap: string;
+  /**
+   * With `proxied`: a {@link KafkaProxy} in front of a second listener of the broker; clients
+   * bootstrapped at `proxy.bootstrap` reach the broker only through it (its metadata advertises
+   * the proxy), so a test can fail their requests while its own clients go straight through.
+   */
+  readonly proxy: KafkaProxy | undefined;
   /** The broker's directory: configuration, data (`data/`), log (`kafka.log`). */
   readonly dir: string;
   readonly logFile: string;
@@ -47,6 +54,8 @@ export interface RestartableBrokerOptions {
   readonly cacheDir?: string;
   /** How long a (re)start waits for the broker to answer. @default 180000 */
   readonly readyTimeoutMs?: number;
+  /** Put a {@link KafkaProxy} in front of a second listener. @default false */
+  readonly proxied?: boolean;
 }
 
 const markerPrefix = 'restartable-broker/';
@@ -60,14 +69,16 @@ export async function startRestartableBroker(options: RestartableBrokerOptions =
   const java = findJava(kafkaMinimumJava, `to run the Kafka ${kafkaVersion} broker`, { javaHome: environment.javaHome, pathDirs: environment.pathDirs, jvmDirs: standardJvmDirs });
   const classpath = await kafkaClasspath(cacheDir, kafkaVersion);
   const dir = await mkdtemp(join(tmpdir(), 'graphfold-broker-'));
-  const [port, controllerPort] = await freePorts(2);
-  if (port === undefined || controllerPort === undefined) throw new Error('freePorts returned fewer ports than asked for');
+  const [port, controllerPort, proxiedPort, proxyPort] = await freePorts(4);
+  if (port === undefined || controllerPort === undefined || proxiedPort === undefined || proxyPort === undefined) throw new Error('freePorts returned fewer ports than asked for');
+  const proxied = options.proxied === true ? { port: proxiedPort, advertisedPort: proxyPort } : undefined;
+  const proxy = proxied === undefined ? undefined : await KafkaProxy.start(proxyPort, { host: '127.0.0.1', port: proxiedPort });
   const marker = `${markerPrefix}${process.pid}/${randomBytes(6).toString('hex')}`;
   await mkdir(dir, { recursive: true });
 
   let launched: LaunchedKafkaBroker | undefined;
   const launch = async (format: boolean): Promise<void> => {
-    launched = await launchKafkaBroker({ java, classpath, dir, port, controllerPort, marker, format });
+    launched = await launchKafkaBroker({ java, classpath, dir, port, controllerPort, marker, format, ...(proxied === undefined ? {} : { proxied }) });
     await awaitKafkaReady(launched, marker, readyTimeoutMs);
   };
   const alive = (): boolean => launched !== undefined && isMarkedProcessAlive(launched.pid, marker);
@@ -81,12 +92,14 @@ export async function startRestartableBroker(options: RestartableBrokerOptions =
     await warmUpKafka(`127.0.0.1:${port}`);
   } catch (error) {
     if (launched !== undefined) await terminateJvm(launched.pid, marker, 10_000);
+    await proxy?.close();
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
 
   return {
     bootstrap: `127.0.0.1:${port}`,
+    proxy,
     dir,
     logFile: join(dir, 'kafka.log'),
     get running() {
@@ -116,6 +129,7 @@ export async function startRestartableBroker(options: RestartableBrokerOptions =
         process.kill(launched.pid, 'SIGCONT');
         await terminateJvm(launched.pid, marker, 15_000);
       }
+      await proxy?.close();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -38,10 +38,14 @@ export interface FaultRigOptions {
   readonly sessionTimeoutMs?: number;
   /** Extra lines under the processor in the topology file. */
   readonly processorLines?: readonly string[];
+  /** Extra top-level lines of the topology file. */
+  readonly topologyLines?: readonly string[];
+  /** The processor reaches the broker through the broker's {@link KafkaProxy} (the test's own clients do not). */
+  readonly proxied?: boolean;
 }
 
 export async function startFaultRig(options: FaultRigOptions = {}): Promise<FaultRig> {
-  const broker = await startRestartableBroker();
+  const broker = await startRestartableBroker({ proxied: options.proxied === true });
   try {
     const kafka = brokerKafka(broker);
     const topics = await createProcessorTopics(kafka, options.partitions ?? 2);
@@ -52,7 +56,8 @@ export async function startFaultRig(options: FaultRigOptions = {}): Promise<Faul
     const yaml = [
       `application: ${application}`,
       'kafka:',
-      `  brokers: [${broker.bootstrap}]`,
+      `  brokers: [${broker.proxy === undefined ? broker.bootstrap : broker.proxy.bootstrap}]`,
+      '  connectionTimeoutMs: 3000',
       'registry:',
       `  url: ${testCluster().registryUrl}`,
       'store:',
@@ -68,6 +73,7 @@ export async function startFaultRig(options: FaultRigOptions = {}): Promise<Faul
       `    concurrency: ${topics.partitions}`,
       `    sessionTimeoutMs: ${options.sessionTimeoutMs ?? 30_000}`,
       ...(options.processorLines ?? []).map((line) => `    ${line}`),
+      ...(options.topologyLines ?? []),
     ].join('\n');
     await writeFile(topologyFile, `${yaml}\n`);
     return { broker, kafka, topics, application, group: `${application}-graphs`, dir, stateDir, topologyFile, destroy: () => broker.destroy() };
