@@ -16,6 +16,6 @@ export function kafkaClient(spec: KafkaSpec, clientIdSuffix?: string): Kafka {
     retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 5_000 },
   };
   if (spec.ssl !== false) config.ssl = { ...spec.ssl };
-  if (spec.sasl !== undefined) config.sasl = { ...spec.sasl } as SASLOptions;
+  if (spec.sasl !== undefined) config.sasl = { mechanism: spec.sasl.mechanism, username: spec.sasl.username, password: spec.sasl.password.reveal() } as SASLOptions;
   return new Kafka(config);
 }

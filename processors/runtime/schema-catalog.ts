@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { type SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { Type } from 'avsc';
 import { bigintLong, registrableSchema } from '../codec/avro';
 import { FatalError, RetriableError } from '../errors';
+import { registryClient } from './registry-client';
 import type { RegistrySpec } from './topology';
 
 /**
@@ -17,12 +18,7 @@ export class SchemaCatalog {
   private readonly missing = new Set<number>();
 
   constructor(readonly spec: RegistrySpec) {
-    this.client = new SchemaRegistry({
-      host: spec.url,
-      clientId: 'graphfold',
-      retry: { retries: 5, initialRetryTimeInSecs: 0.2, maxRetryTimeInSecs: 5 },
-      ...(spec.auth === undefined ? {} : { auth: { username: spec.auth.username, password: spec.auth.password } }),
-    });
+    this.client = registryClient(spec, { retries: 5, initialRetryTimeInSecs: 0.2, maxRetryTimeInSecs: 5 });
   }
 
   /**
