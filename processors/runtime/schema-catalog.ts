@@ -3,6 +3,7 @@ import { type SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-regis
 import { Type } from 'avsc';
 import { bigintLong, registrableSchema } from '../codec/avro';
 import { FatalError, RetriableError } from '../errors';
+import { registryRefusal } from './access-refusal';
 import { registryClient } from './registry-client';
 import type { RegistrySpec } from './topology';
 
@@ -35,6 +36,8 @@ export class SchemaCatalog {
         return id;
       } catch (error) {
         if (statusOf(error) !== 409) {
+          const refusal = registryRefusal(error, this.spec, `register ${type.name ?? 'a schema'} under ${subject}`);
+          if (refusal !== undefined) throw refusal;
           throw new RetriableError(`cannot register ${type.name ?? 'a schema'} under ${subject} at ${this.spec.url}: ${(error as Error).message}; is the registry up?`, { topic }, { cause: error });
         }
         // 409 is also what a registry may answer when another instance registers the same schema
@@ -72,6 +75,8 @@ export class SchemaCatalog {
       return Type.forSchema(parsed.schema() as Parameters<typeof Type.forSchema>[0], { registry: { long: bigintLong as unknown as Type } });
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
+      const refusal = registryRefusal(error, this.spec, `fetch schema id ${id}`);
+      if (refusal !== undefined) throw refusal;
       throw new RetriableError(`cannot fetch schema id ${id} from ${this.spec.url}: ${(error as Error).message}; is the registry up?`, {}, { cause: error });
     }
   }
