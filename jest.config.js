@@ -20,5 +20,17 @@ module.exports = {
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
     },
+    {
+      // The secured local cluster (SASL_SSL + SCRAM-SHA-512, TLS from a CA made for the run, ACLs;
+      // the registry over HTTPS with basic auth), always started by test/broker: see README.md,
+      // "Running on a secured cluster". `npm run test:security` runs this project alone.
+      displayName: 'security',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/security/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/secured-global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/secured-global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
+    },
   ],
 };

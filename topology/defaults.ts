@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { GraphSchema } from '../processors/engine/schema';
 import { parseByteSize } from './byte-size';
-import type { RegistryInput, SaslInput, TopologyInput } from './input';
+import type { RegistryInput, SaslInput, TlsInput, TopologyInput } from './input';
 
 /** Stage two of three: the input with every default filled in and sizes in bytes. */
 export interface TopologyWithDefaults {
@@ -9,15 +9,17 @@ export interface TopologyWithDefaults {
   readonly kafka: {
     readonly brokers: readonly string[];
     readonly clientId: string;
-    readonly tls: false | { readonly ca?: string; readonly cert?: string; readonly key?: string; readonly rejectUnauthorized: boolean };
+    readonly tls: false | TlsWithDefaults;
     readonly sasl?: SaslInput;
     readonly connectionTimeoutMs: number;
     readonly requestTimeoutMs: number;
   };
-  readonly registry: RegistryInput;
+  readonly registry: Omit<RegistryInput, 'tls'> & { readonly tls?: TlsWithDefaults };
   readonly store: { readonly dir: string; readonly cachedAtoms: number; readonly cacheBytes: number; readonly writeBufferBytes: number };
   readonly processors: readonly ProcessorWithDefaults[];
 }
+
+export type TlsWithDefaults = Omit<TlsInput, 'rejectUnauthorized'> & { readonly rejectUnauthorized: boolean };
 
 export interface ProcessorWithDefaults {
   readonly name: string;
@@ -62,6 +64,7 @@ export interface DefaultsContext {
 export function addDefaults(input: TopologyInput, context: DefaultsContext): TopologyWithDefaults {
   const d = topologyDefaults;
   const { kafka, store = {} } = input;
+  const { tls: registryTls, ...registry } = input.registry;
   const tls = kafka.tls ?? false;
   return {
     application: input.application,
@@ -73,7 +76,7 @@ export function addDefaults(input: TopologyInput, context: DefaultsContext): Top
       connectionTimeoutMs: kafka.connectionTimeoutMs ?? d.connectionTimeoutMs,
       requestTimeoutMs: kafka.requestTimeoutMs ?? d.requestTimeoutMs,
     },
-    registry: input.registry,
+    registry: { ...registry, ...(registryTls === undefined ? {} : { tls: { ...registryTls, rejectUnauthorized: registryTls.rejectUnauthorized ?? true } }) },
     store: {
       dir: store.dir ?? join(context.tmpDir, 'graphfold', input.application),
       cachedAtoms: store.cachedAtoms ?? d.cachedAtoms,

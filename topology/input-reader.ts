@@ -1,7 +1,7 @@
 import { readGraphSchema } from './graph-schema';
 import { saslMechanisms, type KafkaInput, type ProcessorInput, type RegistryInput, type SaslInput, type StoreInput, type TlsInput, type TopologyInput } from './input';
 import { brokerAddressProblem, idNameProblem, registryUrlProblem, topicNameProblem } from './kafka-names';
-import { boolean, byKind, byteSize, integer, list, object, oneOf, problem, string, type ReadContext } from './reader';
+import { boolean, byKind, byteSize, integer, list, object, oneOf, problem, secret, string, type ReadContext } from './reader';
 
 /** Reads a topology file's root into its documented input shape, or reports why not. */
 export function readTopologyInput(context: ReadContext): TopologyInput | undefined {
@@ -42,11 +42,22 @@ const tlsOptions = object<TlsInput>(
   },
 );
 
-const sasl = object<SaslInput>('SASL options: a mapping with mechanism, username and password', {
-  mechanism: { read: oneOf(saslMechanisms), required: `write one of ${saslMechanisms.join(', ')}` },
-  username: { read: string('a user name', nonEmpty('the user name')), required: 'write the SASL user name' },
-  password: { read: string('a password'), required: 'write the password as ${VAR} (an environment variable), e.g. password: ${KAFKA_PASSWORD}' },
-});
+const sasl = object<SaslInput>(
+  'SASL options: a mapping with mechanism, username and password (or passwordFile)',
+  {
+    mechanism: { read: oneOf(saslMechanisms), required: `write one of ${saslMechanisms.join(', ')}` },
+    username: { read: string('a user name', nonEmpty('the user name')), required: 'write the SASL user name' },
+    password: { read: secret('passwordFile') },
+    passwordFile: { read: string('a file path', nonEmpty('the password file path')) },
+  },
+  (sasl, node, path, context) => {
+    if (sasl.password === undefined && sasl.passwordFile === undefined) {
+      problem(context, node, [...path, 'password'], 'missing; write the password as ${VAR} (an environment variable), e.g. password: ${KAFKA_PASSWORD}, or passwordFile: <path of a file holding it>');
+    } else if (sasl.password !== undefined && sasl.passwordFile !== undefined) {
+      problem(context, node, [...path, 'passwordFile'], 'give the password once: password or passwordFile, not both');
+    }
+  },
+);
 
 const kafka = object<KafkaInput>('Kafka options: a mapping with brokers (and clientId, tls, sasl, timeouts)', {
   brokers: { read: brokers, required: 'write the brokers, e.g. brokers: ${KAFKA_BROKERS} or brokers: [kafka-1:9092]' },
@@ -58,15 +69,23 @@ const kafka = object<KafkaInput>('Kafka options: a mapping with brokers (and cli
 });
 
 const registry = object<RegistryInput>(
-  'registry options: a mapping with url (and username, password)',
+  'registry options: a mapping with url (and username, password or passwordFile, tls)',
   {
     url: { read: string('a URL', registryUrlProblem), required: 'write the schema registry URL, e.g. url: ${SCHEMA_REGISTRY_URL}' },
     username: { read: string('a user name', nonEmpty('the user name')) },
-    password: { read: string('a password') },
+    password: { read: secret('passwordFile') },
+    passwordFile: { read: string('a file path', nonEmpty('the password file path')) },
+    tls: { read: tlsOptions },
   },
   (registry, node, path, context) => {
-    if ((registry.username === undefined) !== (registry.password === undefined)) {
-      problem(context, node, [...path, registry.username === undefined ? 'username' : 'password'], 'basic auth needs both username and password: add the missing one, or remove the other');
+    const hasPassword = registry.password !== undefined || registry.passwordFile !== undefined;
+    if ((registry.username === undefined) === hasPassword) {
+      problem(context, node, [...path, registry.username === undefined ? 'username' : 'password'], 'basic auth needs both username and password (or passwordFile): add the missing one, or remove the other');
+    } else if (registry.password !== undefined && registry.passwordFile !== undefined) {
+      problem(context, node, [...path, 'passwordFile'], 'give the password once: password or passwordFile, not both');
+    }
+    if (registry.tls !== undefined && !registry.url.startsWith('https://')) {
+      problem(context, node, [...path, 'tls'], `TLS options apply to an https:// registry URL; the URL is ${registry.url}: make it https://, or remove tls`);
     }
   },
 );

@@ -63,17 +63,32 @@ export interface SaslInput {
   readonly mechanism: (typeof saslMechanisms)[number];
   /** Required. */
   readonly username: string;
-  /** Required; write `${VAR}` rather than the password itself. */
-  readonly password: string;
+  /**
+   * The password, as `${VAR}` alone: it is read from the environment, never written in the
+   * topology (a literal, or a `${VAR:-default}`, is refused). One of password and passwordFile.
+   */
+  readonly password?: string;
+  /**
+   * A file holding the password (a mounted Kubernetes or Docker secret, say); a final newline is
+   * not part of it. One of password and passwordFile.
+   */
+  readonly passwordFile?: string;
 }
 
 export interface RegistryInput {
   /** A Confluent Schema Registry API base URL (`http://` or `https://`). Required. */
   readonly url: string;
-  /** Basic auth user, with `password`. @default none */
+  /** Basic auth user, with `password` or `passwordFile`. @default none */
   readonly username?: string;
-  /** Basic auth password, with `username`. @default none */
+  /** Basic auth password, as `${VAR}` alone (see {@link SaslInput.password}). @default none */
   readonly password?: string;
+  /** A file holding the basic auth password (see {@link SaslInput.passwordFile}). @default none */
+  readonly passwordFile?: string;
+  /**
+   * TLS to an `https://` registry: `ca` to trust a private CA, `cert` and `key` for mutual TLS.
+   * @default the system's CAs, certificates verified
+   */
+  readonly tls?: TlsInput;
 }
 
 export interface StoreInput {

@@ -1,3 +1,5 @@
+import type { Admin } from 'kafkajs';
+import { refusalSignal } from '../runtime/access-refusal';
 import { kafkaClient } from '../runtime/kafka-client';
 import type { Topology } from '../runtime/topology';
 import { clusterFailure } from './cluster-failure';
@@ -37,40 +39,44 @@ export interface ApplyReport {
  * A second apply changes nothing. The report says what happened; {@link applyErrors} counts what failed.
  */
 export async function applyTopology(topology: Topology): Promise<ApplyReport> {
-  const admin = kafkaClient(topology.kafka, 'admin').admin();
+  // A broker certificate that does not verify ends the apply at once (kafkajs would retry it).
+  const refusal = refusalSignal();
+  const admin = kafkaClient(topology.kafka, 'admin', refusal.report).admin();
+  const topics = await Promise.race([applyTopics(topology, admin), refusal.refused]).finally(() => admin.disconnect().catch(() => undefined));
+  const registrar = new SubjectRegistrar(topology.registry);
+  const subjects: SubjectOutcome[] = [];
+  for (const plan of subjectPlans(topology)) subjects.push({ plan, ...(await registrar.ensure(plan)) });
+  return { topology, topics, subjects };
+}
+
+/** Steps 1 and 2 of {@link applyTopology}. */
+async function applyTopics(topology: Topology, admin: Admin): Promise<TopicOutcome[]> {
   const topics: TopicOutcome[] = [];
   try {
     await admin.connect();
   } catch (error) {
     throw clusterFailure(error, topology.kafka, 'connect');
   }
-  try {
-    const topicAdmin = new TopicAdmin(admin, topology.kafka);
-    const plans = topicPlans(topology);
-    const existing = await topicAdmin.existing(plans.map((plan) => plan.topic));
-    const missing = plans.filter((plan) => !existing.has(plan.topic));
-    const brokers = missing.length === 0 ? 0 : await topicAdmin.brokerCount();
-    const creatable = missing.filter((plan) => plan.replicationFactor <= brokers);
-    await topicAdmin.create(creatable);
-    for (const plan of plans) {
-      const found = existing.get(plan.topic);
-      if (found !== undefined) {
-        topics.push({ plan, action: 'present', ...topicDifferences(plan, found, topology.kafka.brokers) });
-      } else if (creatable.includes(plan)) {
-        topics.push({ plan, action: 'created', errors: [], notes: [] });
-      } else {
-        const processors = [...new Set(plan.uses.map((use) => use.replace(/^.* of /, '')))].join(', ');
-        const error = `cannot be created with replication factor ${plan.replicationFactor}: the cluster has ${brokers} broker${brokers === 1 ? '' : 's'}; set replicationFactor: ${brokers} for processor ${processors} in the topology, or add brokers`;
-        topics.push({ plan, action: 'failed', errors: [error], notes: [] });
-      }
+  const topicAdmin = new TopicAdmin(admin, topology.kafka);
+  const plans = topicPlans(topology);
+  const existing = await topicAdmin.existing(plans.map((plan) => plan.topic));
+  const missing = plans.filter((plan) => !existing.has(plan.topic));
+  const brokers = missing.length === 0 ? 0 : await topicAdmin.brokerCount();
+  const creatable = missing.filter((plan) => plan.replicationFactor <= brokers);
+  await topicAdmin.create(creatable);
+  for (const plan of plans) {
+    const found = existing.get(plan.topic);
+    if (found !== undefined) {
+      topics.push({ plan, action: 'present', ...topicDifferences(plan, found, topology.kafka.brokers) });
+    } else if (creatable.includes(plan)) {
+      topics.push({ plan, action: 'created', errors: [], notes: [] });
+    } else {
+      const processors = [...new Set(plan.uses.map((use) => use.replace(/^.* of /, '')))].join(', ');
+      const error = `cannot be created with replication factor ${plan.replicationFactor}: the cluster has ${brokers} broker${brokers === 1 ? '' : 's'}; set replicationFactor: ${brokers} for processor ${processors} in the topology, or add brokers`;
+      topics.push({ plan, action: 'failed', errors: [error], notes: [] });
     }
-  } finally {
-    await admin.disconnect();
   }
-  const registrar = new SubjectRegistrar(topology.registry);
-  const subjects: SubjectOutcome[] = [];
-  for (const plan of subjectPlans(topology)) subjects.push({ plan, ...(await registrar.ensure(plan)) });
-  return { topology, topics, subjects };
+  return topics;
 }
 
 /** The problems that make an apply fail (a mismatched or uncreatable topic). */

@@ -1,6 +1,7 @@
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { type SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { Type } from 'avsc';
 import { avroTypes, registrableSchema } from '../codec/avro';
+import { registryClient } from '../runtime/registry-client';
 import { SchemaCatalog } from '../runtime/schema-catalog';
 import type { RegistrySpec, Topology } from '../runtime/topology';
 import { registryFailure } from './cluster-failure';
@@ -35,7 +36,7 @@ export class SubjectRegistrar {
   private readonly catalog: SchemaCatalog;
 
   constructor(private readonly spec: RegistrySpec) {
-    this.client = new SchemaRegistry({ host: spec.url, clientId: 'graphfold', ...(spec.auth === undefined ? {} : { auth: { ...spec.auth } }) });
+    this.client = registryClient(spec);
     this.catalog = new SchemaCatalog(spec);
   }
 

@@ -62,4 +62,9 @@ void main(process.argv.slice(2), io)
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     process.exitCode = code;
+    // A command that failed has said why and closed what it held; what may still run is a client
+    // library's retry timer (kafkajs retries a refused TLS handshake for seconds even after
+    // disconnect), which must not keep a failed command alive. A command that succeeded ends
+    // when nothing is left to do.
+    if (code !== 0) setTimeout(() => process.exit(), 250).unref();
   });

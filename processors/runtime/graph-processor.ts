@@ -3,6 +3,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { avroTypes } from '../codec/avro';
 import { FatalError, GraphfoldError } from '../errors';
 import type { Instrumentation } from '../instrumentation/events';
+import { accessRefusal, attempting, refusalSignal, type AccessRefusedError } from './access-refusal';
 import { coPartitionedAssigner } from './assigner';
 import { kafkaClient } from './kafka-client';
 import { Lifecycle } from './lifecycle';
@@ -39,6 +40,10 @@ export class GraphProcessor {
   private owned: readonly number[] = [];
   /** Set once the output schemas are registered. */
   private ctx: TaskContext | undefined;
+  /** Rejects when a client meets a broker certificate that does not verify (raced against the start). */
+  private readonly refusal = refusalSignal();
+  /** Why the processor failed, once it has. */
+  private failure: Error | undefined;
   private settleDone: (error?: Error) => void = () => undefined;
   /** Settles when the processor stops: resolves after `stop`, rejects if it fails. */
   readonly done: Promise<void>;
@@ -49,7 +54,7 @@ export class GraphProcessor {
     private readonly instrumentation: Instrumentation,
   ) {
     this.lifecycle = new Lifecycle(`processor ${spec.name}`, 'created', transitions);
-    this.kafka = kafkaClient(topology.kafka, spec.name);
+    this.kafka = kafkaClient(topology.kafka, spec.name, (refusal) => this.refused(refusal));
     this.admin = this.kafka.admin();
     this.catalog = new SchemaCatalog(topology.registry);
     this.consumer = this.kafka.consumer({
@@ -66,28 +71,46 @@ export class GraphProcessor {
     this.done.catch(() => undefined);
   }
 
-  /** Checks the topics, registers the output schemas, joins the group and starts consuming. */
+  /**
+   * Checks the topics, registers the output schemas, joins the group and starts consuming. A
+   * refusal (credentials, ACLs, certificates: `access-refusal.ts`) fails it at once.
+   */
   async start(): Promise<void> {
     this.lifecycle.to('starting');
-    const { spec } = this;
     try {
-      await this.admin.connect();
-      const partitions = await this.checkTopics();
-      const [diff, rejection] = await Promise.all([this.catalog.register(spec.diffs, avroTypes().diff), this.catalog.register(spec.rejections, avroTypes().rejection)]);
-      this.ctx = {
-        topology: this.topology,
-        spec,
-        kafka: this.kafka,
-        admin: this.admin,
-        catalog: this.catalog,
-        schemaIds: { diff, rejection },
-        rejectionPartitions: partitions.rejections,
-        instrumentation: this.instrumentation,
-      };
-      this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => this.assigned(payload.memberAssignment));
-      this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-        if (!payload.restart) this.fail(payload.error);
-      });
+      await Promise.race([this.starting(), this.refusal.refused]);
+    } catch (error) {
+      const failure = accessRefusal(error, this.topology.kafka) ?? (error as Error);
+      this.fail(failure);
+      throw failure;
+    }
+  }
+
+  private async starting(): Promise<void> {
+    const { spec } = this;
+    const group = groupId(this.topology, spec);
+    await this.admin.connect();
+    const topics = [...spec.inputs, spec.diffs, spec.rejections];
+    const partitions = await attempting(this.topology.kafka, { doing: `describe topics ${topics.join(', ')}`, needs: `Describe on topics ${topics.join(', ')}` }, () => this.checkTopics());
+    const [diff, rejection] = await Promise.all([this.catalog.register(spec.diffs, avroTypes().diff), this.catalog.register(spec.rejections, avroTypes().rejection)]);
+    this.ctx = {
+      topology: this.topology,
+      spec,
+      kafka: this.kafka,
+      admin: this.admin,
+      catalog: this.catalog,
+      schemaIds: { diff, rejection },
+      rejectionPartitions: partitions.rejections,
+      instrumentation: this.instrumentation,
+    };
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => this.assigned(payload.memberAssignment));
+    const joining = { doing: `consume ${spec.inputs.join(', ')} in consumer group ${group}`, needs: `Read on group ${group}`, coordinated: `consumer group ${group}` };
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      const refusal = accessRefusal(payload.error, this.topology.kafka, joining);
+      if (refusal !== undefined) this.refused(refusal);
+      else if (!payload.restart) this.fail(payload.error);
+    });
+    await attempting(this.topology.kafka, joining, async () => {
       await this.consumer.connect();
       await this.consumer.subscribe({ topics: [...spec.inputs], fromBeginning: true });
       await this.consumer.run({
@@ -96,13 +119,19 @@ export class GraphProcessor {
         partitionsConsumedConcurrently: spec.concurrency,
         eachBatch: (payload) => this.eachBatch(payload),
       });
-      this.lifecycle.to('running');
-      this.openOwned();
-      this.instrumentation.emit('processor.started', { processor: spec.name, group: groupId(this.topology, spec), inputs: spec.inputs, diffs: spec.diffs, rejections: spec.rejections });
-    } catch (error) {
-      this.fail(error as Error);
-      throw error;
-    }
+    });
+    // The group may have refused us while joining (the processor failed meanwhile), or a stop came.
+    if (this.failure !== undefined) throw this.failure;
+    if (!this.lifecycle.is('starting')) return;
+    this.lifecycle.to('running');
+    this.openOwned();
+    this.instrumentation.emit('processor.started', { processor: spec.name, group, inputs: spec.inputs, diffs: spec.diffs, rejections: spec.rejections });
+  }
+
+  /** A refusal a client reported: the start fails with it, or the running processor does. */
+  private refused(refusal: AccessRefusedError): void {
+    this.refusal.report(refusal);
+    if (!this.lifecycle.is('starting')) this.fail(refusal);
   }
 
   /** Stops consuming, waits for batches in flight, closes every task. Idempotent. */
@@ -157,10 +186,11 @@ export class GraphProcessor {
     }
   }
 
-  /** A task failed to open or to process a batch: fatal errors stop the processor; others are retried. */
+  /** A task failed to open or to process a batch: fatal errors (refusals among them) stop the processor; others are retried. */
   private failed(partition: number, error: Error): void {
-    if (error instanceof FatalError) {
-      this.fail(error);
+    const refusal = accessRefusal(error, this.topology.kafka);
+    if (refusal !== undefined || error instanceof FatalError) {
+      this.fail(refusal ?? error);
       return;
     }
     this.failures.set(partition, (this.failures.get(partition) ?? 0) + 1);
@@ -209,7 +239,11 @@ export class GraphProcessor {
     const topics = [...spec.inputs, spec.diffs, spec.rejections];
     const existing = new Set(await this.admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t));
-    if (missing.length > 0) throw new FatalError(`processor ${spec.name}: topics ${missing.join(', ')} do not exist; create them with \`graphfold topology apply --topology ${this.topology.origin}\``);
+    if (missing.length > 0) {
+      const user = this.topology.kafka.sasl?.username;
+      const hidden = user === undefined ? '' : ` (or user ${user} may not Describe them: the cluster lists only the topics a user may see; graphfold topology describe prints the ACLs)`;
+      throw new FatalError(`processor ${spec.name}: topics ${missing.join(', ')} do not exist${hidden}; create them with \`graphfold topology apply --topology ${this.topology.origin}\``);
+    }
     const { topics: metadata } = await this.admin.fetchTopicMetadata({ topics });
     const count = (topic: string): number => metadata.find((m) => m.name === topic)?.partitions.length ?? 0;
     const inputCounts = spec.inputs.map(count);
@@ -226,6 +260,7 @@ export class GraphProcessor {
   /** Reports the failure, settles `done` with it and stops. */
   private fail(error: Error): void {
     if (this.lifecycle.is('failed', 'stopping', 'stopped')) return;
+    this.failure = error;
     this.lifecycle.to('failed');
     this.instrumentation.emit('processor.failed', { processor: this.spec.name, error });
     this.settleDone(error instanceof GraphfoldError ? error : new FatalError(`processor ${this.spec.name} stopped: ${error.message}`, {}, { cause: error }));

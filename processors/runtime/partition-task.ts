@@ -5,6 +5,7 @@ import type { FoldResult } from '../engine/fold';
 import type { GraphDiff, GraphTransaction, SourcePosition } from '../engine/model';
 import type { Instrumentation } from '../instrumentation/events';
 import { GraphStore } from '../store/graph-store';
+import { attempting, type Attempt } from './access-refusal';
 import { Lifecycle } from './lifecycle';
 import { chunks, diffMessage, diffTooLarge, rejectionMessage } from './outputs';
 import { restorePartition } from './restore';
@@ -171,19 +172,29 @@ export class PartitionTask {
         }
       }
 
-      transaction = await this.producer.transaction();
+      const { topology, spec } = this.ctx;
+      const id = transactionalId(topology, spec, this.partition);
+      const group = groupId(topology, spec);
+      const ids = `the transactional ids prefixed ${transactionalId(topology, spec, 0).replace(/0$/, '')}`;
+      const inTransaction = (doing: string, needs: string): Attempt => ({ doing, needs, coordinated: `transactional id ${id}` });
+      transaction = await attempting(topology.kafka, inTransaction(`start a transaction as transactional id ${id}`, `Write, Describe on ${ids}`), () => this.producer.transaction());
+      const open = transaction;
       let changelogNext = this.changelogNext;
       for (const chunk of chunks(diffs, maxChunkBytes)) {
-        const [meta] = await transaction.send({ topic: this.ctx.spec.diffs, messages: chunk });
+        const [meta] = await attempting(topology.kafka, inTransaction(`write diffs to topic ${spec.diffs}`, `Write on topic ${spec.diffs}`), () => open.send({ topic: spec.diffs, messages: chunk }));
         if (meta?.baseOffset === undefined) throw new RetriableError(`the broker returned no offset for diffs sent to ${this.ctx.spec.diffs}`, { topic: this.ctx.spec.diffs, partition: this.partition });
         changelogNext = Number(meta.baseOffset) + chunk.length + 1;
       }
-      for (const chunk of chunks(rejections, maxChunkBytes)) await transaction.send({ topic: this.ctx.spec.rejections, messages: chunk });
-      await transaction.sendOffsets({
-        consumerGroupId: groupId(this.ctx.topology, this.ctx.spec),
-        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(last + 1) }] }],
-      });
-      await transaction.commit();
+      for (const chunk of chunks(rejections, maxChunkBytes)) {
+        await attempting(topology.kafka, inTransaction(`write rejections to topic ${spec.rejections}`, `Write on topic ${spec.rejections}`), () => open.send({ topic: spec.rejections, messages: chunk }));
+      }
+      await attempting(topology.kafka, { doing: `commit the offsets of ${batch.topic} in consumer group ${group}`, needs: `Read on group ${group} and on topic ${batch.topic}`, coordinated: `consumer group ${group}` }, () =>
+        open.sendOffsets({
+          consumerGroupId: group,
+          topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(last + 1) }] }],
+        }),
+      );
+      await attempting(topology.kafka, inTransaction(`commit a transaction as transactional id ${id}`, `Write, Describe on ${ids}`), () => open.commit());
       transaction = undefined;
 
       this.changelogNext = changelogNext;
@@ -268,8 +279,8 @@ export class PartitionTask {
 
   /** Opening steps 3 and 4; returns the changelog's end. */
   private async restore(): Promise<number> {
-    const { spec } = this.ctx;
-    const offsets = await this.ctx.admin.fetchTopicOffsets(spec.diffs);
+    const { spec, topology } = this.ctx;
+    const offsets = await attempting(topology.kafka, { doing: `read the offsets of changelog ${spec.diffs}`, needs: `Describe on topic ${spec.diffs}` }, () => this.ctx.admin.fetchTopicOffsets(spec.diffs));
     const mine = offsets.find((o) => o.partition === this.partition);
     if (mine === undefined) throw new FatalError(`changelog ${spec.diffs} has no partition ${this.partition}; it needs as many partitions as the inputs (run graphfold topology apply)`, { topic: spec.diffs, partition: this.partition });
     const low = Number(mine.low);
@@ -304,7 +315,9 @@ export class PartitionTask {
     instrumentation.emit('restore.started', { processor: spec.name, partition: this.partition, from, to: end });
     const inputs = this.store.checkpoint();
     let written: Promise<void> = Promise.resolve();
-    await restorePartition(this.ctx.kafka, groupId(this.ctx.topology, spec), { topic: spec.diffs, partition: this.partition, from, to: end }, async (messages, next) => {
+    const restoreGroups = `${groupId(this.ctx.topology, spec)}-restore-`;
+    const restoring: Attempt = { doing: `read changelog ${spec.diffs} in a restore group (${restoreGroups}...)`, needs: `Read on topic ${spec.diffs} and on the groups prefixed ${restoreGroups}`, coordinated: `restore group ${restoreGroups}...` };
+    await attempting(this.ctx.topology.kafka, restoring, () => restorePartition(this.ctx.kafka, groupId(this.ctx.topology, spec), { topic: spec.diffs, partition: this.partition, from, to: end }, async (messages, next) => {
       await this.ctx.catalog.fetch(messages.flatMap((m) => (m.value === null || m.value.length < 5 ? [] : [m.value.readUInt32BE(1)])));
       const diffs: GraphDiff[] = messages.flatMap((m) => (m.value === null ? [] : [this.decodeDiff(m.value, Number(m.offset))]));
       await this.store.replay(diffs);
@@ -319,7 +332,7 @@ export class PartitionTask {
         const rate = records / Math.max(seconds, 1e-3);
         instrumentation.emit('restore.progress', { processor: spec.name, partition: this.partition, records, position: next, to: end, recordsPerSecond: rate, etaSeconds: ((end - next) * (records / Math.max(1, next - from))) / Math.max(rate, 1e-3) });
       }
-    });
+    }));
     await written;
     instrumentation.emit('restore.finished', { processor: spec.name, partition: this.partition, records, seconds: (Date.now() - started) / 1000 });
   }
@@ -344,7 +357,10 @@ export class PartitionTask {
 
   /** Opening step 5. */
   private async readCommittedOffsets(changelogEnd: number): Promise<void> {
-    const committed = await this.ctx.admin.fetchOffsets({ groupId: groupId(this.ctx.topology, this.ctx.spec), topics: [...this.ctx.spec.inputs] });
+    const group = groupId(this.ctx.topology, this.ctx.spec);
+    const committed = await attempting(this.ctx.topology.kafka, { doing: `read the committed offsets of consumer group ${group}`, needs: `Read on group ${group}`, coordinated: `consumer group ${group}` }, () =>
+      this.ctx.admin.fetchOffsets({ groupId: group, topics: [...this.ctx.spec.inputs] }),
+    );
     const checkpoint: Record<string, number> = { [changelogKey]: changelogEnd };
     for (const { topic, partitions } of committed) {
       const mine = partitions.find((p) => p.partition === this.partition);

@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { type SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { Type } from 'avsc';
 import { bigintLong, registrableSchema } from '../codec/avro';
 import { FatalError, RetriableError } from '../errors';
+import { registryRefusal } from './access-refusal';
+import { registryClient } from './registry-client';
 import type { RegistrySpec } from './topology';
 
 /**
@@ -17,12 +19,7 @@ export class SchemaCatalog {
   private readonly missing = new Set<number>();
 
   constructor(readonly spec: RegistrySpec) {
-    this.client = new SchemaRegistry({
-      host: spec.url,
-      clientId: 'graphfold',
-      retry: { retries: 5, initialRetryTimeInSecs: 0.2, maxRetryTimeInSecs: 5 },
-      ...(spec.auth === undefined ? {} : { auth: { username: spec.auth.username, password: spec.auth.password } }),
-    });
+    this.client = registryClient(spec, { retries: 5, initialRetryTimeInSecs: 0.2, maxRetryTimeInSecs: 5 });
   }
 
   /**
@@ -39,6 +36,8 @@ export class SchemaCatalog {
         return id;
       } catch (error) {
         if (statusOf(error) !== 409) {
+          const refusal = registryRefusal(error, this.spec, `register ${type.name ?? 'a schema'} under ${subject}`);
+          if (refusal !== undefined) throw refusal;
           throw new RetriableError(`cannot register ${type.name ?? 'a schema'} under ${subject} at ${this.spec.url}: ${(error as Error).message}; is the registry up?`, { topic }, { cause: error });
         }
         // 409 is also what a registry may answer when another instance registers the same schema
@@ -76,6 +75,8 @@ export class SchemaCatalog {
       return Type.forSchema(parsed.schema() as Parameters<typeof Type.forSchema>[0], { registry: { long: bigintLong as unknown as Type } });
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
+      const refusal = registryRefusal(error, this.spec, `fetch schema id ${id}`);
+      if (refusal !== undefined) throw refusal;
       throw new RetriableError(`cannot fetch schema id ${id} from ${this.spec.url}: ${(error as Error).message}; is the registry up?`, {}, { cause: error });
     }
   }

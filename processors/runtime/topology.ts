@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { GraphSchema } from '../engine/schema';
+import type { Secret } from './secret';
 
 /**
  * A compiled topology: what runs, where, with which limits. Produced once, validated and frozen,
@@ -21,16 +22,27 @@ export interface KafkaSpec {
   readonly brokers: readonly string[];
   readonly clientId: string;
   /** TLS, with PEM contents (the loader reads the files); false for plaintext. */
-  readonly ssl: false | { readonly rejectUnauthorized: boolean; readonly ca?: string; readonly cert?: string; readonly key?: string };
-  readonly sasl?: { readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; readonly username: string; readonly password: string };
+  readonly ssl: false | TlsSpec;
+  readonly sasl?: { readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; readonly username: string; readonly password: Secret };
   readonly connectionTimeoutMs: number;
   readonly requestTimeoutMs: number;
+}
+
+/** TLS options with PEM contents; without `ca`, the system's CAs are trusted. */
+export interface TlsSpec {
+  readonly rejectUnauthorized: boolean;
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
 }
 
 export interface RegistrySpec {
   /** A Confluent Schema Registry API base URL. */
   readonly url: string;
-  readonly auth?: { readonly username: string; readonly password: string };
+  /** HTTP basic auth. */
+  readonly auth?: { readonly username: string; readonly password: Secret };
+  /** TLS options for an `https://` URL beyond the defaults (the system's CAs, verified). */
+  readonly tls?: TlsSpec;
 }
 
 export interface StoreSpec {

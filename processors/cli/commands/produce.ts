@@ -9,6 +9,7 @@ import { jsonContentType } from '../../codec/input';
 import { transactionFromJson, transactionToJson } from '../../codec/json';
 import { transactionToAvro } from '../../codec/transaction';
 import type { GraphTransaction } from '../../engine/model';
+import { refusalSignal, type AccessRefusedError } from '../../runtime/access-refusal';
 import { kafkaClient } from '../../runtime/kafka-client';
 import { SchemaCatalog } from '../../runtime/schema-catalog';
 import type { Topology } from '../../runtime/topology';
@@ -69,12 +70,14 @@ export const produceCommand: Command = {
     }
 
     const encode = json ? jsonEncoder() : await avroEncoder(topology, topic);
-    const producer = kafkaClient(topology.kafka, 'produce').producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    // A broker certificate that does not verify ends the command at once (kafkajs would retry it).
+    const refusal = refusalSignal();
+    const producer = kafkaClient(topology.kafka, 'produce', refusal.report).producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     const source = file ?? 'stdin';
     let sent = 0;
     const skipped: number[] = [];
     try {
-      await connect(producer, topology, topic);
+      await Promise.race([connect(producer, topology, topic, refusal.report), refusal.refused]);
       const lines = createInterface({ input: file === undefined ? io.stdin : createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
       let batch: Message[] = [];
       let number = 0;
@@ -126,8 +129,8 @@ async function avroEncoder(topology: Topology, topic: string): Promise<Encoder> 
   };
 }
 
-async function connect(producer: Producer, topology: Topology, topic: string): Promise<void> {
-  const admin = kafkaClient(topology.kafka, 'produce-admin').admin();
+async function connect(producer: Producer, topology: Topology, topic: string, onRefused: (refusal: AccessRefusedError) => void): Promise<void> {
+  const admin = kafkaClient(topology.kafka, 'produce-admin', onRefused).admin();
   try {
     await admin.connect();
     const topics = await admin.listTopics();
@@ -148,7 +151,10 @@ async function send(producer: Producer, topology: Topology, topic: string, messa
   try {
     await producer.send({ topic, messages, acks: -1 });
   } catch (error) {
-    throw clusterFailure(error, topology.kafka, `send transactions ${sentBefore + 1} to ${sentBefore + messages.length} to ${topic} (the ${sentBefore} before them were sent)`);
+    throw clusterFailure(error, topology.kafka, `send transactions ${sentBefore + 1} to ${sentBefore + messages.length} to ${topic} (the ${sentBefore} before them were sent)`, {
+      doing: `write to topic ${topic}`,
+      needs: `Write on topic ${topic}`,
+    });
   }
   return messages.length;
 }

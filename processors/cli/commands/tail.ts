@@ -3,6 +3,7 @@ import type { IHeaders, Kafka } from 'kafkajs';
 import { loadTopology } from '../../../topology/loader';
 import { clusterFailure } from '../../admin/cluster-failure';
 import { TerminalError } from '../../errors';
+import { refusalSignal } from '../../runtime/access-refusal';
 import { kafkaClient } from '../../runtime/kafka-client';
 import { SchemaCatalog } from '../../runtime/schema-catalog';
 import type { Topology } from '../../runtime/topology';
@@ -48,15 +49,16 @@ export const tailCommand: Command = {
     }
     const topic = line.positionals[0] as string;
     const topology = loadTopology(line.options.topology);
-    const kafka = kafkaClient(topology.kafka, 'tail');
-    await requireTopic(kafka, topology, topic);
+    // A broker certificate that does not verify ends the tail at once (kafkajs would retry it).
+    const refusal = refusalSignal();
+    const kafka = kafkaClient(topology.kafka, 'tail', refusal.report);
     const tail = new Tail(kafka, topology, topic, io, {
       fromBeginning: line.options['from-beginning'],
       max: line.options.max,
       timeoutMs: line.options['timeout-ms'],
       json: line.options.json,
     });
-    return tail.run();
+    return Promise.race([requireTopic(kafka, topology, topic).then(() => tail.run()), refusal.refused]);
   },
 };
 
