@@ -17,7 +17,7 @@ export interface SubjectPlan {
 
 /**
  * Input topics carry GraphTransaction, diffs topics GraphDiff, rejections topics Rejection
- * (DESIGN.md §5). A topic that is one processor's diffs and another's input carries GraphDiff:
+ * (schemas/README.md). A topic that is one processor's diffs and another's input carries GraphDiff:
  * the reading processor folds diffs as instructions.
  */
 export function subjectPlans(topology: Topology): SubjectPlan[] {

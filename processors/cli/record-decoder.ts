@@ -9,11 +9,12 @@ import { transactionFromAvro } from '../codec/transaction';
 import type { GraphDiff, GraphTransaction, SourcePosition } from '../engine/model';
 import { TerminalError, type RejectionCode } from '../errors';
 
-/** A Rejection record (`schemas/rejection.v1.avsc`) as the CLI shows it. */
+/** A Rejection record (`schemas/rejection.v2.avsc`) as the CLI shows it. */
 export interface Rejection {
   readonly graph?: string;
   readonly txId?: string;
-  readonly code: RejectionCode;
+  /** OTHER: a code newer than this graphfold's schema (the record's header names it). */
+  readonly code: RejectionCode | 'OTHER';
   readonly message: string;
   readonly instructionIndex?: number;
   readonly source: SourcePosition;

@@ -26,7 +26,7 @@ interface Reader {
 }
 
 /**
- * Decodes input records into transactions (DESIGN.md §5): Confluent-framed Avro written with a
+ * Decodes input records into transactions (schemas/README.md, "Input"): Confluent-framed Avro written with a
  * GraphTransaction schema (any version the reader can resolve), a GraphDiff (folded as its
  * instructions, law 5), or JSON when the record says `content-type: application/json`. Every
  * failure is a {@link TerminalError}: the record becomes a rejection.

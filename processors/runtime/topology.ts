@@ -70,9 +70,9 @@ export function groupId(topology: Topology, processor: ProcessorSpec): string {
 }
 
 /**
- * The transactional id of a processor's partition. DESIGN.md §7 names it after the input topic;
- * a processor may read several co-partitioned topics into one store, so it is named after the
- * processor: one id per store, which is what fencing a zombie needs.
+ * The transactional id of a processor's partition. It is named after the processor, not an input
+ * topic: a processor may read several co-partitioned topics into one store, and fencing a zombie
+ * needs one id per store.
  */
 export function transactionalId(topology: Topology, processor: ProcessorSpec, partition: number): string {
   return `${topology.application}-${processor.name}-${partition}`;
