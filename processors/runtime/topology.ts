@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { PartitionerName } from '../codec/partitioner';
 import type { GraphSchema } from '../engine/schema';
 
 /**
@@ -62,6 +63,10 @@ export interface ProcessorSpec {
   readonly concurrency: number;
   /** How long the group waits for a silent (crashed) instance before moving its partitions. */
   readonly sessionTimeoutMs: number;
+  /** How producers of the inputs partition keys; a record off its key's partition is WRONG_PARTITION. */
+  readonly partitioner: PartitionerName;
+  /** Input headers copied onto each diff and rejection. */
+  readonly carryHeaders: readonly string[];
 }
 
 /** The consumer group of a processor. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Type } from 'avsc';
+import type { Type } from 'avsc';
 import { avroTypes, parseSchema, schemasDir } from '../../../processors/codec/avro';
 import { diffFromAvro, diffToAvro } from '../../../processors/codec/diff';
 import { frame } from '../../../processors/codec/framing';
