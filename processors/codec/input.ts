@@ -9,6 +9,7 @@ import { unframe } from './framing';
 import { contentKind, jsonContentType } from './headers';
 import { transactionFromJson } from './json';
 import { misplaced, type Placement } from './partitioner';
+import { unreadableBecause } from './resolution';
 import { transactionFromAvro } from './transaction';
 
 export { jsonContentType };
@@ -132,7 +133,14 @@ export class InputDecoder {
     try {
       resolver = writer.equals(readerType) ? undefined : readerType.createResolver(writer);
     } catch (error) {
-      throw new TerminalError('UNKNOWN_SCHEMA', `schema id ${schemaId} (${writer.name ?? 'unnamed'}) cannot be read as a GraphTransaction or GraphDiff: ${(error as Error).message}`, {}, { cause: error });
+      const why = unreadableBecause(writer, readerType) ?? (error as Error).message;
+      const bundled = `schemas/bundled/${readerType.name ?? ''}.avsc`;
+      throw new TerminalError(
+        'UNKNOWN_SCHEMA',
+        `schema id ${schemaId} (${writer.name ?? 'unnamed'}) cannot be read as ${readerType.name ?? 'a graphfold schema'}: ${why}. Write with ${bundled} or a version graphfold can read (schemas/README.md, "Evolution"); topology apply sets the input subject to FORWARD_TRANSITIVE, so the registry refuses such versions`,
+        {},
+        { cause: error },
+      );
     }
     const reader = { kind, resolver } as const;
     this.readers.set(schemaId, reader);
