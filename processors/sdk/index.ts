@@ -5,7 +5,7 @@
 import type { Value } from '../engine/model';
 
 export { TransactionBuilder, type AnySchema, type Atom, type FieldOf, type FieldValue, type FieldValueTypes, type SchemaTypes, type TransactionOptions } from './builder';
-export { GraphProducer, type GraphProducerOptions, type OutcomeRejection, type QueryServiceOptions, type SentTransaction, type TransactionOutcome } from './producer';
+export { GraphProducer, transactionOutcome, type GraphProducerOptions, type OutcomeRejection, type QueryServiceOptions, type SentTransaction, type TransactionOutcome } from './producer';
 export { DiffOrderError, followDiffs, type FollowedDiff, type FollowOptions } from './follow-diffs';
 export { InMemoryMirror, RocksDbMirror, type DiffMirror, type MirroredAtom } from './mirror';
 export type { AtomKind, Change, GraphDiff, GraphTransaction, Instruction, Ref, Uid, Value } from '../engine/model';

@@ -138,7 +138,7 @@ export class GraphProducer {
   async outcome(tx: { readonly graph: string; readonly txId: string }, options: { readonly wait?: string } = {}): Promise<TransactionOutcome> {
     const query = this.options.query;
     if (query === undefined) throw new FatalError('GraphProducer: no query service to ask (give the query option, the url of a graphfold instance\'s query service)');
-    return awaitOutcome(query, tx, options.wait ?? '10s');
+    return transactionOutcome(query, tx, options.wait ?? '10s');
   }
 
   /** Sends one transaction and awaits its outcome. */
@@ -169,7 +169,8 @@ function milliseconds(wait: string): number {
   return Number(match[1]) * { ms: 1, s: 1_000, m: 60_000 }[match[2] as 'ms' | 's' | 'm'];
 }
 
-async function awaitOutcome(query: QueryServiceOptions, tx: { readonly graph: string; readonly txId: string }, wait: string): Promise<TransactionOutcome> {
+/** What became of a transaction, asked of a query service (see {@link GraphProducer.outcome}). */
+export async function transactionOutcome(query: QueryServiceOptions, tx: { readonly graph: string; readonly txId: string }, wait: string): Promise<TransactionOutcome> {
   const deadline = Date.now() + milliseconds(wait);
   const { graph, txId } = tx;
   for (;;) {
