@@ -56,6 +56,14 @@ describe('graphfold schema codegen: typed builders from a graph schema', () => {
     expect(errors['symbol.ts']?.join()).toMatch(/"maybe"/);
   }, 60_000);
 
+  test("the README's example compiles against the demo topology's generated module", () => {
+    const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+    const example = /<!-- recipe: ts-builder -->\n```ts\n([\s\S]*?)\n```/.exec(readme)?.[1] ?? '';
+    expect(example).toContain("from './crm-graph'");
+    const errors = compile({ 'readme.ts': `${example.replace(/^import .*\n/, '')}\nexport const built = tx.build();` });
+    expect(errors['readme.ts']).toEqual([]);
+  }, 60_000);
+
   test('the builder makes the transaction graphfold reads, with the uids graphfold derives', () => {
     const tx = new TransactionBuilder('acme', { txId: 'tx-1', expectSlice: 3 });
     const ada = tx.create('Person', 'ada');
