@@ -32,5 +32,16 @@ module.exports = {
       globalTeardown: '<rootDir>/test/support/secured-global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
     },
+    {
+      // Clients nobody here wrote (Debian's kcat, confluent-kafka-python from PyPI) against the same
+      // real broker and registry: `npm run test:interop`, which .ci/run runs after `npm test`.
+      displayName: 'interop',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/interop/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
+    },
   ],
 };

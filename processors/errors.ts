@@ -31,7 +31,7 @@ export abstract class GraphfoldError extends Error {
   }
 }
 
-/** Codes of refused input; DESIGN.md §4. */
+/** Codes of refused input; schemas/README.md says what each means and what to do. */
 export type RejectionCode =
   | 'DECODE_ERROR'
   | 'UNKNOWN_SCHEMA'
@@ -41,7 +41,8 @@ export type RejectionCode =
   | 'TYPE_MISMATCH'
   | 'SCHEMA_VIOLATION'
   | 'STALE_SLICE'
-  | 'TOO_LARGE';
+  | 'TOO_LARGE'
+  | 'WRONG_PARTITION';
 
 export const rejectionCodes: readonly RejectionCode[] = [
   'DECODE_ERROR',
@@ -53,6 +54,7 @@ export const rejectionCodes: readonly RejectionCode[] = [
   'SCHEMA_VIOLATION',
   'STALE_SLICE',
   'TOO_LARGE',
+  'WRONG_PARTITION',
 ];
 
 /** Bad input. Never retried: it is rejected with its code, and nothing of it is applied. */

@@ -43,6 +43,8 @@ export function compileTopology(topology: TopologyWithDefaults, context: Compile
       maxRecordBytes: processor.maxRecordBytes,
       concurrency: processor.concurrency,
       sessionTimeoutMs: processor.sessionTimeoutMs,
+      partitioner: processor.partitioner,
+      carryHeaders: [...processor.carryHeaders],
     };
   });
   if (context.problems.size !== before) return undefined;
@@ -113,7 +115,7 @@ function checkProcessors(processors: readonly ProcessorWithDefaults[], context: 
     if (first === undefined) {
       settings.set(topic, use);
     } else if (first.processor !== use.processor) {
-      for (const [setting, label] of [['partitions', 'partition count'], ['replicationFactor', 'replication factor']] as const) {
+      for (const [setting, label] of [['partitions', 'partition count'], ['replicationFactor', 'replication factor'], ['partitioner', 'partitioner']] as const) {
         const key = `${topic}\0${use.index}\0${setting}`;
         if (first.processor[setting] === use.processor[setting] || reported.has(key)) continue;
         reported.add(key);

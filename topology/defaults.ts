@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { GraphSchema } from '../processors/engine/schema';
+import type { PartitionerName } from '../processors/codec/partitioner';
 import { parseByteSize } from './byte-size';
 import type { RegistryInput, SaslInput, TlsInput, TopologyInput } from './input';
 
@@ -34,6 +35,8 @@ export interface ProcessorWithDefaults {
   readonly maxRecordBytes: number;
   readonly concurrency: number;
   readonly sessionTimeoutMs: number;
+  readonly partitioner: PartitionerName;
+  readonly carryHeaders: readonly string[];
 }
 
 const MiB = 1024 * 1024;
@@ -52,6 +55,9 @@ export const topologyDefaults = Object.freeze({
   maxRecordBytes: 1_000_000,
   concurrency: 4,
   sessionTimeoutMs: 30_000,
+  partitioner: 'murmur2' as PartitionerName,
+  /** W3C trace context, so a trace runs from the producer through graphfold to the consumers. */
+  carryHeaders: Object.freeze(['traceparent', 'tracestate']) as readonly string[],
 });
 
 /** Facts of the machine some defaults depend on. */
@@ -95,6 +101,8 @@ export function addDefaults(input: TopologyInput, context: DefaultsContext): Top
       maxRecordBytes: bytes(p.maxRecordBytes) ?? d.maxRecordBytes,
       concurrency: p.concurrency ?? d.concurrency,
       sessionTimeoutMs: p.sessionTimeoutMs ?? d.sessionTimeoutMs,
+      partitioner: p.partitioner ?? d.partitioner,
+      carryHeaders: p.carryHeaders ?? d.carryHeaders,
     })),
   };
 }

@@ -1,3 +1,4 @@
+import { partitionerNames } from '../processors/codec/partitioner';
 import { readGraphSchema } from './graph-schema';
 import { saslMechanisms, type KafkaInput, type ProcessorInput, type RegistryInput, type SaslInput, type StoreInput, type TlsInput, type TopologyInput } from './input';
 import { brokerAddressProblem, idNameProblem, registryUrlProblem, topicNameProblem } from './kafka-names';
@@ -109,7 +110,14 @@ const processor = object<ProcessorInput>('a processor: a mapping with name, inpu
   maxRecordBytes: { read: byteSize(1) },
   concurrency: { read: integer(1, 1024) },
   sessionTimeoutMs: { read: integer(6_000, 3_600_000) },
+  partitioner: { read: oneOf(partitionerNames) },
+  carryHeaders: { read: list('a list of header names, e.g. [traceparent, tracestate]', string('a header name', headerNameProblem), { unique: true }) },
 });
+
+function headerNameProblem(name: string): string | undefined {
+  if (name.trim() === '') return 'a header name cannot be empty';
+  return name.toLowerCase().startsWith('graphfold-') ? `'${name}' is a header graphfold writes itself; carry another one` : undefined;
+}
 
 const topology = object<TopologyInput>('a topology: a mapping with application, kafka, registry, store and processors', {
   application: { read: string('an application name', idNameProblem), required: 'write the application name, e.g. application: crm-graph' },

@@ -1,3 +1,4 @@
+import type { PartitionerName } from '../processors/codec/partitioner';
 import type { GraphSchema } from '../processors/engine/schema';
 
 /**
@@ -139,4 +140,16 @@ export interface ProcessorInput {
    * its partitions; the broker allows 6000 to 1800000 by default. @default 30000
    */
   readonly sessionTimeoutMs?: number;
+  /**
+   * How the producers of the input topics partition keys: `murmur2` (Kafka's default partitioner:
+   * Java, kafkajs, `graphfold produce`; librdkafka with `partitioner=murmur2_random`) or `crc32`
+   * (librdkafka's default). A record that is not on its key's partition is rejected
+   * WRONG_PARTITION, so a graph never gets two histories. @default 'murmur2'
+   */
+  readonly partitioner?: PartitionerName;
+  /**
+   * Headers of an input record copied onto its diff or rejection (names matched
+   * case-insensitively), e.g. W3C trace context. `[]` carries none. @default ['traceparent', 'tracestate']
+   */
+  readonly carryHeaders?: readonly string[];
 }

@@ -36,6 +36,11 @@ export function describeTopology(topology: Topology): string {
       `${processor.concurrency} partition${processor.concurrency === 1 ? '' : 's'} processed at a time per instance`,
       `${processor.sessionTimeoutMs} ms before a silent instance's partitions move`,
     );
+    field(
+      'partitioner',
+      `${processor.partitioner}: a record off its key's partition is rejected WRONG_PARTITION (librdkafka producers: partitioner=${processor.partitioner === 'murmur2' ? 'murmur2_random' : 'consistent_random'})`,
+    );
+    field('headers', processor.carryHeaders.length === 0 ? 'none carried onto diffs and rejections' : `${processor.carryHeaders.join(', ')} carried onto diffs and rejections`);
     field('graph schema', ...describeSchema(processor.schema));
   }
 

@@ -19,8 +19,9 @@ export interface TopicPlan {
 }
 
 /**
- * The topic settings by role (DESIGN.md §7). The diffs topic is the changelog: deleting or
- * compacting its records would lose history that restores and readers fold, so it keeps all.
+ * The topic settings by role (README.md, "The processor"). The diffs topic is the changelog:
+ * deleting or compacting its records would lose history that restores and readers fold, so it
+ * keeps all.
  * Inputs and rejections keep the cluster's default retention.
  */
 export const topicConfigs: Readonly<Record<TopicRole, Readonly<Record<string, string>>>> = {

@@ -101,6 +101,7 @@ export class GraphProcessor {
       catalog: this.catalog,
       schemaIds: { diff, rejection },
       rejectionPartitions: partitions.rejections,
+      inputPartitions: partitions.inputs,
       instrumentation: this.instrumentation,
     };
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => this.assigned(payload.memberAssignment));
@@ -234,7 +235,7 @@ export class GraphProcessor {
   }
 
   /** Input topics, changelog and rejections exist, with partition counts that fit. */
-  private async checkTopics(): Promise<{ rejections: number }> {
+  private async checkTopics(): Promise<{ inputs: number; rejections: number }> {
     const { spec } = this;
     const topics = [...spec.inputs, spec.diffs, spec.rejections];
     const existing = new Set(await this.admin.listTopics());
@@ -254,7 +255,7 @@ export class GraphProcessor {
     if (count(spec.diffs) < partitions) {
       throw new FatalError(`processor ${spec.name}: changelog ${spec.diffs} has ${count(spec.diffs)} partitions but the inputs have ${partitions}; it needs at least as many (partition p of the inputs writes to partition p)`);
     }
-    return { rejections: count(spec.rejections) };
+    return { inputs: partitions, rejections: count(spec.rejections) };
   }
 
   /** Reports the failure, settles `done` with it and stops. */

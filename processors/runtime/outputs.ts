@@ -15,14 +15,16 @@ export const rejectionHeaders = {
 
 /**
  * A diff as a changelog record: keyed by graph id, Confluent-framed Avro, timestamped with the
- * slice time (milliseconds), so the same input gives the same records.
+ * slice time (milliseconds), so the same input gives the same records; with the headers carried
+ * from its input record (the topology's `carryHeaders`).
  */
-export function diffMessage(diff: GraphDiff, schemaId: number, partition: number): Message {
+export function diffMessage(diff: GraphDiff, schemaId: number, partition: number, headers?: Message['headers']): Message {
   return {
     key: diff.graph,
     value: frame(schemaId, avroTypes().diff.toBuffer(diffToAvro(diff))),
     partition,
     timestamp: String(Math.floor(diff.time / 1000)),
+    ...(headers === undefined || Object.keys(headers).length === 0 ? {} : { headers }),
   };
 }
 
@@ -40,13 +42,14 @@ export function diffTooLarge(message: Message, diff: GraphDiff, maxBytes: number
   );
 }
 
-/** A refused record as a rejection: why, where from, and the original bytes. */
+/** A refused record as a rejection: why, where from, and the original bytes; with the headers carried from it. */
 export function rejectionMessage(
   error: TerminalError,
   source: SourcePosition,
   record: { readonly key: Buffer | null; readonly value: Buffer | null },
   schemaId: number,
   partition: number,
+  carried: Message['headers'] = {},
 ): Message {
   const rejection = {
     graph: error.context.graph ?? record.key?.toString('utf8') ?? null,
@@ -62,6 +65,7 @@ export function rejectionMessage(
     value: frame(schemaId, avroTypes().rejection.toBuffer(rejection)),
     partition,
     headers: {
+      ...carried,
       [rejectionHeaders.topic]: source.topic,
       [rejectionHeaders.partition]: String(source.partition),
       [rejectionHeaders.offset]: String(source.offset),

@@ -1,4 +1,5 @@
 import type { Admin, Batch, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import { carriedHeaders, headerText } from '../codec/headers';
 import { InputDecoder, type InputRecord } from '../codec/input';
 import { FatalError, RetriableError, StoreDivergedError, TerminalError } from '../errors';
 import type { FoldResult } from '../engine/fold';
@@ -21,6 +22,8 @@ export interface TaskContext {
   readonly catalog: SchemaCatalog;
   readonly schemaIds: { readonly diff: number; readonly rejection: number };
   readonly rejectionPartitions: number;
+  /** Partitions of the input topics, for the check that each record is on its key's partition. */
+  readonly inputPartitions: number;
   readonly instrumentation: Instrumentation;
 }
 
@@ -103,7 +106,7 @@ export class PartitionTask {
     private store: GraphStore,
   ) {
     this.lifecycle = new Lifecycle(`task ${ctx.spec.name}/${partition}`, 'opening', transitions);
-    this.decoder = new InputDecoder(ctx.spec.maxRecordBytes);
+    this.decoder = new InputDecoder(ctx.spec.maxRecordBytes, { partitioner: ctx.spec.partitioner, partitions: ctx.inputPartitions });
     this.changelogNext = store.checkpoint()[changelogKey] ?? 0;
   }
 
@@ -155,15 +158,17 @@ export class PartitionTask {
       const rejections: Message[] = [];
       let skipped = 0;
       let encoded: Message | undefined;
+      let headers: Message['headers'];
       const admit = (diff: GraphDiff): TerminalError | undefined => {
-        encoded = diffMessage(diff, this.ctx.schemaIds.diff, this.partition);
+        encoded = diffMessage(diff, this.ctx.schemaIds.diff, this.partition, headers);
         return diffTooLarge(encoded, diff, this.ctx.spec.maxRecordBytes);
       };
       for (const input of inputs) {
+        headers = input.headers;
         const result: FoldResult | TerminalError = 'tx' in input ? await this.store.fold(input.tx, this.foldOptions(input.source, input.timestamp), admit) : input.error;
         if (result instanceof TerminalError || result.outcome === 'refused') {
           const error = result instanceof TerminalError ? result : result.error;
-          rejections.push(rejectionMessage(error, input.source, input.record, this.ctx.schemaIds.rejection, batch.partition % this.ctx.rejectionPartitions));
+          rejections.push(rejectionMessage(error, input.source, input.record, this.ctx.schemaIds.rejection, batch.partition % this.ctx.rejectionPartitions, input.headers));
           this.reportRejection(input.source, error);
         } else if (result.outcome === 'applied') {
           diffs.push(encoded as Message); // encoded by `admit`, which the store calls with the diff it stages
@@ -242,22 +247,23 @@ export class PartitionTask {
   private async decode(
     messages: readonly KafkaMessage[],
     source: (offset: number) => SourcePosition,
-  ): Promise<({ readonly tx: GraphTransaction; readonly source: SourcePosition; readonly timestamp: number; readonly record: InputRecord } | { readonly error: TerminalError; readonly source: SourcePosition; readonly record: InputRecord })[]> {
+  ): Promise<(({ readonly tx: GraphTransaction; readonly timestamp: number } | { readonly error: TerminalError }) & { readonly source: SourcePosition; readonly record: InputRecord; readonly headers: Message['headers'] })[]> {
     const records = messages.map((message) => {
-      const contentType = message.headers?.['content-type']?.toString();
-      const record: InputRecord = { key: message.key, value: message.value, ...(contentType === undefined ? {} : { contentType }) };
-      return { record, source: source(Number(message.offset)), timestamp: Number(message.timestamp) };
+      const at = source(Number(message.offset));
+      const contentType = headerText(message.headers, 'content-type');
+      const record: InputRecord = { key: message.key, value: message.value, topic: at.topic, partition: at.partition, ...(contentType === undefined ? {} : { contentType }) };
+      return { record, source: at, timestamp: Number(message.timestamp), headers: carriedHeaders(message.headers, this.ctx.spec.carryHeaders) };
     });
     const ids = records.flatMap(({ record }) => {
       const id = InputDecoder.schemaIdOf(record);
       return id === undefined ? [] : [id];
     });
     await this.ctx.catalog.fetch(ids);
-    return records.map(({ record, source: at, timestamp }) => {
+    return records.map(({ record, source: at, timestamp, headers }) => {
       try {
-        return { tx: this.decoder.decode(record, this.ctx.catalog.known), source: at, timestamp, record };
+        return { tx: this.decoder.decode(record, this.ctx.catalog.known), source: at, timestamp, record, headers };
       } catch (error) {
-        if (error instanceof TerminalError) return { error, source: at, record };
+        if (error instanceof TerminalError) return { error, source: at, record, headers };
         throw error;
       }
     });

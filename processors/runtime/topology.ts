@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { PartitionerName } from '../codec/partitioner';
 import type { GraphSchema } from '../engine/schema';
 import type { Secret } from './secret';
 
@@ -74,6 +75,10 @@ export interface ProcessorSpec {
   readonly concurrency: number;
   /** How long the group waits for a silent (crashed) instance before moving its partitions. */
   readonly sessionTimeoutMs: number;
+  /** How producers of the inputs partition keys; a record off its key's partition is WRONG_PARTITION. */
+  readonly partitioner: PartitionerName;
+  /** Input headers copied onto each diff and rejection. */
+  readonly carryHeaders: readonly string[];
 }
 
 /** The consumer group of a processor. */
@@ -82,9 +87,9 @@ export function groupId(topology: Topology, processor: ProcessorSpec): string {
 }
 
 /**
- * The transactional id of a processor's partition. DESIGN.md §7 names it after the input topic;
- * a processor may read several co-partitioned topics into one store, so it is named after the
- * processor: one id per store, which is what fencing a zombie needs.
+ * The transactional id of a processor's partition. It is named after the processor, not an input
+ * topic: a processor may read several co-partitioned topics into one store, and fencing a zombie
+ * needs one id per store.
  */
 export function transactionalId(topology: Topology, processor: ProcessorSpec, partition: number): string {
   return `${topology.application}-${processor.name}-${partition}`;

@@ -79,7 +79,8 @@ export async function launchApicurio(launch: ApicurioLaunch): Promise<LaunchedAp
       '-Dquarkus.management.host=127.0.0.1',
       `-Dquarkus.management.port=${launch.managementPort}`,
       '-Dquarkus.log.console.json=false',
-      // Subjects without a rule of their own are checked BACKWARD, as DESIGN.md §5 requires.
+      // Subjects without a rule of their own are checked BACKWARD, the Confluent registry's default;
+      // `graphfold topology apply` gives each of its subjects one (schemas/README.md, "Evolution").
       '-Dapicurio.rules.global.compatibility=BACKWARD',
       '-jar',
       join(launch.home, 'quarkus-run.jar'),

@@ -58,6 +58,8 @@ export async function testTopology(topics: ProcessorTopics, options: TestTopolog
     maxRecordBytes: options.maxRecordBytes ?? 1 << 20,
     concurrency: options.concurrency ?? 4,
     sessionTimeoutMs: 10_000,
+    partitioner: 'murmur2',
+    carryHeaders: ['traceparent', 'tracestate'],
     ...(options.schema === undefined ? {} : { schema: options.schema }),
   };
   return Object.freeze({

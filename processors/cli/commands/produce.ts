@@ -7,6 +7,7 @@ import { avroTypes } from '../../codec/avro';
 import { frame } from '../../codec/framing';
 import { jsonContentType } from '../../codec/input';
 import { transactionFromJson, transactionToJson } from '../../codec/json';
+import { partitionOf } from '../../codec/partitioner';
 import { transactionToAvro } from '../../codec/transaction';
 import type { GraphTransaction } from '../../engine/model';
 import { refusalSignal, type AccessRefusedError } from '../../runtime/access-refusal';
@@ -31,11 +32,12 @@ const help = [
   'usage: graphfold produce --topology <file> --topic <topic> [--file <ndjson>] [--json]',
   '',
   'Sends graph transactions to an input topic, one per line of NDJSON (from --file, or stdin),',
-  'each in the JSON form of processors/codec/json.ts:',
+  'each in the JSON form of schemas/README.md:',
   '  {"graph":"acme","txId":"tx-1","instructions":[{"op":"CreateEntity","ref":"ada","type":"Person"}]}',
-  'Each is keyed by its graph id and sent as Confluent-framed Avro (GraphTransaction, registered',
-  'under <topic>-value), or as JSON with --json. A line that is not a transaction is reported with',
-  'its number and skipped; the exit code is then 1. Prints how many were sent.',
+  'Each is keyed by its graph id, sent to the partition the topology\'s partitioner gives it (default',
+  'murmur2), as Confluent-framed Avro (GraphTransaction, registered under <topic>-value), or as JSON',
+  'with --json. A line that is not a transaction is reported with its number and skipped; the exit',
+  'code is then 1. Prints how many were sent.',
   '',
   'options:',
   optionsHelp(options),
@@ -72,7 +74,14 @@ export const produceCommand: Command = {
     const encode = json ? jsonEncoder() : await avroEncoder(topology, topic);
     // A broker certificate that does not verify ends the command at once (kafkajs would retry it).
     const refusal = refusalSignal();
-    const producer = kafkaClient(topology.kafka, 'produce', refusal.report).producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    const partitioner = topology.processors.find((p) => p.inputs.includes(topic))?.partitioner ?? 'murmur2';
+    const producer = kafkaClient(topology.kafka, 'produce', refusal.report).producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // The topology's partitioner, which the processor checks every record against (WRONG_PARTITION).
+      createPartitioner: () => ({ partitionMetadata, message }) => partitionOf(message.key ?? '', partitionMetadata.length, partitioner),
+    });
     const source = file ?? 'stdin';
     let sent = 0;
     const skipped: number[] = [];

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IHeaders, Kafka } from 'kafkajs';
 import { loadTopology } from '../../../topology/loader';
 import { clusterFailure } from '../../admin/cluster-failure';
+import { headerText } from '../../codec/headers';
 import { TerminalError } from '../../errors';
 import { refusalSignal } from '../../runtime/access-refusal';
 import { kafkaClient } from '../../runtime/kafka-client';
@@ -143,8 +144,7 @@ class Tail {
     if (value === null) {
       this.io.stderr.write(`graphfold: ${where}: a record without a value (a tombstone)\n`);
     } else {
-      const header = headers?.['content-type'];
-      const contentType = header === undefined ? undefined : String(Array.isArray(header) ? header[0] : header);
+      const contentType = headerText(headers, 'content-type');
       try {
         const schemaId = RecordDecoder.schemaIdOf(value, contentType);
         if (schemaId !== undefined) await this.catalog.fetch([schemaId]);

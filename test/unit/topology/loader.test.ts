@@ -56,6 +56,8 @@ describe('topology loader: defaults and compiled form', () => {
           maxRecordBytes: 1_000_000,
           concurrency: 4,
           sessionTimeoutMs: 30_000,
+          partitioner: 'murmur2',
+          carryHeaders: ['traceparent', 'tracestate'],
         },
       ],
       origin: 'topo.yaml',
@@ -105,6 +107,8 @@ describe('topology loader: defaults and compiled form', () => {
         '    maxRecordBytes: 512 KiB',
         '    concurrency: 1',
         '    sessionTimeoutMs: 6000',
+        '    partitioner: crc32',
+        '    carryHeaders: [traceparent, x-request-id]',
       ),
       { env: { SASL_PASSWORD: 'secret' }, baseDir: secretsDir },
     );
@@ -122,7 +126,7 @@ describe('topology loader: defaults and compiled form', () => {
     expect(topology.registry.auth?.password.reveal()).toBe('pw');
     expect(topology.registry.tls).toEqual({ rejectUnauthorized: false, ca: readFileSync(join(secretsDir, 'ca.pem'), 'utf8') });
     expect(topology.store).toEqual({ dir: join(secretsDir, 'state'), cachedAtoms: 5, cacheBytes: 1.5 * 1024 ** 3, writeBufferBytes: 65536 });
-    expect(topology.processors[0]).toEqual({ name: 'crm', inputs: ['a', 'b'], diffs: 'd', rejections: 'r', partitions: 12, replicationFactor: 2, maxInstructions: 7, maxRecordBytes: 512 * 1024, concurrency: 1, sessionTimeoutMs: 6000 });
+    expect(topology.processors[0]).toEqual({ name: 'crm', inputs: ['a', 'b'], diffs: 'd', rejections: 'r', partitions: 12, replicationFactor: 2, maxInstructions: 7, maxRecordBytes: 512 * 1024, concurrency: 1, sessionTimeoutMs: 6000, partitioner: 'crc32', carryHeaders: ['traceparent', 'x-request-id'] });
   });
 
   test('the demo topology loads, its cluster from the environment and its state beside the clone', () => {
@@ -240,8 +244,10 @@ describe('topology loader: mistakes, each with file, line and column', () => {
     [
       'an unknown option',
       ['  - name: crm', '    inputs: [crm-in]', '    colour: blue'],
-      'topo.yaml:9:5: processors[0].colour: unknown option (the options here are name, inputs, diffs, rejections, partitions, replicationFactor, schema, maxInstructions, maxRecordBytes, concurrency, sessionTimeoutMs)',
+      'topo.yaml:9:5: processors[0].colour: unknown option (the options here are name, inputs, diffs, rejections, partitions, replicationFactor, schema, maxInstructions, maxRecordBytes, concurrency, sessionTimeoutMs, partitioner, carryHeaders)',
     ],
+    ['a partitioner graphfold does not know', ['  - name: crm', '    inputs: [a]', '    partitioner: fnv1a'], "topo.yaml:9:18: processors[0].partitioner: 'fnv1a' is not one of murmur2, crc32"],
+    ['a carried header graphfold writes itself', ['  - name: crm', '    inputs: [a]', '    carryHeaders: [graphfold-rejection-code]'], "topo.yaml:9:20: processors[0].carryHeaders[0]: 'graphfold-rejection-code' is a header graphfold writes itself; carry another one"],
     ['a missing required option', ['  - name: crm'], 'topo.yaml:7:5: processors[0].inputs: missing; write the topics this processor reads, e.g. inputs: [crm-instructions]'],
     [
       'a topic name Kafka refuses',
