@@ -39,7 +39,7 @@ export abstract class GraphfoldError extends Error {
   }
 }
 
-/** Codes of refused input; see schemas/ for what each means. */
+/** Codes of refused input; schemas/README.md says what each means and what to do. */
 export type RejectionCode =
   | 'DECODE_ERROR'
   | 'UNKNOWN_SCHEMA'
@@ -49,7 +49,8 @@ export type RejectionCode =
   | 'TYPE_MISMATCH'
   | 'SCHEMA_VIOLATION'
   | 'STALE_SLICE'
-  | 'TOO_LARGE';
+  | 'TOO_LARGE'
+  | 'WRONG_PARTITION';
 
 export const rejectionCodes: readonly RejectionCode[] = [
   'DECODE_ERROR',
@@ -61,6 +62,7 @@ export const rejectionCodes: readonly RejectionCode[] = [
   'SCHEMA_VIOLATION',
   'STALE_SLICE',
   'TOO_LARGE',
+  'WRONG_PARTITION',
 ];
 
 /** Bad input. Never retried: it is rejected with its code, and nothing of it is applied. */
@@ -98,6 +100,27 @@ export class ClusterUnreachableError extends RetriableError {}
 export class FatalError extends GraphfoldError {
   readonly retriable = false;
 }
+
+/**
+ * No broker would name the coordinator of a group or a transactional id. kafkajs reports a
+ * connection that closed under the lookup (a broker restarting) and a broker refusing to name it
+ * to a principal without an ACL alike, as "Failed to find group coordinator": it is retried, and
+ * only when it keeps happening ({@link coordinatorMissesForRefusal} times in a row) does it
+ * become `ifPersistent`, the refusal.
+ */
+export class CoordinatorNotFoundError extends RetriableError {
+  constructor(
+    message: string,
+    readonly ifPersistent: FatalError,
+    context: ErrorContext = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, context, options);
+  }
+}
+
+/** Consecutive coordinator lookups that fail before they count as a refusal. */
+export const coordinatorMissesForRefusal = 3;
 
 /**
  * The cluster refused who we are or what we asked: SASL authentication, an ACL (topic, group,

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { classify, ClusterUnreachableError, FatalError, type FailureSite, type GraphfoldError } from './errors';
+import { classify, ClusterUnreachableError, CoordinatorNotFoundError, coordinatorMissesForRefusal, FatalError, type FailureSite, type GraphfoldError } from './errors';
 
 /**
  * The one retry policy of graphfold: only what {@link classify} calls retriable is retried, with
@@ -40,6 +40,7 @@ export class FailureBudget {
   private since: number | undefined;
   private attempts = 0;
   private unreachable = 0;
+  private coordinatorMisses = 0;
   private last: GraphfoldError | undefined;
 
   constructor(
@@ -64,6 +65,8 @@ export class FailureBudget {
   failed(error: GraphfoldError, where: string): { readonly retryInMs: number } | { readonly fatal: FatalError } {
     this.last = error;
     if (!error.retriable) return { fatal: error instanceof FatalError ? error : new FatalError(error.message, error.context, { cause: error }) };
+    this.coordinatorMisses = error instanceof CoordinatorNotFoundError ? this.coordinatorMisses + 1 : 0;
+    if (error instanceof CoordinatorNotFoundError && this.coordinatorMisses >= coordinatorMissesForRefusal) return { fatal: error.ifPersistent };
     if (error instanceof ClusterUnreachableError) {
       this.unreachable += 1;
       return { retryInMs: backoffMs(unreachableBackoff, this.unreachable) };
@@ -89,6 +92,7 @@ export class FailureBudget {
     this.since = undefined;
     this.attempts = 0;
     this.unreachable = 0;
+    this.coordinatorMisses = 0;
     this.last = undefined;
   }
 }

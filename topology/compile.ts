@@ -2,8 +2,9 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { GraphSchema } from '../processors/engine/schema';
-import type { KafkaSpec, ProcessorSpec, Topology } from '../processors/runtime/topology';
-import type { ProcessorWithDefaults, TopologyWithDefaults } from './defaults';
+import { Secret } from '../processors/runtime/secret';
+import type { KafkaSpec, ProcessorSpec, RegistrySpec, TlsSpec, Topology } from '../processors/runtime/topology';
+import type { ProcessorWithDefaults, TlsWithDefaults, TopologyWithDefaults } from './defaults';
 import { readGraphSchema } from './graph-schema';
 import { collisionKey } from './kafka-names';
 import { ProblemList } from './problems';
@@ -27,6 +28,7 @@ export function compileTopology(topology: TopologyWithDefaults, context: Compile
   const before = context.problems.size;
   checkProcessors(topology.processors, context);
   const kafka = compileKafka(topology.kafka, context);
+  const registry = compileRegistry(topology.registry, context);
   const processors = topology.processors.map((processor, index): ProcessorSpec => {
     const schema = compileSchema(processor, index, context);
     return {
@@ -42,14 +44,15 @@ export function compileTopology(topology: TopologyWithDefaults, context: Compile
       concurrency: processor.concurrency,
       sessionTimeoutMs: processor.sessionTimeoutMs,
       taskTimeoutMs: processor.taskTimeoutMs,
+      partitioner: processor.partitioner,
+      carryHeaders: [...processor.carryHeaders],
     };
   });
   if (context.problems.size !== before) return undefined;
-  const { username, password } = topology.registry;
   return deepFreeze({
     application: topology.application,
     kafka,
-    registry: { url: topology.registry.url.replace(/\/+$/, ''), ...(username === undefined || password === undefined ? {} : { auth: { username, password } }) },
+    registry,
     store: { ...topology.store, dir: resolve(context.baseDir, topology.store.dir) },
     processors,
     ...(topology.ops === undefined ? {} : { ops: compileListen(topology.ops.listen) }),
@@ -114,7 +117,7 @@ function checkProcessors(processors: readonly ProcessorWithDefaults[], context: 
     if (first === undefined) {
       settings.set(topic, use);
     } else if (first.processor !== use.processor) {
-      for (const [setting, label] of [['partitions', 'partition count'], ['replicationFactor', 'replication factor']] as const) {
+      for (const [setting, label] of [['partitions', 'partition count'], ['replicationFactor', 'replication factor'], ['partitioner', 'partitioner']] as const) {
         const key = `${topic}\0${use.index}\0${setting}`;
         if (first.processor[setting] === use.processor[setting] || reported.has(key)) continue;
         reported.add(key);
@@ -141,24 +144,63 @@ function compileListen(listen: string): { readonly host: string; readonly port: 
 }
 
 function compileKafka(kafka: TopologyWithDefaults['kafka'], context: CompileContext): KafkaSpec {
-  let ssl: KafkaSpec['ssl'] = false;
-  if (kafka.tls !== false) {
-    const pem = (option: 'ca' | 'cert' | 'key'): { ca?: string; cert?: string; key?: string } => {
-      const given = kafka.tls === false ? undefined : kafka.tls[option];
-      if (given === undefined) return {};
-      const text = readPem(given, option, ['kafka', 'tls', option], context);
-      return text === undefined ? {} : { [option]: text };
-    };
-    ssl = { rejectUnauthorized: kafka.tls.rejectUnauthorized, ...pem('ca'), ...pem('cert'), ...pem('key') };
-  }
+  const { sasl } = kafka;
+  const password = sasl === undefined ? undefined : compilePassword(sasl, ['kafka', 'sasl'], context);
   return {
     brokers: kafka.brokers,
     clientId: kafka.clientId,
-    ssl,
-    ...(kafka.sasl === undefined ? {} : { sasl: { ...kafka.sasl } }),
+    ssl: kafka.tls === false ? false : compileTls(kafka.tls, ['kafka', 'tls'], context),
+    ...(sasl === undefined || password === undefined ? {} : { sasl: { mechanism: sasl.mechanism, username: sasl.username, password } }),
     connectionTimeoutMs: kafka.connectionTimeoutMs,
     requestTimeoutMs: kafka.requestTimeoutMs,
   };
+}
+
+function compileRegistry(registry: TopologyWithDefaults['registry'], context: CompileContext): RegistrySpec {
+  const { username } = registry;
+  const password = username === undefined ? undefined : compilePassword(registry, ['registry'], context);
+  return {
+    url: registry.url.replace(/\/+$/, ''),
+    ...(username === undefined || password === undefined ? {} : { auth: { username, password } }),
+    ...(registry.tls === undefined ? {} : { tls: compileTls(registry.tls, ['registry', 'tls'], context) }),
+  };
+}
+
+function compileTls(tls: TlsWithDefaults, path: Path, context: CompileContext): TlsSpec {
+  const pem = (option: 'ca' | 'cert' | 'key'): { ca?: string; cert?: string; key?: string } => {
+    const given = tls[option];
+    if (given === undefined) return {};
+    const text = readPem(given, option, [...path, option], context);
+    return text === undefined ? {} : { [option]: text };
+  };
+  return { rejectUnauthorized: tls.rejectUnauthorized, ...pem('ca'), ...pem('cert'), ...pem('key') };
+}
+
+/**
+ * The password of `at` (kafka.sasl or registry): from the environment already, or read from its
+ * passwordFile, whose final line break is not part of it. Messages name the file, never its text.
+ */
+function compilePassword(options: { readonly password?: string; readonly passwordFile?: string }, at: Path, context: CompileContext): Secret | undefined {
+  if (options.password !== undefined) return new Secret(options.password);
+  if (options.passwordFile === undefined) return undefined;
+  const path: Path = [...at, 'passwordFile'];
+  const file = resolve(context.baseDir, options.passwordFile);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    problemAt(context, path, `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; write the path of a file holding the password (relative to the topology file)`);
+    return undefined;
+  }
+  if (text === '') {
+    problemAt(context, path, `${file} is empty; it should hold the password`);
+    return undefined;
+  }
+  if (text.includes('\n')) {
+    problemAt(context, path, `${file} holds more than one line; it should hold the password alone`);
+    return undefined;
+  }
+  return new Secret(text);
 }
 
 /** PEM text given inline, or read from a file; checked to parse as a certificate or a private key. */

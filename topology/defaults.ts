@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import type { GraphSchema } from '../processors/engine/schema';
+import type { PartitionerName } from '../processors/codec/partitioner';
 import { parseByteSize } from './byte-size';
-import type { RegistryInput, SaslInput, TopologyInput } from './input';
+import type { RegistryInput, SaslInput, TlsInput, TopologyInput } from './input';
 
 /** Stage two of three: the input with every default filled in and sizes in bytes. */
 export interface TopologyWithDefaults {
@@ -9,16 +10,18 @@ export interface TopologyWithDefaults {
   readonly kafka: {
     readonly brokers: readonly string[];
     readonly clientId: string;
-    readonly tls: false | { readonly ca?: string; readonly cert?: string; readonly key?: string; readonly rejectUnauthorized: boolean };
+    readonly tls: false | TlsWithDefaults;
     readonly sasl?: SaslInput;
     readonly connectionTimeoutMs: number;
     readonly requestTimeoutMs: number;
   };
-  readonly registry: RegistryInput;
+  readonly registry: Omit<RegistryInput, 'tls'> & { readonly tls?: TlsWithDefaults };
   readonly store: { readonly dir: string; readonly cachedAtoms: number; readonly cacheBytes: number; readonly writeBufferBytes: number };
   readonly processors: readonly ProcessorWithDefaults[];
   readonly ops?: { readonly listen: string };
 }
+
+export type TlsWithDefaults = Omit<TlsInput, 'rejectUnauthorized'> & { readonly rejectUnauthorized: boolean };
 
 export interface ProcessorWithDefaults {
   readonly name: string;
@@ -34,6 +37,8 @@ export interface ProcessorWithDefaults {
   readonly concurrency: number;
   readonly sessionTimeoutMs: number;
   readonly taskTimeoutMs: number;
+  readonly partitioner: PartitionerName;
+  readonly carryHeaders: readonly string[];
 }
 
 const MiB = 1024 * 1024;
@@ -54,6 +59,9 @@ export const topologyDefaults = Object.freeze({
   sessionTimeoutMs: 30_000,
   /** Kafka Streams' task.timeout.ms default. */
   taskTimeoutMs: 300_000,
+  partitioner: 'murmur2' as PartitionerName,
+  /** W3C trace context, so a trace runs from the producer through graphfold to the consumers. */
+  carryHeaders: Object.freeze(['traceparent', 'tracestate']) as readonly string[],
 });
 
 /** Facts of the machine some defaults depend on. */
@@ -66,6 +74,7 @@ export interface DefaultsContext {
 export function addDefaults(input: TopologyInput, context: DefaultsContext): TopologyWithDefaults {
   const d = topologyDefaults;
   const { kafka, store = {} } = input;
+  const { tls: registryTls, ...registry } = input.registry;
   const tls = kafka.tls ?? false;
   return {
     application: input.application,
@@ -77,7 +86,7 @@ export function addDefaults(input: TopologyInput, context: DefaultsContext): Top
       connectionTimeoutMs: kafka.connectionTimeoutMs ?? d.connectionTimeoutMs,
       requestTimeoutMs: kafka.requestTimeoutMs ?? d.requestTimeoutMs,
     },
-    registry: input.registry,
+    registry: { ...registry, ...(registryTls === undefined ? {} : { tls: { ...registryTls, rejectUnauthorized: registryTls.rejectUnauthorized ?? true } }) },
     store: {
       dir: store.dir ?? join(context.tmpDir, 'graphfold', input.application),
       cachedAtoms: store.cachedAtoms ?? d.cachedAtoms,
@@ -97,6 +106,8 @@ export function addDefaults(input: TopologyInput, context: DefaultsContext): Top
       concurrency: p.concurrency ?? d.concurrency,
       sessionTimeoutMs: p.sessionTimeoutMs ?? d.sessionTimeoutMs,
       taskTimeoutMs: p.taskTimeoutMs ?? d.taskTimeoutMs,
+      partitioner: p.partitioner ?? d.partitioner,
+      carryHeaders: p.carryHeaders ?? d.carryHeaders,
     })),
     ...(input.ops === undefined ? {} : { ops: { listen: input.ops.listen } }),
   };

@@ -1,7 +1,8 @@
+import { partitionerNames } from '../processors/codec/partitioner';
 import { readGraphSchema } from './graph-schema';
 import { saslMechanisms, type KafkaInput, type OpsInput, type ProcessorInput, type RegistryInput, type SaslInput, type StoreInput, type TlsInput, type TopologyInput } from './input';
 import { brokerAddressProblem, idNameProblem, registryUrlProblem, topicNameProblem } from './kafka-names';
-import { boolean, byKind, byteSize, integer, list, object, oneOf, problem, string, type ReadContext } from './reader';
+import { boolean, byKind, byteSize, integer, list, object, oneOf, problem, secret, string, type ReadContext } from './reader';
 
 /** Reads a topology file's root into its documented input shape, or reports why not. */
 export function readTopologyInput(context: ReadContext): TopologyInput | undefined {
@@ -42,11 +43,22 @@ const tlsOptions = object<TlsInput>(
   },
 );
 
-const sasl = object<SaslInput>('SASL options: a mapping with mechanism, username and password', {
-  mechanism: { read: oneOf(saslMechanisms), required: `write one of ${saslMechanisms.join(', ')}` },
-  username: { read: string('a user name', nonEmpty('the user name')), required: 'write the SASL user name' },
-  password: { read: string('a password'), required: 'write the password as ${VAR} (an environment variable), e.g. password: ${KAFKA_PASSWORD}' },
-});
+const sasl = object<SaslInput>(
+  'SASL options: a mapping with mechanism, username and password (or passwordFile)',
+  {
+    mechanism: { read: oneOf(saslMechanisms), required: `write one of ${saslMechanisms.join(', ')}` },
+    username: { read: string('a user name', nonEmpty('the user name')), required: 'write the SASL user name' },
+    password: { read: secret('passwordFile') },
+    passwordFile: { read: string('a file path', nonEmpty('the password file path')) },
+  },
+  (sasl, node, path, context) => {
+    if (sasl.password === undefined && sasl.passwordFile === undefined) {
+      problem(context, node, [...path, 'password'], 'missing; write the password as ${VAR} (an environment variable), e.g. password: ${KAFKA_PASSWORD}, or passwordFile: <path of a file holding it>');
+    } else if (sasl.password !== undefined && sasl.passwordFile !== undefined) {
+      problem(context, node, [...path, 'passwordFile'], 'give the password once: password or passwordFile, not both');
+    }
+  },
+);
 
 const kafka = object<KafkaInput>('Kafka options: a mapping with brokers (and clientId, tls, sasl, timeouts)', {
   brokers: { read: brokers, required: 'write the brokers, e.g. brokers: ${KAFKA_BROKERS} or brokers: [kafka-1:9092]' },
@@ -58,15 +70,23 @@ const kafka = object<KafkaInput>('Kafka options: a mapping with brokers (and cli
 });
 
 const registry = object<RegistryInput>(
-  'registry options: a mapping with url (and username, password)',
+  'registry options: a mapping with url (and username, password or passwordFile, tls)',
   {
     url: { read: string('a URL', registryUrlProblem), required: 'write the schema registry URL, e.g. url: ${SCHEMA_REGISTRY_URL}' },
     username: { read: string('a user name', nonEmpty('the user name')) },
-    password: { read: string('a password') },
+    password: { read: secret('passwordFile') },
+    passwordFile: { read: string('a file path', nonEmpty('the password file path')) },
+    tls: { read: tlsOptions },
   },
   (registry, node, path, context) => {
-    if ((registry.username === undefined) !== (registry.password === undefined)) {
-      problem(context, node, [...path, registry.username === undefined ? 'username' : 'password'], 'basic auth needs both username and password: add the missing one, or remove the other');
+    const hasPassword = registry.password !== undefined || registry.passwordFile !== undefined;
+    if ((registry.username === undefined) === hasPassword) {
+      problem(context, node, [...path, registry.username === undefined ? 'username' : 'password'], 'basic auth needs both username and password (or passwordFile): add the missing one, or remove the other');
+    } else if (registry.password !== undefined && registry.passwordFile !== undefined) {
+      problem(context, node, [...path, 'passwordFile'], 'give the password once: password or passwordFile, not both');
+    }
+    if (registry.tls !== undefined && !registry.url.startsWith('https://')) {
+      problem(context, node, [...path, 'tls'], `TLS options apply to an https:// registry URL; the URL is ${registry.url}: make it https://, or remove tls`);
     }
   },
 );
@@ -91,6 +111,8 @@ const processor = object<ProcessorInput>('a processor: a mapping with name, inpu
   concurrency: { read: integer(1, 1024) },
   sessionTimeoutMs: { read: integer(6_000, 3_600_000) },
   taskTimeoutMs: { read: integer(1_000, 86_400_000) },
+  partitioner: { read: oneOf(partitionerNames) },
+  carryHeaders: { read: list('a list of header names, e.g. [traceparent, tracestate]', string('a header name', headerNameProblem), { unique: true }) },
 });
 
 const opsListen = string('host:port, e.g. 127.0.0.1:9464', (text) => {
@@ -102,6 +124,11 @@ const opsListen = string('host:port, e.g. 127.0.0.1:9464', (text) => {
 const ops = object<OpsInput>('ops options: a mapping with listen', {
   listen: { read: opsListen, required: 'write the address to serve /metrics, /healthz and /readyz on, e.g. listen: 127.0.0.1:9464' },
 });
+
+function headerNameProblem(name: string): string | undefined {
+  if (name.trim() === '') return 'a header name cannot be empty';
+  return name.toLowerCase().startsWith('graphfold-') ? `'${name}' is a header graphfold writes itself; carry another one` : undefined;
+}
 
 const topology = object<TopologyInput>('a topology: a mapping with application, kafka, registry, store and processors', {
   application: { read: string('an application name', idNameProblem), required: 'write the application name, e.g. application: crm-graph' },

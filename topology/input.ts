@@ -1,3 +1,4 @@
+import type { PartitionerName } from '../processors/codec/partitioner';
 import type { GraphSchema } from '../processors/engine/schema';
 
 /**
@@ -73,17 +74,32 @@ export interface SaslInput {
   readonly mechanism: (typeof saslMechanisms)[number];
   /** Required. */
   readonly username: string;
-  /** Required; write `${VAR}` rather than the password itself. */
-  readonly password: string;
+  /**
+   * The password, as `${VAR}` alone: it is read from the environment, never written in the
+   * topology (a literal, or a `${VAR:-default}`, is refused). One of password and passwordFile.
+   */
+  readonly password?: string;
+  /**
+   * A file holding the password (a mounted Kubernetes or Docker secret, say); a final newline is
+   * not part of it. One of password and passwordFile.
+   */
+  readonly passwordFile?: string;
 }
 
 export interface RegistryInput {
   /** A Confluent Schema Registry API base URL (`http://` or `https://`). Required. */
   readonly url: string;
-  /** Basic auth user, with `password`. @default none */
+  /** Basic auth user, with `password` or `passwordFile`. @default none */
   readonly username?: string;
-  /** Basic auth password, with `username`. @default none */
+  /** Basic auth password, as `${VAR}` alone (see {@link SaslInput.password}). @default none */
   readonly password?: string;
+  /** A file holding the basic auth password (see {@link SaslInput.passwordFile}). @default none */
+  readonly passwordFile?: string;
+  /**
+   * TLS to an `https://` registry: `ca` to trust a private CA, `cert` and `key` for mutual TLS.
+   * @default the system's CAs, certificates verified
+   */
+  readonly tls?: TlsInput;
 }
 
 export interface StoreInput {
@@ -140,4 +156,16 @@ export interface ProcessorInput {
    * back off from 0.5 s to 30 s; time the cluster is unreachable does not count. @default 300000
    */
   readonly taskTimeoutMs?: number;
+  /**
+   * How the producers of the input topics partition keys: `murmur2` (Kafka's default partitioner:
+   * Java, kafkajs, `graphfold produce`; librdkafka with `partitioner=murmur2_random`) or `crc32`
+   * (librdkafka's default). A record that is not on its key's partition is rejected
+   * WRONG_PARTITION, so a graph never gets two histories. @default 'murmur2'
+   */
+  readonly partitioner?: PartitionerName;
+  /**
+   * Headers of an input record copied onto its diff or rejection (names matched
+   * case-insensitively), e.g. W3C trace context. `[]` carries none. @default ['traceparent', 'tracestate']
+   */
+  readonly carryHeaders?: readonly string[];
 }

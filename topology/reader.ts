@@ -61,6 +61,30 @@ export function string(expected = 'a string', check?: Check<string>): Read<strin
   };
 }
 
+/**
+ * A password: `${VAR}` as the whole value, read from the environment. Anything else (a literal,
+ * `${VAR:-default}`, text around the variable) is refused, and the message never repeats what was
+ * written there. `fileOption` names the option that reads it from a file instead.
+ */
+export function secret(fileOption: string): Read<string> {
+  return (node, path, context) => {
+    const raw: unknown = isScalar(node) ? node.value : undefined;
+    const name = String(path[path.length - 1] ?? 'password');
+    if (typeof raw !== 'string' || !/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(raw)) {
+      return problem(
+        context,
+        node,
+        path,
+        `a password is read from an environment variable or a file, never written in the topology: write ${name}: \${VAR} (the whole value, no default), or ${fileOption}: <path of a file holding it>`,
+      );
+    }
+    const scalar = scalarText(node, path, context, 'a password');
+    if (scalar === undefined) return undefined;
+    if (scalar.text === '') return problem(context, node, path, `environment variable ${raw.slice(2, -1)} is empty: set it to the password`);
+    return scalar.text;
+  };
+}
+
 export function oneOf<T extends string>(values: readonly T[]): Read<T> {
   const expected = `one of ${values.join(', ')}`;
   return (node, path, context) => {

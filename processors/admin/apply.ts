@@ -1,6 +1,9 @@
+import type { Admin } from 'kafkajs';
+import { refusalSignal } from '../runtime/access-refusal';
 import { kafkaClient } from '../runtime/kafka-client';
 import type { Topology } from '../runtime/topology';
 import { clusterFailure } from './cluster-failure';
+import type { CompatibilityOutcome } from './compatibility';
 import { SubjectRegistrar, subjectPlans, type SubjectPlan } from './subjects';
 import { TopicAdmin, topicDifferences, topicPlans, type TopicPlan } from './topics';
 
@@ -17,6 +20,7 @@ export interface SubjectOutcome {
   readonly id: number;
   /** True when this apply registered the schema; false when it was there already. */
   readonly registered: boolean;
+  readonly compatibility: CompatibilityOutcome;
 }
 
 export interface ApplyReport {
@@ -33,49 +37,55 @@ export interface ApplyReport {
  * 2. Topics that exist are compared with their plans and left alone: a difference that matters
  *    (partition count, the changelog's retention and cleanup policy) is an error in the report,
  *    with what to do; others are notes.
- * 3. The schemas are registered under `<topic>-value` (`subjects.ts`), unless already there.
+ * 3. Each subject `<topic>-value` gets the compatibility its role needs (`compatibility.ts`),
+ *    unless it has an accepted one; one set otherwise is an error in the report, left alone.
+ * 4. The schemas are registered under their subjects (`subjects.ts`), unless already there.
  * A second apply changes nothing. The report says what happened; {@link applyErrors} counts what failed.
  */
 export async function applyTopology(topology: Topology): Promise<ApplyReport> {
-  const admin = kafkaClient(topology.kafka, 'admin').admin();
-  const topics: TopicOutcome[] = [];
-  try {
-    await admin.connect();
-  } catch (error) {
-    throw clusterFailure(error, topology.kafka, 'connect');
-  }
-  try {
-    const topicAdmin = new TopicAdmin(admin, topology.kafka);
-    const plans = topicPlans(topology);
-    const existing = await topicAdmin.existing(plans.map((plan) => plan.topic));
-    const missing = plans.filter((plan) => !existing.has(plan.topic));
-    const brokers = missing.length === 0 ? 0 : await topicAdmin.brokerCount();
-    const creatable = missing.filter((plan) => plan.replicationFactor <= brokers);
-    await topicAdmin.create(creatable);
-    for (const plan of plans) {
-      const found = existing.get(plan.topic);
-      if (found !== undefined) {
-        topics.push({ plan, action: 'present', ...topicDifferences(plan, found, topology.kafka.brokers) });
-      } else if (creatable.includes(plan)) {
-        topics.push({ plan, action: 'created', errors: [], notes: [] });
-      } else {
-        const processors = [...new Set(plan.uses.map((use) => use.replace(/^.* of /, '')))].join(', ');
-        const error = `cannot be created with replication factor ${plan.replicationFactor}: the cluster has ${brokers} broker${brokers === 1 ? '' : 's'}; set replicationFactor: ${brokers} for processor ${processors} in the topology, or add brokers`;
-        topics.push({ plan, action: 'failed', errors: [error], notes: [] });
-      }
-    }
-  } finally {
-    await admin.disconnect();
-  }
+  // A broker certificate that does not verify ends the apply at once (kafkajs would retry it).
+  const refusal = refusalSignal();
+  const admin = kafkaClient(topology.kafka, 'admin', { onRefused: refusal.report }).admin();
+  const topics = await Promise.race([applyTopics(topology, admin), refusal.refused]).finally(() => admin.disconnect().catch(() => undefined));
   const registrar = new SubjectRegistrar(topology.registry);
   const subjects: SubjectOutcome[] = [];
   for (const plan of subjectPlans(topology)) subjects.push({ plan, ...(await registrar.ensure(plan)) });
   return { topology, topics, subjects };
 }
 
-/** The problems that make an apply fail (a mismatched or uncreatable topic). */
+/** Steps 1 and 2 of {@link applyTopology}. */
+async function applyTopics(topology: Topology, admin: Admin): Promise<TopicOutcome[]> {
+  const topics: TopicOutcome[] = [];
+  try {
+    await admin.connect();
+  } catch (error) {
+    throw clusterFailure(error, topology.kafka, 'connect');
+  }
+  const topicAdmin = new TopicAdmin(admin, topology.kafka);
+  const plans = topicPlans(topology);
+  const existing = await topicAdmin.existing(plans.map((plan) => plan.topic));
+  const missing = plans.filter((plan) => !existing.has(plan.topic));
+  const brokers = missing.length === 0 ? 0 : await topicAdmin.brokerCount();
+  const creatable = missing.filter((plan) => plan.replicationFactor <= brokers);
+  await topicAdmin.create(creatable);
+  for (const plan of plans) {
+    const found = existing.get(plan.topic);
+    if (found !== undefined) {
+      topics.push({ plan, action: 'present', ...topicDifferences(plan, found, topology.kafka.brokers) });
+    } else if (creatable.includes(plan)) {
+      topics.push({ plan, action: 'created', errors: [], notes: [] });
+    } else {
+      const processors = [...new Set(plan.uses.map((use) => use.replace(/^.* of /, '')))].join(', ');
+      const error = `cannot be created with replication factor ${plan.replicationFactor}: the cluster has ${brokers} broker${brokers === 1 ? '' : 's'}; set replicationFactor: ${brokers} for processor ${processors} in the topology, or add brokers`;
+      topics.push({ plan, action: 'failed', errors: [error], notes: [] });
+    }
+  }
+  return topics;
+}
+
+/** The problems that make an apply fail (a mismatched or uncreatable topic, a subject's compatibility set otherwise). */
 export function applyErrors(report: ApplyReport): number {
-  return report.topics.reduce((n, t) => n + t.errors.length, 0);
+  return report.topics.reduce((n, t) => n + t.errors.length, 0) + report.subjects.filter((s) => s.compatibility.action === 'mismatch').length;
 }
 
 /** The report as text: one line per topic and subject, problems and notes under their topic, then a summary. */
@@ -91,15 +101,25 @@ export function formatApplyReport(report: ApplyReport): string {
   }
   const subjectWidth = Math.max(...report.subjects.map((s) => s.plan.subject.length));
   lines.push(`Schemas at ${report.topology.registry.url}`);
-  for (const { plan, id, registered } of report.subjects) {
-    lines.push(`  ${(registered ? 'registered' : 'ok').padEnd(10)} ${plan.subject.padEnd(subjectWidth)}  ${plan.schemaName} (id ${id})`);
+  for (const { plan, id, registered, compatibility } of report.subjects) {
+    const status = compatibility.action === 'mismatch' ? 'MISMATCH' : registered ? 'registered' : 'ok';
+    const level = compatibility.action === 'set' ? `compatibility ${compatibility.level} (set; was ${compatibility.found ?? 'none'})` : `compatibility ${compatibility.action === 'ok' ? compatibility.level : compatibility.found ?? '?'}`;
+    lines.push(`  ${status.padEnd(10)} ${plan.subject.padEnd(subjectWidth)}  ${plan.schemaName} (id ${id}), ${level}`);
+    if (compatibility.error !== undefined) lines.push(`             error: ${plan.subject} ${compatibility.error}`);
   }
   const created = report.topics.filter((t) => t.action === 'created').length;
   const registered = report.subjects.filter((s) => s.registered).length;
+  const levels = report.subjects.filter((s) => s.compatibility.action === 'set').length;
   const failed = report.topics.filter((t) => t.errors.length > 0).length;
-  const changes = [created > 0 ? `created ${created} topic${created === 1 ? '' : 's'}` : '', registered > 0 ? `registered ${registered} schema${registered === 1 ? '' : 's'}` : ''].filter((s) => s !== '');
-  if (changes.length === 0) lines.push(failed === 0 ? 'Nothing to change: every topic and schema is in place.' : 'Nothing changed.');
-  else lines.push(`${changes.join(' and ').replace(/^./, (c) => c.toUpperCase())}.`);
+  const mismatched = report.subjects.filter((s) => s.compatibility.action === 'mismatch').length;
+  const changes = [
+    created > 0 ? `created ${created} topic${created === 1 ? '' : 's'}` : '',
+    registered > 0 ? `registered ${registered} schema${registered === 1 ? '' : 's'}` : '',
+    levels > 0 ? `set the compatibility of ${levels} subject${levels === 1 ? '' : 's'}` : '',
+  ].filter((s) => s !== '');
+  if (changes.length === 0) lines.push(failed + mismatched === 0 ? 'Nothing to change: every topic and schema is in place.' : 'Nothing changed.');
+  else lines.push(`${changes.join(', ').replace(/, ([^,]*)$/, ' and $1').replace(/^./, (c) => c.toUpperCase())}.`);
   if (failed > 0) lines.push(`${failed} topic${failed === 1 ? ' is' : 's are'} not as the topology says: see the errors above.`);
+  if (mismatched > 0) lines.push(`${mismatched} subject${mismatched === 1 ? ' has' : 's have'} a compatibility that does not protect graphfold's readers: see the errors above.`);
   return lines.join('\n');
 }

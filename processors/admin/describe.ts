@@ -1,13 +1,14 @@
 import type { GraphSchema } from '../engine/schema';
-import { groupId, storeDirectory, transactionalId, type KafkaSpec, type ProcessorSpec, type Topology } from '../runtime/topology';
+import { groupId, storeDirectory, transactionalId, type KafkaSpec, type ProcessorSpec, type RegistrySpec, type TlsSpec, type Topology } from '../runtime/topology';
+import { describeAcls } from './acls';
 import { subjectPlans } from './subjects';
 import { topicPlans } from './topics';
 
 /**
  * `graphfold topology describe`: what a topology runs, as text, from the compiled topology alone
  * (no broker): the cluster, the registry, the store, each processor with its topics, consumer
- * group, transactional ids, store directories, limits and graph schema, and the topics and
- * schemas `topology apply` provides. Secrets are never printed.
+ * group, transactional ids, store directories, limits and graph schema, the topics and schemas
+ * `topology apply` provides, and the ACLs both need (`acls.ts`). Secrets are never printed.
  */
 export function describeTopology(topology: Topology): string {
   const lines: string[] = [`Topology ${topology.origin}`];
@@ -17,7 +18,7 @@ export function describeTopology(topology: Topology): string {
   const { store } = topology;
   field('application', topology.application);
   field('kafka', topology.kafka.brokers.join(','), ...describeConnection(topology.kafka));
-  field('registry', `${topology.registry.url}${topology.registry.auth === undefined ? '' : ` (basic auth as ${topology.registry.auth.username})`}`);
+  field('registry', `${topology.registry.url}${describeRegistryAccess(topology.registry)}`);
   if (topology.ops !== undefined) field('ops', `http://${topology.ops.host.includes(':') ? `[${topology.ops.host}]` : topology.ops.host}:${topology.ops.port} (/metrics, /healthz, /readyz)`);
   field('store', store.dir, `per partition: ${store.cachedAtoms} cached atoms, ${formatBytes(store.cacheBytes)} block cache, ${formatBytes(store.writeBufferBytes)} write buffer`);
 
@@ -37,6 +38,11 @@ export function describeTopology(topology: Topology): string {
       `${processor.sessionTimeoutMs} ms before a silent instance's partitions move`,
       `${processor.taskTimeoutMs} ms of failing at one offset before the processor stops`,
     );
+    field(
+      'partitioner',
+      `${processor.partitioner}: a record off its key's partition is rejected WRONG_PARTITION (librdkafka producers: partitioner=${processor.partitioner === 'murmur2' ? 'murmur2_random' : 'consistent_random'})`,
+    );
+    field('headers', processor.carryHeaders.length === 0 ? 'none carried onto diffs and rejections' : `${processor.carryHeaders.join(', ')} carried onto diffs and rejections`);
     field('graph schema', ...describeSchema(processor.schema));
   }
 
@@ -45,16 +51,27 @@ export function describeTopology(topology: Topology): string {
   const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => (row[column] as string).length)));
   lines.push('', 'Topics (topology apply creates the missing ones and registers each schema under <topic>-value)');
   for (const row of rows) lines.push(`  ${row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ')}`);
+  lines.push('', ...describeAcls(topology));
   return `${lines.join('\n')}\n`;
+}
+
+function describeRegistryAccess(registry: RegistrySpec): string {
+  const parts = [
+    ...(registry.tls === undefined ? [] : [`TLS: ${describeTls(registry.tls)}`]),
+    ...(registry.auth === undefined ? [] : [`basic auth as ${registry.auth.username}`]),
+  ];
+  return parts.length === 0 ? '' : ` (${parts.join('; ')})`;
+}
+
+function describeTls(tls: TlsSpec): string {
+  const parts = [tls.ca === undefined ? 'system CAs' : 'CA from the topology', ...(tls.cert === undefined ? [] : ['client certificate'])];
+  return `${parts.join(', ')}${tls.rejectUnauthorized ? '' : ', NOT verifying certificates'}`;
 }
 
 function describeConnection(kafka: KafkaSpec): string[] {
   let security: string;
   if (kafka.ssl === false) security = 'plaintext';
-  else {
-    const parts = [kafka.ssl.ca === undefined ? 'system CAs' : 'CA from the topology', ...(kafka.ssl.cert === undefined ? [] : ['client certificate'])];
-    security = `TLS (${parts.join(', ')}${kafka.ssl.rejectUnauthorized ? '' : ', NOT verifying broker certificates'})`;
-  }
+  else security = `TLS (${describeTls(kafka.ssl).replace('NOT verifying certificates', 'NOT verifying broker certificates')})`;
   const auth = kafka.sasl === undefined ? 'no SASL' : `SASL ${kafka.sasl.mechanism} as ${kafka.sasl.username}`;
   return [`client id ${kafka.clientId}, ${security}, ${auth}`, `timeouts: connection ${kafka.connectionTimeoutMs} ms, request ${kafka.requestTimeoutMs} ms`];
 }

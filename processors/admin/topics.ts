@@ -19,8 +19,9 @@ export interface TopicPlan {
 }
 
 /**
- * The topic settings by role (DESIGN.md §7). The diffs topic is the changelog: deleting or
- * compacting its records would lose history that restores and readers fold, so it keeps all.
+ * The topic settings by role (README.md, "The processor"). The diffs topic is the changelog:
+ * deleting or compacting its records would lose history that restores and readers fold, so it
+ * keeps all.
  * Inputs and rejections keep the cluster's default retention.
  */
 export const topicConfigs: Readonly<Record<TopicRole, Readonly<Record<string, string>>>> = {
@@ -127,7 +128,7 @@ export class TopicAdmin {
       }
       return found;
     } catch (error) {
-      throw clusterFailure(error, this.spec, 'describe topics');
+      throw clusterFailure(error, this.spec, 'describe topics', { doing: `describe topics ${topics.join(', ')}`, needs: `Describe and DescribeConfigs on topics ${topics.join(', ')}` });
     }
   }
 
@@ -155,7 +156,8 @@ export class TopicAdmin {
     } catch (error) {
       const details = (error as { errors?: unknown }).errors;
       const reasons = Array.isArray(details) ? details.map((e) => (e instanceof Error ? e.message : String(e))).join('; ') : '';
-      throw clusterFailure(reasons === '' ? error : new Error(reasons, { cause: error }), this.spec, `create topics ${plans.map((p) => p.topic).join(', ')}`);
+      const names = plans.map((p) => p.topic).join(', ');
+      throw clusterFailure(reasons === '' ? error : Object.assign(new Error(reasons, { cause: error }), firstTyped(details)), this.spec, `create topics ${names}`, { doing: `create topics ${names}`, needs: `Create on topics ${names}` });
     }
     try {
       await waitForLeaders(this.admin, plans.map((plan) => plan.topic));
@@ -163,6 +165,12 @@ export class TopicAdmin {
       throw clusterFailure(error, this.spec, `see leaders for new topics ${plans.map((p) => p.topic).join(', ')}`);
     }
   }
+}
+
+/** The protocol error type of the first of several errors that has one (createTopics reports one per topic). */
+function firstTyped(errors: unknown): { type?: string } {
+  const typed = Array.isArray(errors) ? errors.find((e: unknown): e is { type: string } => typeof (e as { type?: unknown }).type === 'string') : undefined;
+  return typed === undefined ? {} : { type: typed.type };
 }
 
 /**

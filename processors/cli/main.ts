@@ -82,5 +82,8 @@ void main(process.argv.slice(2), io)
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.exitCode = code;
-    setTimeout(() => process.exit(code), 1_000).unref();
+    // Once the command is done, a client library's timer or socket (kafkajs retries a refused TLS
+    // handshake, or a broker that went away, for seconds after disconnect) must not keep the
+    // process alive: a failed command exits at once, a finished one after a second at most.
+    setTimeout(() => process.exit(code), code === 0 ? 1_000 : 250).unref();
   });

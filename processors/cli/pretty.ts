@@ -42,7 +42,7 @@ function prettyChange(change: Change): string {
     case 'Assigned':
       return `assigned    ${change.uid}  ${showValue(change.value)}${change.previous === undefined ? '' : `  (was ${showValue(change.previous)})`}`;
     case 'Terminated':
-      return `terminated  ${change.uid}${change.cascade ? '  (cascade)' : ''}`;
+      return `terminated  ${change.kind.padEnd(9)} ${change.type}  ${change.uid}${change.cascade ? '  (cascade)' : ''}`;
   }
 }
 

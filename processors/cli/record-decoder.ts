@@ -3,17 +3,18 @@ import { avroTypes } from '../codec/avro';
 import type { AvroGraphDiff, AvroGraphTransaction, AvroRejection } from '../codec/avro-wire.generated';
 import { diffFromAvro } from '../codec/diff';
 import { unframe } from '../codec/framing';
-import { jsonContentType } from '../codec/input';
+import { contentKind } from '../codec/headers';
 import { transactionFromJson } from '../codec/json';
 import { transactionFromAvro } from '../codec/transaction';
 import type { GraphDiff, GraphTransaction, SourcePosition } from '../engine/model';
 import { TerminalError, type RejectionCode } from '../errors';
 
-/** A Rejection record (`schemas/rejection.v1.avsc`) as the CLI shows it. */
+/** A Rejection record (`schemas/rejection.v2.avsc`) as the CLI shows it. */
 export interface Rejection {
   readonly graph?: string;
   readonly txId?: string;
-  readonly code: RejectionCode;
+  /** OTHER: a code newer than this graphfold's schema (the record's header names it). */
+  readonly code: RejectionCode | 'OTHER';
   readonly message: string;
   readonly instructionIndex?: number;
   readonly source: SourcePosition;
@@ -45,11 +46,16 @@ export class RecordDecoder {
 
   /** The schema id to fetch before decoding, or undefined for a record that is not framed Avro. */
   static schemaIdOf(value: Buffer, contentType: string | undefined): number | undefined {
-    return contentType === jsonContentType || value.length < 5 || value[0] !== 0 ? undefined : value.readUInt32BE(1);
+    if (value.length < 5 || value[0] !== 0) return undefined;
+    try {
+      return contentKind(contentType) === 'json' ? undefined : value.readUInt32BE(1);
+    } catch {
+      return undefined;
+    }
   }
 
   decode(value: Buffer, contentType: string | undefined, writers: ReadonlyMap<number, Type>): GraphfoldRecord {
-    if (contentType === jsonContentType) return { kind: 'transaction', transaction: transactionFromJson(value.toString('utf8')) };
+    if (contentKind(contentType) === 'json') return { kind: 'transaction', transaction: transactionFromJson(value.toString('utf8')) };
     const { schemaId, body } = unframe(value);
     const { kind, resolver } = this.reader(schemaId, writers);
     const types = avroTypes();

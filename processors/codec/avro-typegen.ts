@@ -1,7 +1,7 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { types, type Type } from 'avsc';
-import { avroTypes, bigintLong } from './avro';
+import { avroTypes, bigintLong, bundledFile, bundledText, topLevelSchemas, type TopLevelSchemaName } from './avro';
 
 /**
  * Generates the TypeScript shapes avsc reads and writes for the schemas of `schemas/`, so the
@@ -68,8 +68,18 @@ export function generateWireTypes(): string {
 
 export const generatedFile = join(__dirname, 'avro-wire.generated.ts');
 
+/**
+ * `npm run schemas:types`: rewrites the wire types and the self-contained schemas of
+ * `schemas/bundled/` (a unit test fails when either is stale).
+ */
 if (require.main === module) {
   const target = join(__dirname.replace(/[/\\]dist[/\\]/, '/'), 'avro-wire.generated.ts');
   writeFileSync(target, generateWireTypes());
   process.stdout.write(`wrote ${target}\n`);
+  for (const name of Object.keys(topLevelSchemas) as TopLevelSchemaName[]) {
+    const file = bundledFile(name);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, bundledText(name));
+    process.stdout.write(`wrote ${file}\n`);
+  }
 }

@@ -97,7 +97,7 @@ export interface AvroRejection {
   readonly payload: Buffer;
 }
 
-export type AvroRejectionCode = 'DECODE_ERROR' | 'UNKNOWN_SCHEMA' | 'INVALID_INSTRUCTION' | 'CONFLICT' | 'NOT_FOUND' | 'TYPE_MISMATCH' | 'SCHEMA_VIOLATION' | 'STALE_SLICE' | 'TOO_LARGE';
+export type AvroRejectionCode = 'DECODE_ERROR' | 'UNKNOWN_SCHEMA' | 'INVALID_INSTRUCTION' | 'CONFLICT' | 'NOT_FOUND' | 'TYPE_MISMATCH' | 'SCHEMA_VIOLATION' | 'STALE_SLICE' | 'TOO_LARGE' | 'WRONG_PARTITION' | 'OTHER';
 
 export interface AvroSetField {
   readonly subject: AvroRef;
@@ -118,6 +118,8 @@ export interface AvroTerminate {
 export interface AvroTerminated {
   readonly uid: string;
   readonly cascade: boolean;
+  readonly kind: AvroAtomKind;
+  readonly type: string;
 }
 
 export interface AvroTimeValue {

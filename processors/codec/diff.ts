@@ -35,7 +35,7 @@ export function changeToAvro(change: Change): AvroChange {
         'graphfold.Assigned': { uid: change.uid, previous: change.previous === undefined ? null : valueToAvro(change.previous), value: valueToAvro(change.value) },
       };
     case 'Terminated':
-      return { 'graphfold.Terminated': { uid: change.uid, cascade: change.cascade } };
+      return { 'graphfold.Terminated': { uid: change.uid, cascade: change.cascade, kind: change.kind, type: change.type } };
   }
 }
 
@@ -53,5 +53,5 @@ export function changeFromAvro(avro: AvroChange): Change {
       : { op: 'Assigned', uid: c.uid, previous: valueFromAvro(c.previous), value: valueFromAvro(c.value) };
   }
   const c = avro['graphfold.Terminated'];
-  return { op: 'Terminated', uid: c.uid, cascade: c.cascade };
+  return { op: 'Terminated', uid: c.uid, cascade: c.cascade, kind: c.kind, type: c.type };
 }

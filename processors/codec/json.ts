@@ -108,7 +108,7 @@ function change(json: unknown, path: string): Change {
       return { op, uid, ...optional(c, 'previous', path, value), value: value(c['value'], `${path}.value`) };
     case 'Terminated':
       if (typeof c['cascade'] !== 'boolean') throw decodeError(`${path}.cascade: expected true or false`);
-      return { op, uid, cascade: c['cascade'] };
+      return { op, uid, cascade: c['cascade'], kind: kind(c['kind'], `${path}.kind`), type: string(c['type'], `${path}.type`) };
     default:
       throw decodeError(`${path}.op: '${op}' is not a change (Created, Assigned, Terminated)`);
   }

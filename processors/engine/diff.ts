@@ -10,10 +10,11 @@ export interface RangeDiff {
 }
 
 /**
- * `diff(from, to)` from the slice diffs `from + 1 .. to` of one graph, in order (DESIGN.md §4, law
- * 2). Atoms created and ended inside the range are left out, with everything done to them; several
- * assignments collapse into one whose `previous` is the value at `from`; assignments to atoms that
- * end inside the range are left out; an assignment that returns to the value at `from` vanishes.
+ * `diff(from, to)` from the slice diffs `from + 1 .. to` of one graph, in order (law 2 of
+ * schemas/README.md). Atoms created and ended inside the range are left out, with everything done
+ * to them; several assignments collapse into one whose `previous` is the value at `from`;
+ * assignments to atoms that end inside the range are left out; an assignment that returns to the
+ * value at `from` vanishes.
  */
 export function diffBetween(graph: string, from: number, to: number, slices: Iterable<GraphDiff>): RangeDiff {
   const created = new Map<Uid, Change>();

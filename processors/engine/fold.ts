@@ -10,7 +10,7 @@ export interface FoldOptions {
   readonly source: SourcePosition;
   /** Microseconds since the epoch: the slice time when the transaction carries none. */
   readonly recordTime: number;
-  /** Checked when present (DESIGN.md §3). */
+  /** Checked when present. */
   readonly schema?: GraphSchema;
   /** More instructions than this refuses the transaction as TOO_LARGE. */
   readonly maxInstructions: number;
@@ -28,7 +28,7 @@ export type FoldResult =
 
 /**
  * Validates a transaction against a graph's latest state and, when valid, returns the diff that
- * makes the next slice (DESIGN.md §3-4). All or nothing: any refusal returns `refused` and the
+ * makes the next slice (schemas/README.md). All or nothing: any refusal returns `refused` and the
  * caller persists nothing. Pure: `state` is only read, and may throw `NotLoaded` (see GraphState).
  */
 export function fold(state: GraphState, tx: GraphTransaction, options: FoldOptions): FoldResult {
@@ -315,7 +315,7 @@ class Fold {
 
   private end(atom: Working, cascadeOf: Uid | undefined): void {
     atom.ended = cascadeOf === undefined ? { index: this.index } : { index: this.index, cascadeOf };
-    this.terminated.push({ op: 'Terminated', uid: atom.uid, cascade: cascadeOf !== undefined });
+    this.terminated.push({ op: 'Terminated', uid: atom.uid, cascade: cascadeOf !== undefined, kind: atom.kind, type: atom.type });
   }
 
   /** The relations out of (or into) an atom that are live at this point of the transaction. */

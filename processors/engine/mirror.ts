@@ -1,7 +1,7 @@
 import type { Change, GraphTransaction, Instruction } from './model';
 
 /**
- * A diff as instructions another graph can fold (DESIGN.md §4, law 5): creations become Merge,
+ * A diff as instructions another graph can fold (law 5 of schemas/README.md): creations become Merge,
  * assignments Assign, terminations Terminate, all by explicit uid. Terminations that cascaded are
  * left out: the receiving graph ends them by the same cascade. The txId is derived from the
  * source graph and slice, so importing the same diff twice is a no-op.

@@ -1,5 +1,5 @@
 /**
- * The graph model of DESIGN.md §2-4: atoms, values, instructions, transactions and diffs, as plain
+ * The graph model (schemas/README.md, "The model"): atoms, values, instructions, transactions and diffs, as plain
  * immutable values. The wire shapes (Avro) live in `processors/codec`; this is what the engine
  * reasons about.
  */
@@ -90,7 +90,15 @@ export type Change =
       readonly target?: Uid;
     }
   | { readonly op: 'Assigned'; readonly uid: Uid; readonly previous?: Value; readonly value: Value }
-  | { readonly op: 'Terminated'; readonly uid: Uid; readonly cascade: boolean };
+  | {
+      readonly op: 'Terminated';
+      readonly uid: Uid;
+      /** True when ended because an end of it ended (a relation whose source or target was terminated). */
+      readonly cascade: boolean;
+      /** The terminated atom's kind and type, so a consumer can fold the diff without a state of its own. */
+      readonly kind: AtomKind;
+      readonly type: string;
+    };
 
 /**
  * One applied transaction: the changes that turn slice `slice - 1` into slice `slice`, ordered

@@ -49,7 +49,7 @@ export function prefetchNeeds(tx: GraphTransaction): Need[] {
 }
 
 /**
- * The derived uids of the atoms a transaction may create (DESIGN.md §2): the fold checks that
+ * The derived uids of the atoms a transaction may create (schemas/README.md, "Identity"): the fold checks that
  * each is new. A state that can tell new uids cheaply skips these (hashing them costs a
  * microsecond each); others load them with the first round.
  */

@@ -1,7 +1,7 @@
 import type { Value } from './model';
 
 /**
- * An optional graph schema, checked while a transaction is validated (DESIGN.md §3). Every part
+ * An optional graph schema, checked while a transaction is validated. Every part
  * is optional; what a schema leaves out is not checked.
  */
 export interface GraphSchema {

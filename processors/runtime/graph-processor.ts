@@ -4,6 +4,7 @@ import { avroTypes } from '../codec/avro';
 import { classify, FatalError, type GraphfoldError } from '../errors';
 import type { Instrumentation } from '../instrumentation/events';
 import { FailureBudget, retry, unreachableBackoff } from '../retry';
+import { accessRefusal, attempting, coordinatorMissed, refusalSignal, type AccessRefusedError, type Attempt } from './access-refusal';
 import { coPartitionedAssigner } from './assigner';
 import { kafkaClient } from './kafka-client';
 import { Lifecycle } from './lifecycle';
@@ -66,6 +67,13 @@ export class GraphProcessor {
   /** Set once the output schemas are registered. */
   private ctx: TaskContext | undefined;
   private stopped: Promise<void> | undefined;
+  /** Rejects when a client meets a broker certificate that does not verify (raced against the start). */
+  private readonly refusal = refusalSignal();
+  /** Why the processor failed, once it has. */
+  private failure: GraphfoldError | undefined;
+  /** Consecutive failures of the group consumer to find its coordinator (see `crashed`). */
+  private coordinatorMisses = 0;
+  private readonly joining: Attempt;
   private settleDone: (error?: Error) => void = () => undefined;
   /** Settles when the processor stops: resolves after `stop`, rejects if it fails. */
   readonly done: Promise<void>;
@@ -77,10 +85,13 @@ export class GraphProcessor {
   ) {
     this.lifecycle = new Lifecycle(`processor ${spec.name}`, 'created', transitions);
     this.cluster = `Kafka cluster at ${topology.kafka.brokers.join(',')}`;
-    this.kafka = kafkaClient(topology.kafka, spec.name);
+    const onRefused = (refusal: AccessRefusedError): void => this.refused(refusal);
+    this.kafka = kafkaClient(topology.kafka, spec.name, { onRefused });
     this.admin = this.kafka.admin();
     this.catalog = new SchemaCatalog(topology.registry);
-    this.consumer = kafkaClient(topology.kafka, spec.name, { retry: groupRetry }).consumer({
+    const group = groupId(topology, spec);
+    this.joining = { doing: `consume ${spec.inputs.join(', ')} in consumer group ${group}`, needs: `Read on group ${group}`, coordinated: `consumer group ${group}` };
+    this.consumer = kafkaClient(topology.kafka, spec.name, { onRefused, retry: groupRetry }).consumer({
       groupId: groupId(topology, spec),
       partitionAssigners: [coPartitionedAssigner(() => this.owned)],
       sessionTimeout: spec.sessionTimeoutMs,
@@ -109,14 +120,27 @@ export class GraphProcessor {
 
   /**
    * Checks the topics, registers the output schemas, joins the group and starts consuming. A
-   * `stop` meanwhile ends the start (it resolves, and the processor is stopped).
+   * refusal (credentials, ACLs, certificates: `access-refusal.ts`) fails it at once; a `stop`
+   * meanwhile ends it (it resolves, and the processor is stopped).
    */
   async start(): Promise<void> {
     this.lifecycle.to('starting');
-    const { spec } = this;
     try {
+      await Promise.race([this.starting(), this.refusal.refused]);
+    } catch (error) {
+      if (this.lifecycle.is('stopping', 'stopped')) return;
+      const failure = accessRefusal(error, this.topology.kafka) ?? classify(error, { doing: `start processor ${this.spec.name}`, cluster: this.cluster, context: { processor: this.spec.name } });
+      this.fail(failure);
+      throw failure;
+    }
+  }
+
+  private async starting(): Promise<void> {
+    const { spec } = this;
+    {
       await this.admin.connect();
-      const topics = await this.checkTopics();
+      const names = [...spec.inputs, spec.diffs, spec.rejections];
+      const topics = await attempting(this.topology.kafka, { doing: `describe topics ${names.join(', ')}`, needs: `Describe on topics ${names.join(', ')}` }, () => this.checkTopics());
       const [diff, rejection] = await Promise.all([this.catalog.register(spec.diffs, avroTypes().diff), this.catalog.register(spec.rejections, avroTypes().rejection)]);
       this.ctx = {
         topology: this.topology,
@@ -126,29 +150,36 @@ export class GraphProcessor {
         catalog: this.catalog,
         schemaIds: { diff, rejection },
         rejectionPartitions: topics.rejections,
+        inputPartitions: topics.inputs,
         limits: outputLimits(spec.maxRecordBytes, topics.maxMessageBytes),
         instrumentation: this.instrumentation,
       };
       if (!this.lifecycle.is('starting')) return;
       this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+        this.coordinatorMisses = 0;
         this.monitor.reportSuccess();
         this.assigned(payload.memberAssignment);
       });
       this.consumer.on(this.consumer.events.CRASH, ({ payload }) => this.crashed(payload.error, payload.restart));
-      await this.consumer.connect();
-      await this.consumer.subscribe({ topics: [...spec.inputs], fromBeginning: true });
-      await this.consumer.run(this.runConfig());
+      await attempting(this.topology.kafka, this.joining, async () => {
+        await this.consumer.connect();
+        await this.consumer.subscribe({ topics: [...spec.inputs], fromBeginning: true });
+        await this.consumer.run(this.runConfig());
+      });
+      // The group may have refused us while joining (the processor failed meanwhile), or a stop came.
+      if (this.failure !== undefined) throw this.failure;
       if (!this.lifecycle.is('starting')) return;
       this.lifecycle.to('running');
       this.monitor.start();
       this.openOwned();
       this.instrumentation.emit('processor.started', { processor: spec.name, group: groupId(this.topology, spec), inputs: spec.inputs, diffs: spec.diffs, rejections: spec.rejections });
-    } catch (error) {
-      if (this.lifecycle.is('stopping', 'stopped')) return;
-      const failure = classify(error, { doing: `start processor ${spec.name}`, cluster: this.cluster, context: { processor: spec.name } });
-      this.fail(failure);
-      throw failure;
     }
+  }
+
+  /** A refusal a client reported: the start fails with it, or the running processor does. */
+  private refused(refusal: AccessRefusedError): void {
+    this.refusal.report(refusal);
+    if (!this.lifecycle.is('starting')) this.fail(refusal);
   }
 
   /**
@@ -190,13 +221,22 @@ export class GraphProcessor {
   }
 
   /**
-   * The group consumer stopped on an error. kafkajs restarts it itself when it judges the error
-   * retriable; when it does not, the one policy decides: a coordinator, leadership or connection
-   * error (kafkajs gives up on a coordinator it could not find) restarts it here after a backoff,
-   * anything else stops the processor.
+   * The group consumer stopped on an error. A refusal stops the processor. kafkajs restarts the
+   * consumer itself when it judges the error retriable; when it does not, the one policy decides:
+   * a coordinator, leadership or connection error restarts it here after a backoff, anything else
+   * stops the processor. kafkajs gives up on a group coordinator it could not find (a connection
+   * that closed under the lookup, as in a broker restart); only when that repeats
+   * (`coordinatorMissed`) is it the broker refusing to name the coordinator to a principal
+   * without an ACL on the group.
    */
   private crashed(thrown: Error, restarting: boolean): void {
-    const error = classify(thrown, { doing: `consume ${this.spec.inputs.join(', ')} in group ${groupId(this.topology, this.spec)}`, cluster: this.cluster, context: { processor: this.spec.name } });
+    if (coordinatorMissed(thrown)) this.coordinatorMisses += 1;
+    const refusal = accessRefusal(thrown, this.topology.kafka, this.joining, { coordinatorMisses: this.coordinatorMisses });
+    if (refusal !== undefined) {
+      this.refused(refusal);
+      return;
+    }
+    const error = classify(thrown, { doing: this.joining.doing, cluster: this.cluster, context: { processor: this.spec.name } });
     this.monitor.reportFailure(error);
     if (!this.lifecycle.is('running', 'starting')) return;
     if (restarting) {
@@ -283,6 +323,11 @@ export class GraphProcessor {
    * processor stops. Returns true when it is tried again.
    */
   private failed(partition: number, thrown: unknown, where: string): boolean {
+    const refusal = accessRefusal(thrown, this.topology.kafka);
+    if (refusal !== undefined) {
+      this.fail(refusal);
+      return false;
+    }
     const error = classify(thrown, { doing: `run partition ${partition} of processor ${this.spec.name}`, cluster: this.cluster, context: { processor: this.spec.name, partition } });
     this.monitor.reportFailure(error);
     let budget = this.budgets.get(partition);
@@ -339,12 +384,16 @@ export class GraphProcessor {
    * Input topics, changelog and rejections exist, with partition counts that fit; returns the
    * rejections' partition count and the record size the diffs and rejections topics accept.
    */
-  private async checkTopics(): Promise<{ rejections: number; maxMessageBytes: { diffs: number; rejections: number } }> {
+  private async checkTopics(): Promise<{ inputs: number; rejections: number; maxMessageBytes: { diffs: number; rejections: number } }> {
     const { spec } = this;
     const topics = [...spec.inputs, spec.diffs, spec.rejections];
     const existing = new Set(await this.admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t));
-    if (missing.length > 0) throw new FatalError(`processor ${spec.name}: topics ${missing.join(', ')} do not exist; create them with \`graphfold topology apply --topology ${this.topology.origin}\``);
+    if (missing.length > 0) {
+      const user = this.topology.kafka.sasl?.username;
+      const hidden = user === undefined ? '' : ` (or user ${user} may not Describe them: the cluster lists only the topics a user may see; graphfold topology describe prints the ACLs)`;
+      throw new FatalError(`processor ${spec.name}: topics ${missing.join(', ')} do not exist${hidden}; create them with \`graphfold topology apply --topology ${this.topology.origin}\``);
+    }
     const { topics: metadata } = await this.admin.fetchTopicMetadata({ topics });
     const count = (topic: string): number => metadata.find((m) => m.name === topic)?.partitions.length ?? 0;
     const inputCounts = spec.inputs.map(count);
@@ -360,12 +409,13 @@ export class GraphProcessor {
       includeSynonyms: false,
     });
     const accepts = (topic: string): number => Number(resources.find((r) => r.resourceName === topic)?.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue ?? 1_048_588);
-    return { rejections: count(spec.rejections), maxMessageBytes: { diffs: accepts(spec.diffs), rejections: accepts(spec.rejections) } };
+    return { inputs: partitions, rejections: count(spec.rejections), maxMessageBytes: { diffs: accepts(spec.diffs), rejections: accepts(spec.rejections) } };
   }
 
   /** Reports the failure, settles `done` with it and stops. */
   private fail(error: GraphfoldError): void {
     if (this.lifecycle.is('failed', 'stopping', 'stopped')) return;
+    this.failure = error;
     this.lifecycle.to('failed');
     this.instrumentation.emit('processor.failed', { processor: this.spec.name, error });
     this.settleDone(error);

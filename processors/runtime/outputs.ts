@@ -53,14 +53,16 @@ export function outputLimits(maxRecordBytes: number, topics: { readonly diffs: n
 
 /**
  * A diff as a changelog record: keyed by graph id, Confluent-framed Avro, timestamped with the
- * slice time (milliseconds), so the same input gives the same records.
+ * slice time (milliseconds), so the same input gives the same records; with the headers carried
+ * from its input record (the topology's `carryHeaders`).
  */
-export function diffMessage(diff: GraphDiff, schemaId: number, partition: number): Message {
+export function diffMessage(diff: GraphDiff, schemaId: number, partition: number, headers?: Message['headers']): Message {
   return {
     key: diff.graph,
     value: frame(schemaId, avroTypes().diff.toBuffer(diffToAvro(diff))),
     partition,
     timestamp: String(Math.floor(diff.time / 1000)),
+    ...(headers === undefined || Object.keys(headers).length === 0 ? {} : { headers }),
   };
 }
 
@@ -79,10 +81,11 @@ export function diffTooLarge(message: Message, diff: GraphDiff, maxBytes: number
 }
 
 /**
- * A refused record as a rejection: why, where from, and the original bytes. A rejection always
- * fits its topic: a value longer than `limits.rejectionPayloadBytes` is cut to its first bytes,
- * and the rejection says so (in its message, and in headers with the original size and SHA-256);
- * a key over 16 KiB and a message over 8 KiB characters are cut alike.
+ * A refused record as a rejection: why, where from, and the original bytes; with the headers
+ * carried from it. A rejection always fits its topic: a value longer than
+ * `limits.rejectionPayloadBytes` is cut to its first bytes, and the rejection says so (in its
+ * message, and in headers with the original size and SHA-256); a key over 16 KiB and a message
+ * over 8 KiB characters are cut alike.
  */
 export function rejectionMessage(
   error: TerminalError,
@@ -91,6 +94,7 @@ export function rejectionMessage(
   schemaId: number,
   partition: number,
   limits: Pick<OutputLimits, 'rejectionPayloadBytes'>,
+  carried: Message['headers'] = {},
 ): Message {
   const value = record.value ?? Buffer.alloc(0);
   const cut = value.length > limits.rejectionPayloadBytes;
@@ -113,6 +117,7 @@ export function rejectionMessage(
     value: frame(schemaId, avroTypes().rejection.toBuffer(rejection)),
     partition,
     headers: {
+      ...carried,
       [rejectionHeaders.topic]: source.topic,
       [rejectionHeaders.partition]: String(source.partition),
       [rejectionHeaders.offset]: String(source.offset),

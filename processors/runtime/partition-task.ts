@@ -1,10 +1,12 @@
 import type { Admin, Batch, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import { carriedHeaders, headerText } from '../codec/headers';
 import { InputDecoder, type InputRecord } from '../codec/input';
 import { classify, FatalError, RetriableError, StoreAheadOfChangelogError, StoreDivergedError, TerminalError } from '../errors';
 import type { FoldResult } from '../engine/fold';
 import type { GraphDiff, GraphTransaction, SourcePosition } from '../engine/model';
 import type { Instrumentation } from '../instrumentation/events';
 import { GraphStore } from '../store/graph-store';
+import { attempting, type Attempt } from './access-refusal';
 import { Lifecycle } from './lifecycle';
 import { chunks, diffMessage, diffTooLarge, rejectionMessage, type OutputLimits } from './outputs';
 import { restorePartition } from './restore';
@@ -22,6 +24,8 @@ export interface TaskContext {
   readonly rejectionPartitions: number;
   /** What the diffs and rejections topics accept. */
   readonly limits: OutputLimits;
+  /** Partitions of the input topics, for the check that each record is on its key's partition. */
+  readonly inputPartitions: number;
   readonly instrumentation: Instrumentation;
 }
 
@@ -108,7 +112,7 @@ export class PartitionTask {
     private store: GraphStore,
   ) {
     this.lifecycle = new Lifecycle(`task ${ctx.spec.name}/${partition}`, 'opening', transitions);
-    this.decoder = new InputDecoder(ctx.spec.maxRecordBytes);
+    this.decoder = new InputDecoder(ctx.spec.maxRecordBytes, { partitioner: ctx.spec.partitioner, partitions: ctx.inputPartitions });
     this.changelogNext = store.checkpoint()[changelogKey] ?? 0;
   }
 
@@ -167,15 +171,17 @@ export class PartitionTask {
       const rejections: Message[] = [];
       let skipped = 0;
       let encoded: Message | undefined;
+      let headers: Message['headers'];
       const admit = (diff: GraphDiff): TerminalError | undefined => {
-        encoded = diffMessage(diff, this.ctx.schemaIds.diff, this.partition);
+        encoded = diffMessage(diff, this.ctx.schemaIds.diff, this.partition, headers);
         return diffTooLarge(encoded, diff, this.ctx.limits.diffBytes);
       };
       for (const input of inputs) {
+        headers = input.headers;
         const result: FoldResult | TerminalError = 'tx' in input ? await this.store.fold(input.tx, this.foldOptions(input.source, input.timestamp), admit) : input.error;
         if (result instanceof TerminalError || result.outcome === 'refused') {
           const error = result instanceof TerminalError ? result : result.error;
-          rejections.push(rejectionMessage(error, input.source, input.record, this.ctx.schemaIds.rejection, batch.partition % this.ctx.rejectionPartitions, this.ctx.limits));
+          rejections.push(rejectionMessage(error, input.source, input.record, this.ctx.schemaIds.rejection, batch.partition % this.ctx.rejectionPartitions, this.ctx.limits, input.headers));
           this.reportRejection(input.source, error);
         } else if (result.outcome === 'applied') {
           diffs.push(encoded as Message); // encoded by `admit`, which the store calls with the diff it stages
@@ -184,20 +190,30 @@ export class PartitionTask {
         }
       }
 
-      transaction = await this.producer.transaction();
+      const { topology, spec } = this.ctx;
+      const id = transactionalId(topology, spec, this.partition);
+      const group = groupId(topology, spec);
+      const ids = `the transactional ids prefixed ${transactionalId(topology, spec, 0).replace(/0$/, '')}`;
+      const inTransaction = (doing: string, needs: string): Attempt => ({ doing, needs, coordinated: `transactional id ${id}` });
+      transaction = await attempting(topology.kafka, inTransaction(`start a transaction as transactional id ${id}`, `Write, Describe on ${ids}`), () => this.producer.transaction());
+      const open = transaction;
       let changelogNext = this.changelogNext;
       for (const chunk of chunks(diffs, maxChunkBytes)) {
-        const [meta] = await transaction.send({ topic: this.ctx.spec.diffs, messages: chunk });
+        const [meta] = await attempting(topology.kafka, inTransaction(`write diffs to topic ${spec.diffs}`, `Write on topic ${spec.diffs}`), () => open.send({ topic: spec.diffs, messages: chunk }));
         if (meta?.baseOffset === undefined) throw new RetriableError(`the broker returned no offset for diffs sent to ${this.ctx.spec.diffs}`, { topic: this.ctx.spec.diffs, partition: this.partition });
         changelogNext = Number(meta.baseOffset) + chunk.length + 1;
       }
-      for (const chunk of chunks(rejections, maxChunkBytes)) await transaction.send({ topic: this.ctx.spec.rejections, messages: chunk });
-      await transaction.sendOffsets({
-        consumerGroupId: groupId(this.ctx.topology, this.ctx.spec),
-        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(last + 1) }] }],
-      });
+      for (const chunk of chunks(rejections, maxChunkBytes)) {
+        await attempting(topology.kafka, inTransaction(`write rejections to topic ${spec.rejections}`, `Write on topic ${spec.rejections}`), () => open.send({ topic: spec.rejections, messages: chunk }));
+      }
+      await attempting(topology.kafka, { doing: `commit the offsets of ${batch.topic} in consumer group ${group}`, needs: `Read on group ${group} and on topic ${batch.topic}`, coordinated: `consumer group ${group}` }, () =>
+        open.sendOffsets({
+          consumerGroupId: group,
+          topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(last + 1) }] }],
+        }),
+      );
       const committing = Date.now();
-      await transaction.commit();
+      await attempting(topology.kafka, inTransaction(`commit a transaction as transactional id ${id}`, `Write, Describe on ${ids}`), () => open.commit());
       transaction = undefined;
       const commitMilliseconds = Date.now() - committing;
 
@@ -248,22 +264,23 @@ export class PartitionTask {
   private async decode(
     messages: readonly KafkaMessage[],
     source: (offset: number) => SourcePosition,
-  ): Promise<({ readonly tx: GraphTransaction; readonly source: SourcePosition; readonly timestamp: number; readonly record: InputRecord } | { readonly error: TerminalError; readonly source: SourcePosition; readonly record: InputRecord })[]> {
+  ): Promise<(({ readonly tx: GraphTransaction; readonly timestamp: number } | { readonly error: TerminalError }) & { readonly source: SourcePosition; readonly record: InputRecord; readonly headers: Message['headers'] })[]> {
     const records = messages.map((message) => {
-      const contentType = message.headers?.['content-type']?.toString();
-      const record: InputRecord = { key: message.key, value: message.value, ...(contentType === undefined ? {} : { contentType }) };
-      return { record, source: source(Number(message.offset)), timestamp: Number(message.timestamp) };
+      const at = source(Number(message.offset));
+      const contentType = headerText(message.headers, 'content-type');
+      const record: InputRecord = { key: message.key, value: message.value, topic: at.topic, partition: at.partition, ...(contentType === undefined ? {} : { contentType }) };
+      return { record, source: at, timestamp: Number(message.timestamp), headers: carriedHeaders(message.headers, this.ctx.spec.carryHeaders) };
     });
     const ids = records.flatMap(({ record }) => {
       const id = InputDecoder.schemaIdOf(record);
       return id === undefined ? [] : [id];
     });
     await this.ctx.catalog.fetch(ids);
-    return records.map(({ record, source: at, timestamp }) => {
+    return records.map(({ record, source: at, timestamp, headers }) => {
       try {
-        return { tx: this.decoder.decode(record, this.ctx.catalog.known), source: at, timestamp, record };
+        return { tx: this.decoder.decode(record, this.ctx.catalog.known), source: at, timestamp, record, headers };
       } catch (error) {
-        if (error instanceof TerminalError) return { error, source: at, record };
+        if (error instanceof TerminalError) return { error, source: at, record, headers };
         throw error;
       }
     });
@@ -285,8 +302,8 @@ export class PartitionTask {
 
   /** Opening steps 3 and 4; returns the changelog's end. */
   private async restore(): Promise<number> {
-    const { spec } = this.ctx;
-    const offsets = await this.ctx.admin.fetchTopicOffsets(spec.diffs);
+    const { spec, topology } = this.ctx;
+    const offsets = await attempting(topology.kafka, { doing: `read the offsets of changelog ${spec.diffs}`, needs: `Describe on topic ${spec.diffs}` }, () => this.ctx.admin.fetchTopicOffsets(spec.diffs));
     const mine = offsets.find((o) => o.partition === this.partition);
     if (mine === undefined) throw new FatalError(`changelog ${spec.diffs} has no partition ${this.partition}; it needs as many partitions as the inputs (run graphfold topology apply)`, { topic: spec.diffs, partition: this.partition });
     const low = Number(mine.low);
@@ -328,7 +345,9 @@ export class PartitionTask {
     instrumentation.emit('restore.started', { processor: spec.name, partition: this.partition, from, to: end });
     const inputs = this.store.checkpoint();
     let written: Promise<void> = Promise.resolve();
-    await restorePartition(this.ctx.kafka, groupId(this.ctx.topology, spec), { topic: spec.diffs, partition: this.partition, from, to: end }, async (messages, next) => {
+    const restoreGroups = `${groupId(this.ctx.topology, spec)}-restore-`;
+    const restoring: Attempt = { doing: `read changelog ${spec.diffs} in a restore group (${restoreGroups}...)`, needs: `Read on topic ${spec.diffs} and on the groups prefixed ${restoreGroups}`, coordinated: `restore group ${restoreGroups}...` };
+    await attempting(this.ctx.topology.kafka, restoring, () => restorePartition(this.ctx.kafka, groupId(this.ctx.topology, spec), { topic: spec.diffs, partition: this.partition, from, to: end }, async (messages, next) => {
       await this.ctx.catalog.fetch(messages.flatMap((m) => (m.value === null || m.value.length < 5 ? [] : [m.value.readUInt32BE(1)])));
       const diffs: GraphDiff[] = messages.flatMap((m) => (m.value === null ? [] : [this.decodeDiff(m.value, Number(m.offset))]));
       await this.store.replay(diffs);
@@ -343,7 +362,7 @@ export class PartitionTask {
         const rate = records / Math.max(seconds, 1e-3);
         instrumentation.emit('restore.progress', { processor: spec.name, partition: this.partition, records, position: next, to: end, recordsPerSecond: rate, etaSeconds: ((end - next) * (records / Math.max(1, next - from))) / Math.max(rate, 1e-3) });
       }
-    });
+    }));
     await written;
     instrumentation.emit('restore.finished', { processor: spec.name, partition: this.partition, records, seconds: (Date.now() - started) / 1000 });
   }
@@ -368,7 +387,10 @@ export class PartitionTask {
 
   /** Opening step 5. */
   private async readCommittedOffsets(changelogEnd: number): Promise<void> {
-    const committed = await this.ctx.admin.fetchOffsets({ groupId: groupId(this.ctx.topology, this.ctx.spec), topics: [...this.ctx.spec.inputs] });
+    const group = groupId(this.ctx.topology, this.ctx.spec);
+    const committed = await attempting(this.ctx.topology.kafka, { doing: `read the committed offsets of consumer group ${group}`, needs: `Read on group ${group}`, coordinated: `consumer group ${group}` }, () =>
+      this.ctx.admin.fetchOffsets({ groupId: group, topics: [...this.ctx.spec.inputs] }),
+    );
     const checkpoint: Record<string, number> = { [changelogKey]: changelogEnd };
     for (const { topic, partitions } of committed) {
       const mine = partitions.find((p) => p.partition === this.partition);

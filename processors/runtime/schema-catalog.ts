@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { type SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { Type } from 'avsc';
 import { bigintLong, registrableSchema } from '../codec/avro';
 import { FatalError, RetriableError } from '../errors';
+import { registryRefusal } from './access-refusal';
+import { registryClient, registryRequest } from './registry-client';
 import type { RegistrySpec } from './topology';
 
 /**
@@ -17,12 +19,7 @@ export class SchemaCatalog {
   private readonly missing = new Set<number>();
 
   constructor(readonly spec: RegistrySpec) {
-    this.client = new SchemaRegistry({
-      host: spec.url,
-      clientId: 'graphfold',
-      retry: { retries: 5, initialRetryTimeInSecs: 0.2, maxRetryTimeInSecs: 5 },
-      ...(spec.auth === undefined ? {} : { auth: { username: spec.auth.username, password: spec.auth.password } }),
-    });
+    this.client = registryClient(spec, { retries: 5, initialRetryTimeInSecs: 0.2, maxRetryTimeInSecs: 5 });
   }
 
   /**
@@ -35,10 +32,11 @@ export class SchemaCatalog {
     const schema = { type: SchemaType.AVRO, schema: registrableSchema(type) } as const;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const { id } = await this.client.register(schema, { subject });
-        return id;
+        return await this.post(subject, schema.schema);
       } catch (error) {
         if (statusOf(error) !== 409) {
+          const refusal = registryRefusal(error, this.spec, `register ${type.name ?? 'a schema'} under ${subject}`);
+          if (refusal !== undefined) throw refusal;
           throw new RetriableError(`cannot register ${type.name ?? 'a schema'} under ${subject} at ${this.spec.url}: ${(error as Error).message}; is the registry up?`, { topic }, { cause: error });
         }
         // 409 is also what a registry may answer when another instance registers the same schema
@@ -46,11 +44,26 @@ export class SchemaCatalog {
         const existing = await this.client.getRegistryIdBySchema(subject, schema).catch(() => undefined);
         if (existing !== undefined) return existing;
         if (attempt === 3) {
-          throw new FatalError(`the registry refuses ${type.name ?? 'the schema'} under subject ${subject}: it is not compatible with the versions there; evolve the schema compatibly or use another topic`, { topic }, { cause: error });
+          throw new FatalError(
+            `the registry refuses ${type.name ?? 'the schema'} under subject ${subject}: it is not compatible with the versions there under the subject's compatibility rule (${(error as Error).message}); the versions there are not ones this graphfold can share a topic with (schemas/README.md, "Evolution"): use another topic, or remove the versions that block it`,
+            { topic },
+            { cause: error },
+          );
         }
         await sleep(200 * attempt);
       }
     }
+  }
+
+  /**
+   * POST /subjects/{subject}/versions. Not the client's `register`: that one refuses unless the
+   * subject's compatibility is the one it was given, and graphfold gives each role its own.
+   */
+  private async post(subject: string, schema: string): Promise<number> {
+    const response = await registryRequest(this.spec, 'POST', `/subjects/${encodeURIComponent(subject)}/versions`, { schema });
+    const body = (await response.json().catch(() => ({}))) as { id?: unknown; message?: unknown };
+    if (response.ok && typeof body.id === 'number') return body.id;
+    throw Object.assign(new Error(typeof body.message === 'string' ? body.message : `HTTP ${response.status}`), { status: response.status });
   }
 
   /** Fetches the writer schemas of these ids that are not known yet; ids the registry does not have stay unknown. */
@@ -76,6 +89,8 @@ export class SchemaCatalog {
       return Type.forSchema(parsed.schema() as Parameters<typeof Type.forSchema>[0], { registry: { long: bigintLong as unknown as Type } });
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
+      const refusal = registryRefusal(error, this.spec, `fetch schema id ${id}`);
+      if (refusal !== undefined) throw refusal;
       throw new RetriableError(`cannot fetch schema id ${id} from ${this.spec.url}: ${(error as Error).message}; is the registry up?`, {}, { cause: error });
     }
   }

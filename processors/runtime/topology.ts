@@ -1,5 +1,7 @@
 import { join } from 'node:path';
+import type { PartitionerName } from '../codec/partitioner';
 import type { GraphSchema } from '../engine/schema';
+import type { Secret } from './secret';
 
 /**
  * A compiled topology: what runs, where, with which limits. Produced once, validated and frozen,
@@ -23,16 +25,27 @@ export interface KafkaSpec {
   readonly brokers: readonly string[];
   readonly clientId: string;
   /** TLS, with PEM contents (the loader reads the files); false for plaintext. */
-  readonly ssl: false | { readonly rejectUnauthorized: boolean; readonly ca?: string; readonly cert?: string; readonly key?: string };
-  readonly sasl?: { readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; readonly username: string; readonly password: string };
+  readonly ssl: false | TlsSpec;
+  readonly sasl?: { readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; readonly username: string; readonly password: Secret };
   readonly connectionTimeoutMs: number;
   readonly requestTimeoutMs: number;
+}
+
+/** TLS options with PEM contents; without `ca`, the system's CAs are trusted. */
+export interface TlsSpec {
+  readonly rejectUnauthorized: boolean;
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
 }
 
 export interface RegistrySpec {
   /** A Confluent Schema Registry API base URL. */
   readonly url: string;
-  readonly auth?: { readonly username: string; readonly password: string };
+  /** HTTP basic auth. */
+  readonly auth?: { readonly username: string; readonly password: Secret };
+  /** TLS options for an `https://` URL beyond the defaults (the system's CAs, verified). */
+  readonly tls?: TlsSpec;
 }
 
 export interface StoreSpec {
@@ -66,6 +79,10 @@ export interface ProcessorSpec {
   readonly sessionTimeoutMs: number;
   /** How long a partition may keep failing at one place (unreachable time aside) before the processor stops. */
   readonly taskTimeoutMs: number;
+  /** How producers of the inputs partition keys; a record off its key's partition is WRONG_PARTITION. */
+  readonly partitioner: PartitionerName;
+  /** Input headers copied onto each diff and rejection. */
+  readonly carryHeaders: readonly string[];
 }
 
 /** The consumer group of a processor. */
@@ -74,9 +91,9 @@ export function groupId(topology: Topology, processor: ProcessorSpec): string {
 }
 
 /**
- * The transactional id of a processor's partition. DESIGN.md §7 names it after the input topic;
- * a processor may read several co-partitioned topics into one store, so it is named after the
- * processor: one id per store, which is what fencing a zombie needs.
+ * The transactional id of a processor's partition. It is named after the processor, not an input
+ * topic: a processor may read several co-partitioned topics into one store, and fencing a zombie
+ * needs one id per store.
  */
 export function transactionalId(topology: Topology, processor: ProcessorSpec, partition: number): string {
   return `${topology.application}-${processor.name}-${partition}`;

@@ -53,7 +53,7 @@ export interface AtomAt {
 }
 
 /**
- * The graphs of one input partition in one RocksDB database (DESIGN.md §6).
+ * The graphs of one input partition in one RocksDB database.
  *
  * Writing is a batch at a time, by one writer:
  * 1. `prefetch` the transactions of a batch (two rounds of one multi-get and, for hubs only, a
@@ -718,7 +718,7 @@ export class GraphStore {
     }
   }
 
-  /** `diff(from, to)`: the changes that turn slice `from` into slice `to` (DESIGN.md §4, law 2). */
+  /** `diff(from, to)`: the changes that turn slice `from` into slice `to` (law 2 of schemas/README.md). */
   async diff(graph: string, from: number, to: number): Promise<RangeDiff> {
     const head = await this.head(graph);
     if (!(Number.isSafeInteger(from) && Number.isSafeInteger(to) && 0 <= from && from <= to && to <= head)) {

@@ -308,8 +308,9 @@ function writeChange(w: Writer, change: Change): void {
       writeValue(w, change.value);
       return;
     case 'Terminated':
-      w.byte(changeTags.Terminated | (change.cascade ? 4 : 0));
+      w.byte(changeTags.Terminated | (kindCodes[change.kind] << 2) | (change.cascade ? 16 : 0));
       w.uid(change.uid);
+      w.string(change.type);
       return;
   }
 }
@@ -331,7 +332,7 @@ function readChange(r: Reader): Change {
       return { op: 'Assigned', uid, previous, value: readValue(r) };
     }
     default:
-      return { op: 'Terminated', uid, cascade: (head & 4) !== 0 };
+      return { op: 'Terminated', uid, cascade: (head & 16) !== 0, kind: kinds[(head >> 2) & 3] as AtomKind, type: r.name() };
   }
 }
 
@@ -429,7 +430,8 @@ export interface Layout {
   readonly typeBucket: number;
 }
 
-const layoutVersion = 1;
+/** 2: a slice log's Terminated changes hold the atom's kind and type. */
+const layoutVersion = 2;
 
 export function encodeLayout(layout: Layout): Buffer {
   const w = writer.reset();

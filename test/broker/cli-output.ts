@@ -1,10 +1,20 @@
 import { apicurioVersion } from './apicurio-registry';
 import { LocalClusterError } from './errors';
 import { kafkaVersion } from './kafka-broker';
-import type { LocalCluster } from './local-cluster';
+import type { LocalCluster, SecuredClusterAccess } from './local-cluster';
 
 /** Lines that tell a user where the cluster is and how to point graphfold and the tests at it. */
-export function clusterAddressLines(cluster: LocalCluster): string[] {
+export function clusterAddressLines(cluster: LocalCluster & { readonly security?: SecuredClusterAccess }): string[] {
+  const { security } = cluster;
+  if (security !== undefined) {
+    return [
+      `Kafka ${kafkaVersion} broker (SASL_SSL, SCRAM-SHA-512, ACLs):  ${cluster.brokers.join(',')}`,
+      `Apicurio Registry ${apicurioVersion} (HTTPS, basic auth):        ${cluster.registryUrl}`,
+      `CA certificate (PEM):   ${security.caFile}`,
+      `Passwords (JSON, 0600): ${security.credentialsFile}  (users: admin is a super user; deployer and processor have no ACL until granted)`,
+      `Refused on purpose:     ${security.badListeners.wrongHostname} (certificate for another host name), ${security.badListeners.expiredCertificate} (expired certificate)`,
+    ];
+  }
   return [
     `Kafka ${kafkaVersion} broker:        ${cluster.brokers.join(',')}`,
     `Apicurio Registry ${apicurioVersion}:  ${cluster.registryUrl}`,

@@ -16,6 +16,15 @@ export interface ClusterState {
   readonly startedAt: string;
   readonly kafka?: RecordedProcess & { readonly bootstrap: string };
   readonly registry?: RecordedProcess & { readonly url: string };
+  /** Set for a secured cluster: where its certificates and passwords are (inside `dir`), and its extra listeners. */
+  readonly security?: RecordedSecurity;
+}
+
+export interface RecordedSecurity {
+  readonly caFile: string;
+  readonly untrustedCaFile: string;
+  readonly credentialsFile: string;
+  readonly badListeners: { readonly wrongHostname: string; readonly expiredCertificate: string };
 }
 
 export interface RecordedProcess {

@@ -3,10 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import { ClusterStartError } from './errors';
 import type { JavaRuntime } from './java';
 import { isMarkedProcessAlive, launchJvm, logTail } from './jvm-process';
+import type { TlsMaterial } from './tls-material';
 
 /**
  * One Apache Kafka node in KRaft combined mode (broker and controller in one JVM) on loopback,
@@ -36,26 +37,62 @@ export interface KafkaBrokerLaunch {
    * forwards to it), so that clients bootstrapped there stay behind the proxy. @default none
    */
   readonly proxied?: { readonly port: number; readonly advertisedPort: number };
+  /** Set for a secured broker: `port` is then its SASL_SSL listener. @default plaintext */
+  readonly security?: BrokerSecurity;
+}
+
+/**
+ * What makes a broker secured: SASL_SSL with SCRAM-SHA-512 on its client listener (also the
+ * inter-broker one), TLS from a test CA, and the standard authorizer refusing whatever no ACL
+ * allows. Two more SASL_SSL listeners present bad certificates, for clients to be refused by:
+ * one for another host name, one expired. The controller listener takes SASL/PLAIN from the
+ * broker alone.
+ */
+export interface BrokerSecurity {
+  readonly tls: TlsMaterial;
+  readonly wrongHostPort: number;
+  readonly expiredPort: number;
+  /** SCRAM-SHA-512 users created when the storage is formatted: name to password. */
+  readonly users: Readonly<Record<string, string>>;
+  /** The user the broker itself connects as (one of `users`, a super user). */
+  readonly brokerUser: string;
+  /** Users every ACL check lets through (the broker's and the tests' administrator). */
+  readonly superUsers: readonly string[];
+  /** The controller listener's PLAIN password (user `controller`). */
+  readonly controllerPassword: string;
 }
 
 export interface LaunchedKafkaBroker {
   readonly pid: number;
-  /** `127.0.0.1:<port>` */
+  /** `127.0.0.1:<port>`: plaintext, or SASL_SSL for a secured broker. */
   readonly bootstrap: string;
   readonly logFile: string;
+  /** A secured broker's listeners that present a bad certificate. */
+  readonly badListeners?: { readonly wrongHostname: string; readonly expiredCertificate: string };
+}
+
+/** How a client authenticates to a secured broker: TLS trusting `ca` (PEM text), SCRAM-SHA-512 as a user. */
+export interface BrokerCredentials {
+  readonly ca: string;
+  readonly username: string;
+  readonly password: string;
 }
 
 /** The broker settings; everything a single node needs for transactions and groups. */
-export function kafkaServerProperties(launch: Pick<KafkaBrokerLaunch, 'dir' | 'port' | 'controllerPort' | 'proxied'>): string {
+export function kafkaServerProperties(launch: Pick<KafkaBrokerLaunch, 'dir' | 'port' | 'controllerPort' | 'security' | 'proxied'>): string {
   const { proxied } = launch;
   const settings: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': 1,
-    listeners: `PLAINTEXT://127.0.0.1:${launch.port},CONTROLLER://127.0.0.1:${launch.controllerPort}${proxied === undefined ? '' : `,PROXIED://127.0.0.1:${proxied.port}`}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${launch.port}${proxied === undefined ? '' : `,PROXIED://127.0.0.1:${proxied.advertisedPort}`}`,
-    'inter.broker.listener.name': 'PLAINTEXT',
+    ...(launch.security === undefined
+      ? {
+          listeners: `PLAINTEXT://127.0.0.1:${launch.port},CONTROLLER://127.0.0.1:${launch.controllerPort}${proxied === undefined ? '' : `,PROXIED://127.0.0.1:${proxied.port}`}`,
+          'advertised.listeners': `PLAINTEXT://127.0.0.1:${launch.port}${proxied === undefined ? '' : `,PROXIED://127.0.0.1:${proxied.advertisedPort}`}`,
+          'inter.broker.listener.name': 'PLAINTEXT',
+          'listener.security.protocol.map': `PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${proxied === undefined ? '' : ',PROXIED:PLAINTEXT'}`,
+        }
+      : securedListenerSettings(launch.port, launch.controllerPort, launch.security)),
     'controller.listener.names': 'CONTROLLER',
-    'listener.security.protocol.map': `PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${proxied === undefined ? '' : ',PROXIED:PLAINTEXT'}`,
     'controller.quorum.voters': `1@127.0.0.1:${launch.controllerPort}`,
     'log.dirs': join(launch.dir, 'data'),
     'auto.create.topics.enable': false,
@@ -74,6 +111,53 @@ export function kafkaServerProperties(launch: Pick<KafkaBrokerLaunch, 'dir' | 'p
   return Object.entries(settings)
     .map(([key, value]) => `${key}=${String(value)}`)
     .join('\n');
+}
+
+/**
+ * The listeners of a secured broker and what guards them. Passwords sit in `server.properties`
+ * (mode 0600, in the run's directory), which Kafka logs with every password shown as [hidden].
+ */
+function securedListenerSettings(port: number, controllerPort: number, security: BrokerSecurity): Record<string, string> {
+  const { tls } = security;
+  const brokerPassword = security.users[security.brokerUser];
+  if (brokerPassword === undefined) throw new Error(`the broker user ${security.brokerUser} is not among the SCRAM users`);
+  const scramServer = 'org.apache.kafka.common.security.scram.ScramLoginModule required;';
+  const keystore = (prefix: string, file: string): Record<string, string> => ({
+    [`${prefix}ssl.keystore.type`]: 'PKCS12',
+    [`${prefix}ssl.keystore.location`]: file,
+    [`${prefix}ssl.keystore.password`]: tls.storePassword,
+  });
+  return {
+    listeners: [`CLIENT://127.0.0.1:${port}`, `WRONG_HOST://127.0.0.1:${security.wrongHostPort}`, `EXPIRED://127.0.0.1:${security.expiredPort}`, `CONTROLLER://127.0.0.1:${controllerPort}`].join(','),
+    'advertised.listeners': [`CLIENT://127.0.0.1:${port}`, `WRONG_HOST://127.0.0.1:${security.wrongHostPort}`, `EXPIRED://127.0.0.1:${security.expiredPort}`].join(','),
+    'listener.security.protocol.map': 'CLIENT:SASL_SSL,WRONG_HOST:SASL_SSL,EXPIRED:SASL_SSL,CONTROLLER:SASL_PLAINTEXT',
+    'inter.broker.listener.name': 'CLIENT',
+    'sasl.enabled.mechanisms': 'SCRAM-SHA-512',
+    'sasl.mechanism.inter.broker.protocol': 'SCRAM-SHA-512',
+    // The broker is its own client on the inter-broker listener (transaction markers, for one).
+    'listener.name.client.scram-sha-512.sasl.jaas.config': `org.apache.kafka.common.security.scram.ScramLoginModule required username="${security.brokerUser}" password="${brokerPassword}";`,
+    'listener.name.wrong_host.scram-sha-512.sasl.jaas.config': scramServer,
+    'listener.name.expired.scram-sha-512.sasl.jaas.config': scramServer,
+    // KRaft controllers cannot check SCRAM (its credentials live in the metadata they serve), so
+    // the controller listener takes PLAIN, from the broker only.
+    'sasl.mechanism.controller.protocol': 'PLAIN',
+    'listener.name.controller.sasl.enabled.mechanisms': 'PLAIN',
+    'listener.name.controller.plain.sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required username="controller" password="${security.controllerPassword}" user_controller="${security.controllerPassword}";`,
+    ...keystore('', tls.serverKeystore),
+    'ssl.truststore.type': 'PKCS12',
+    'ssl.truststore.location': tls.truststore,
+    'ssl.truststore.password': tls.storePassword,
+    ...keystore('listener.name.wrong_host.', tls.wrongHostKeystore),
+    ...keystore('listener.name.expired.', tls.expiredKeystore),
+    'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    'allow.everyone.if.no.acl.found': 'false',
+    'super.users': ['controller', ...security.superUsers].map((user) => `User:${user}`).join(';'),
+  };
+}
+
+/** The kafkajs settings of a client of a secured broker. */
+export function securedClientConfig(credentials: BrokerCredentials): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  return { ssl: { ca: [credentials.ca] }, sasl: { mechanism: 'scram-sha-512', username: credentials.username, password: credentials.password } };
 }
 
 const log4jConfig = [
@@ -104,7 +188,7 @@ export async function launchKafkaBroker(launch: KafkaBrokerLaunch): Promise<Laun
   const scratch = join(launch.dir, 'tmp');
   await mkdir(scratch, { recursive: true });
   if (launch.format !== false) {
-    await writeFile(properties, `${kafkaServerProperties(launch)}\n`);
+    await writeFile(properties, `${kafkaServerProperties(launch)}\n`, { mode: 0o600 });
     await writeFile(log4j, `${log4jConfig}\n`);
   }
 
@@ -119,7 +203,10 @@ export async function launchKafkaBroker(launch: KafkaBrokerLaunch): Promise<Laun
     '-cp',
     launch.classpath.join(':'),
   ];
-  if (launch.format !== false) await formatStorage(launch.java.executable, jvmOptions, properties);
+  // A secured broker's SCRAM users are written into the metadata log at format time (KRaft has
+  // no other way before the broker answers); the arguments live only as long as the formatter.
+  const scram = Object.entries(launch.security?.users ?? {}).flatMap(([name, password]) => ['--add-scram', `SCRAM-SHA-512=[name=${name},password=${password}]`]);
+  if (launch.format !== false) await formatStorage(launch.java.executable, jvmOptions, properties, scram, Object.values(launch.security?.users ?? {}));
 
   const logFile = join(launch.dir, 'kafka.log');
   const pid = launchJvm({
@@ -129,20 +216,26 @@ export async function launchKafkaBroker(launch: KafkaBrokerLaunch): Promise<Laun
     cwd: launch.dir,
     logFile,
   });
-  return { pid, bootstrap: `127.0.0.1:${launch.port}`, logFile };
+  const { security } = launch;
+  return {
+    pid,
+    bootstrap: `127.0.0.1:${launch.port}`,
+    logFile,
+    ...(security === undefined ? {} : { badListeners: { wrongHostname: `127.0.0.1:${security.wrongHostPort}`, expiredCertificate: `127.0.0.1:${security.expiredPort}` } }),
+  };
 }
 
 /**
  * Resolves once the broker answers a metadata request. Fails at once if the JVM exits, and after
  * `timeoutMs` otherwise, with the tail of the broker's log.
  */
-export async function awaitKafkaReady(broker: LaunchedKafkaBroker, marker: string, timeoutMs: number): Promise<void> {
+export async function awaitKafkaReady(broker: LaunchedKafkaBroker, marker: string, timeoutMs: number, credentials?: BrokerCredentials): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!isMarkedProcessAlive(broker.pid, marker)) {
       throw new ClusterStartError(`the Kafka broker exited while starting; its log (${broker.logFile}) ends:\n${await logTail(broker.logFile)}`);
     }
-    if (await kafkaAnswers(broker.bootstrap, 2_000)) return;
+    if (await kafkaAnswers(broker.bootstrap, 2_000, credentials)) return;
     await sleep(250);
   }
   throw new ClusterStartError(
@@ -150,11 +243,12 @@ export async function awaitKafkaReady(broker: LaunchedKafkaBroker, marker: strin
   );
 }
 
-/** True when a broker at `bootstrap` answers a metadata request within `timeoutMs`. */
-export async function kafkaAnswers(bootstrap: string, timeoutMs: number): Promise<boolean> {
+/** True when a broker at `bootstrap` answers a metadata request within `timeoutMs` (as `credentials`' user, for a secured one). */
+export async function kafkaAnswers(bootstrap: string, timeoutMs: number, credentials?: BrokerCredentials): Promise<boolean> {
   const admin = new Kafka({
     clientId: 'graphfold-local-cluster',
     brokers: [bootstrap],
+    ...(credentials === undefined ? {} : securedClientConfig(credentials)),
     logLevel: logLevel.NOTHING,
     connectionTimeout: timeoutMs,
     requestTimeout: timeoutMs,
@@ -176,10 +270,11 @@ export async function kafkaAnswers(bootstrap: string, timeoutMs: number): Promis
  * test does not pay for it: one empty transaction (`__transaction_state`) and one group lookup
  * (`__consumer_offsets`).
  */
-export async function warmUpKafka(bootstrap: string): Promise<void> {
+export async function warmUpKafka(bootstrap: string, credentials?: BrokerCredentials): Promise<void> {
   const kafka = new Kafka({
     clientId: 'graphfold-local-cluster',
     brokers: [bootstrap],
+    ...(credentials === undefined ? {} : securedClientConfig(credentials)),
     logLevel: logLevel.NOTHING,
     retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1_000 },
   });
@@ -205,8 +300,9 @@ function clusterId(): string {
   }
 }
 
-async function formatStorage(java: string, jvmOptions: readonly string[], properties: string): Promise<void> {
-  const args = [...jvmOptions, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', properties];
+/** Formats the storage; `secrets` (passwords among `extra`) are masked in the output a failure shows. */
+async function formatStorage(java: string, jvmOptions: readonly string[], properties: string, extra: readonly string[], secrets: readonly string[]): Promise<void> {
+  const args = [...jvmOptions, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', properties, ...extra];
   const output: string[] = [];
   const code = await new Promise<number>((resolve, reject) => {
     const child = spawn(java, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -216,7 +312,7 @@ async function formatStorage(java: string, jvmOptions: readonly string[], proper
     child.on('close', (exit) => resolve(exit ?? 1));
   });
   if (code !== 0) {
-    const tail = output.join('').trimEnd().split('\n').slice(-15).join('\n');
+    const tail = secrets.reduce((text, secret) => text.replaceAll(secret, '[hidden]'), output.join('').trimEnd().split('\n').slice(-15).join('\n'));
     throw new ClusterStartError(`formatting the Kafka storage failed (exit ${code}):\n${tail}`);
   }
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -11,14 +11,15 @@ import {
 } from './apicurio-registry';
 import { withClusterLock } from './cluster-lock';
 import { clearClusterState, readClusterState, writeClusterState } from './cluster-state';
-import type { ClusterState } from './cluster-state';
+import type { ClusterState, RecordedSecurity } from './cluster-state';
 import { readBrokerToolingEnvironment } from './environment';
 import { InvalidOptionError } from './errors';
 import { findJava, standardJvmDirs } from './java';
 import { isMarkedProcessAlive, markedProcesses, processExists, terminateJvm } from './jvm-process';
-import { awaitKafkaReady, kafkaAnswers, kafkaMinimumJava, kafkaVersion, launchKafkaBroker, warmUpKafka } from './kafka-broker';
+import { awaitKafkaReady, kafkaAnswers, kafkaMinimumJava, kafkaVersion, launchKafkaBroker, warmUpKafka, type BrokerCredentials } from './kafka-broker';
 import { apicurioHome, kafkaClasspath } from './maven';
 import { freePorts } from './ports';
+import { generateTlsMaterial } from './tls-material';
 
 /** A Kafka cluster and a Confluent-compatible schema registry to talk to. */
 export interface LocalCluster {
@@ -33,6 +34,45 @@ export interface StartedLocalCluster extends LocalCluster {
   readonly reused: boolean;
   readonly kafkaLog: string;
   readonly registryLog: string;
+  /** Set for a secured cluster (`secured: true`): `brokers` is then its SASL_SSL listener and `registryUrl` HTTPS. */
+  readonly security?: SecuredClusterAccess;
+}
+
+/**
+ * How to reach a secured cluster, and how to be refused by it. Its files live in the run's
+ * directory and go with it on stop; the passwords (random for each run) are only in
+ * `credentialsFile`, read with {@link readClusterCredentials}.
+ */
+export interface SecuredClusterAccess {
+  /** PEM of the CA that signed the broker's and the registry's certificates. */
+  readonly caFile: string;
+  /** PEM of a CA that signed nothing of this cluster. */
+  readonly untrustedCaFile: string;
+  /** JSON, mode 0600: {@link ClusterCredentials}. */
+  readonly credentialsFile: string;
+  /** SASL_SSL listeners of the same broker presenting a certificate for another host name, and an expired one. */
+  readonly badListeners: { readonly wrongHostname: string; readonly expiredCertificate: string };
+}
+
+/** The passwords of a secured cluster, by user. */
+export interface ClusterCredentials {
+  /**
+   * SCRAM-SHA-512 users of the broker. `admin` is a super user (for tests to create topics and
+   * grant ACLs); `deployer` and `processor` start with no ACL at all; `broker` is the broker's own.
+   */
+  readonly kafka: Readonly<Record<SecuredKafkaUser, string>>;
+  /** Basic-auth users of the registry. */
+  readonly registry: Readonly<Record<SecuredRegistryUser, string>>;
+}
+
+export const securedKafkaUsers = ['admin', 'deployer', 'processor', 'broker'] as const;
+export type SecuredKafkaUser = (typeof securedKafkaUsers)[number];
+export const securedRegistryUsers = ['graphfold'] as const;
+export type SecuredRegistryUser = (typeof securedRegistryUsers)[number];
+
+/** The passwords of a secured cluster, from its credentials file. */
+export async function readClusterCredentials(access: Pick<SecuredClusterAccess, 'credentialsFile'>): Promise<ClusterCredentials> {
+  return JSON.parse(await readFile(access.credentialsFile, 'utf8')) as ClusterCredentials;
 }
 
 export type LocalClusterStatus =
@@ -44,9 +84,16 @@ export interface LocalClusterOptions {
   /**
    * Which cluster: each name has its own state file, lock, processes and data, under
    * `<cacheDir>/<name>`. The CLI and the demo use the default; the test harness uses its own.
-   * @default 'local-cluster'
+   * @default 'local-cluster', or 'secured-cluster' when `secured`
    */
   readonly name?: string;
+  /**
+   * A secured cluster: the broker on SASL_SSL only (SCRAM-SHA-512, certificates from a CA made
+   * for the run, the standard authorizer with `allow.everyone.if.no.acl.found=false`), the
+   * registry on HTTPS with basic auth. See {@link SecuredClusterAccess}.
+   * @default false
+   */
+  readonly secured?: boolean;
   /**
    * Where resolved classpaths, unpacked archives and the clusters' state are kept.
    * @default `GRAPHFOLD_CACHE_DIR`, else `$XDG_CACHE_HOME/graphfold`, else `~/.cache/graphfold`
@@ -72,6 +119,7 @@ export interface LocalClusterLease {
 
 interface LocalClusterConfig {
   readonly stateDir: string;
+  readonly secured: boolean;
   /** Prefix of every marker this state directory's JVMs carry. */
   readonly stateId: string;
   readonly cacheDir: string;
@@ -85,13 +133,15 @@ interface LocalClusterConfig {
 function compileConfig(options: LocalClusterOptions): LocalClusterConfig {
   const environment = readBrokerToolingEnvironment();
   const cacheDir = resolve(options.cacheDir ?? environment.cacheDir);
-  const name = options.name ?? 'local-cluster';
+  const secured = options.secured ?? false;
+  const name = options.name ?? (secured ? 'secured-cluster' : 'local-cluster');
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
     throw new InvalidOptionError(`a local cluster name is letters, digits, '.', '_' and '-' and starts with a letter or digit (got ${JSON.stringify(name)})`);
   }
   const stateDir = join(cacheDir, name);
   return Object.freeze({
     stateDir,
+    secured,
     stateId: createHash('sha256').update(stateDir).digest('hex').slice(0, 12),
     cacheDir,
     javaHome: environment.javaHome,
@@ -166,7 +216,7 @@ export async function leaseLocalCluster(options: LocalClusterOptions = {}): Prom
 async function startUnderLock(config: LocalClusterConfig): Promise<StartedLocalCluster> {
   // 2.
   const recorded = await readClusterState(config.stateDir);
-  if (recorded !== undefined && (await isHealthy(recorded))) {
+  if (recorded !== undefined && (recorded.security !== undefined) === config.secured && (await isHealthy(recorded))) {
     await endStrays(config, recorded.runId);
     config.progress('reusing the running local cluster');
     return { ...addressesOf(recorded), reused: true };
@@ -188,7 +238,7 @@ async function startUnderLock(config: LocalClusterConfig): Promise<StartedLocalC
   let state: ClusterState = { format: 1, phase: 'starting', runId, dir, startedAt: new Date().toISOString() };
   await writeClusterState(config.stateDir, state);
   try {
-    const [kafkaPort, controllerPort, registryPort, managementPort] = await freePorts(4);
+    const [kafkaPort, controllerPort, registryPort, managementPort, wrongHostPort, expiredPort] = await freePorts(config.secured ? 6 : 4);
     if (kafkaPort === undefined || controllerPort === undefined || registryPort === undefined || managementPort === undefined) {
       throw new Error('freePorts returned fewer ports than asked for');
     }
@@ -199,7 +249,18 @@ async function startUnderLock(config: LocalClusterConfig): Promise<StartedLocalC
     await mkdir(kafkaDir);
     await mkdir(registryDir);
 
-    config.progress(`starting Kafka ${kafkaVersion} on Java ${kafkaJava.major} and Apicurio Registry ${apicurioVersion} on Java ${registryJava.major}`);
+    // 5a. A secured cluster's passwords and certificates, made for this run inside its directory.
+    let secured: SecuredRun | undefined;
+    if (config.secured) {
+      if (wrongHostPort === undefined || expiredPort === undefined) throw new Error('freePorts returned fewer ports than asked for');
+      config.progress('making the secured cluster\'s certificates and passwords');
+      await chmod(dir, 0o700);
+      secured = await prepareSecuredRun(dir, kafkaJava, `127.0.0.1:${wrongHostPort}`, `127.0.0.1:${expiredPort}`);
+      state = { ...state, security: secured.recorded };
+      await writeClusterState(config.stateDir, state);
+    }
+
+    config.progress(`starting Kafka ${kafkaVersion} on Java ${kafkaJava.major} and Apicurio Registry ${apicurioVersion} on Java ${registryJava.major}${secured === undefined ? '' : ', secured'}`);
     const registry = await launchApicurio({
       java: registryJava,
       home: registryHome,
@@ -207,21 +268,45 @@ async function startUnderLock(config: LocalClusterConfig): Promise<StartedLocalC
       port: registryPort,
       managementPort,
       marker: registryMarker,
+      ...(secured === undefined
+        ? {}
+        : { security: { keystore: secured.tls.serverKeystore, storePassword: secured.tls.storePassword, users: secured.credentials.registry } }),
     });
     state = { ...state, registry: { pid: registry.pid, marker: registryMarker, logFile: registry.logFile, url: registry.url } };
     await writeClusterState(config.stateDir, state);
-    const kafka = await launchKafkaBroker({ java: kafkaJava, classpath, dir: kafkaDir, port: kafkaPort, controllerPort, marker: kafkaMarker });
+    const kafka = await launchKafkaBroker({
+      java: kafkaJava,
+      classpath,
+      dir: kafkaDir,
+      port: kafkaPort,
+      controllerPort,
+      marker: kafkaMarker,
+      ...(secured === undefined || wrongHostPort === undefined || expiredPort === undefined
+        ? {}
+        : {
+            security: {
+              tls: secured.tls,
+              wrongHostPort,
+              expiredPort,
+              users: secured.credentials.kafka,
+              brokerUser: 'broker',
+              superUsers: ['broker', 'admin'],
+              controllerPassword: secured.controllerPassword,
+            },
+          }),
+    });
     state = { ...state, kafka: { pid: kafka.pid, marker: kafkaMarker, logFile: kafka.logFile, bootstrap: kafka.bootstrap } };
     await writeClusterState(config.stateDir, state);
 
     // 6.
+    const access = secured === undefined ? undefined : await adminAccess(state);
     await Promise.all([
-      awaitKafkaReady(kafka, kafkaMarker, config.readyTimeoutMs),
-      awaitApicurioReady(registry, registryMarker, config.readyTimeoutMs),
+      awaitKafkaReady(kafka, kafkaMarker, config.readyTimeoutMs, access?.kafka),
+      awaitApicurioReady(registry, registryMarker, config.readyTimeoutMs, access?.registry),
     ]);
     // 7.
     config.progress('warming up the transaction and group coordinators');
-    await warmUpKafka(kafka.bootstrap);
+    await warmUpKafka(kafka.bootstrap, access?.kafka);
     // 8.
     state = { ...state, phase: 'ready' };
     await writeClusterState(config.stateDir, state);
@@ -252,14 +337,61 @@ async function isHealthy(state: ClusterState): Promise<boolean> {
   const { kafka, registry } = state;
   if (state.phase !== 'ready' || kafka === undefined || registry === undefined) return false;
   if (!isMarkedProcessAlive(kafka.pid, kafka.marker) || !isMarkedProcessAlive(registry.pid, registry.marker)) return false;
-  const [kafkaOk, registryOk] = await Promise.all([kafkaAnswers(kafka.bootstrap, 5_000), registryAnswers(registry.url, 5_000)]);
+  const access = state.security === undefined ? undefined : await adminAccess(state).catch(() => null);
+  if (access === null) return false;
+  const [kafkaOk, registryOk] = await Promise.all([kafkaAnswers(kafka.bootstrap, 5_000, access?.kafka), registryAnswers(registry.url, 5_000, access?.registry)]);
   return kafkaOk && registryOk;
 }
 
 function addressesOf(state: ClusterState): Omit<StartedLocalCluster, 'reused'> {
-  const { kafka, registry } = state;
+  const { kafka, registry, security } = state;
   if (kafka === undefined || registry === undefined) throw new Error('a ready cluster state lacks a process');
-  return { brokers: [kafka.bootstrap], registryUrl: registry.url, kafkaLog: kafka.logFile, registryLog: registry.logFile };
+  return {
+    brokers: [kafka.bootstrap],
+    registryUrl: registry.url,
+    kafkaLog: kafka.logFile,
+    registryLog: registry.logFile,
+    ...(security === undefined ? {} : { security: { ...security } }),
+  };
+}
+
+/** A secured run's material, made before anything is launched (step 5a). */
+interface SecuredRun {
+  readonly recorded: RecordedSecurity;
+  readonly tls: Awaited<ReturnType<typeof generateTlsMaterial>>;
+  readonly credentials: ClusterCredentials;
+  readonly controllerPassword: string;
+}
+
+/**
+ * Random passwords for every user (URL-safe base64: nothing a JAAS line or kafka-storage's
+ * `--add-scram` syntax would need quoted), the credentials file, and the certificates.
+ */
+async function prepareSecuredRun(dir: string, java: Parameters<typeof generateTlsMaterial>[0], wrongHostname: string, expiredCertificate: string): Promise<SecuredRun> {
+  const password = (): string => randomBytes(18).toString('base64url');
+  const credentials: ClusterCredentials = {
+    kafka: Object.fromEntries(securedKafkaUsers.map((user) => [user, password()])) as Record<SecuredKafkaUser, string>,
+    registry: Object.fromEntries(securedRegistryUsers.map((user) => [user, password()])) as Record<SecuredRegistryUser, string>,
+  };
+  const tls = await generateTlsMaterial(java, dir, password());
+  const credentialsFile = join(dir, 'credentials.json');
+  await writeFile(credentialsFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  return {
+    recorded: { caFile: tls.caPem, untrustedCaFile: tls.untrustedCaPem, credentialsFile, badListeners: { wrongHostname, expiredCertificate } },
+    tls,
+    credentials,
+    controllerPassword: password(),
+  };
+}
+
+/** How the tooling itself reaches a secured cluster: as the Kafka super user `admin` and the registry's user. */
+async function adminAccess(state: ClusterState): Promise<{ kafka: BrokerCredentials; registry: BrokerCredentials } | undefined> {
+  if (state.security === undefined) return undefined;
+  const [ca, credentials] = await Promise.all([readFile(state.security.caFile, 'utf8'), readClusterCredentials(state.security)]);
+  return {
+    kafka: { ca, username: 'admin', password: credentials.kafka.admin },
+    registry: { ca, username: 'graphfold', password: credentials.registry.graphfold },
+  };
 }
 
 /** Ends a recorded run (if any) and every stray JVM of this state directory; true if anything ran. */

@@ -12,7 +12,7 @@ import { ArtifactFetchError, MissingToolError } from './errors';
  */
 
 /** The directory of one of the poms under `test/broker/maven/`, from source or from `dist/`. */
-export function mavenProject(name: 'kafka' | 'apicurio'): string {
+export function mavenProject(name: 'kafka' | 'kafka-tools' | 'apicurio'): string {
   for (let dir = __dirname; ; dir = dirname(dir)) {
     const pom = join(dir, 'test', 'broker', 'maven', name, 'pom.xml');
     if (existsSync(pom)) return pom;
@@ -26,14 +26,27 @@ export function mavenProject(name: 'kafka' | 'apicurio'): string {
  * The runtime classpath of the Kafka broker (`kafka_2.13` plus a log4j2 binding), resolved once
  * and cached under `cacheDir` keyed by the pom and version. Later calls do not start Maven.
  */
-export async function kafkaClasspath(cacheDir: string, kafkaVersion: string): Promise<string[]> {
-  const pom = mavenProject('kafka');
+export function kafkaClasspath(cacheDir: string, kafkaVersion: string): Promise<string[]> {
+  return cachedClasspath(cacheDir, 'kafka', kafkaVersion, `to fetch Apache Kafka ${kafkaVersion} from Maven Central`);
+}
+
+/**
+ * The classpath of Kafka's command-line tools (`kafka-tools`: `kafka-acls` and the others), which
+ * the broker does not need: the security tests run the `kafka-acls` commands `topology describe`
+ * prints with it. Cached like {@link kafkaClasspath}.
+ */
+export function kafkaToolsClasspath(cacheDir: string, kafkaVersion: string): Promise<string[]> {
+  return cachedClasspath(cacheDir, 'kafka-tools', kafkaVersion, `to fetch the Apache Kafka ${kafkaVersion} tools from Maven Central`);
+}
+
+async function cachedClasspath(cacheDir: string, project: 'kafka' | 'kafka-tools', kafkaVersion: string, purpose: string): Promise<string[]> {
+  const pom = mavenProject(project);
   const key = createHash('sha256')
     .update(await readFile(pom))
     .update(kafkaVersion)
     .digest('hex')
     .slice(0, 12);
-  const cacheFile = join(cacheDir, `kafka-${kafkaVersion}-${key}.classpath`);
+  const cacheFile = join(cacheDir, `${project}-${kafkaVersion}-${key}.classpath`);
   const cached = await readClasspath(cacheFile);
   if (cached !== undefined) return cached;
 
@@ -44,7 +57,7 @@ export async function kafkaClasspath(cacheDir: string, kafkaVersion: string): Pr
     `-Dkafka.version=${kafkaVersion}`,
     `-Dmdep.outputFile=${partial}`,
     `-Dmdep.pathSeparator=${delimiter}`,
-  ], `to fetch Apache Kafka ${kafkaVersion} from Maven Central`);
+  ], purpose);
   await rename(partial, cacheFile);
   const resolved = await readClasspath(cacheFile);
   if (resolved === undefined) {

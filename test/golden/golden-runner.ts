@@ -3,6 +3,7 @@ import { avroTypes } from '../../processors/codec/avro';
 import { diffToAvro } from '../../processors/codec/diff';
 import { frame } from '../../processors/codec/framing';
 import { InputDecoder, jsonContentType, type InputRecord } from '../../processors/codec/input';
+import type { Placement } from '../../processors/codec/partitioner';
 import { diffFromJsonValue, diffToJson, transactionFromJsonValue } from '../../processors/codec/json';
 import { transactionToAvro } from '../../processors/codec/transaction';
 import { TerminalError } from '../../processors/errors';
@@ -18,11 +19,13 @@ import { openTempStore } from '../support/temp-store';
 export interface GoldenFile {
   readonly description: string;
   readonly schema?: GraphSchema;
+  /** When given, records are checked for arriving on their key's partition (`record.partition`, default 0). */
+  readonly placement?: Placement;
   readonly steps: readonly GoldenStep[];
 }
 
 export interface GoldenStep {
-  readonly record: { readonly avro?: unknown; readonly json?: unknown; readonly avroDiff?: unknown; readonly foreign?: unknown; readonly hex?: string; readonly key?: string | null; readonly contentType?: string };
+  readonly record: { readonly avro?: unknown; readonly json?: unknown; readonly avroDiff?: unknown; readonly foreign?: unknown; readonly hex?: string; readonly key?: string | null; readonly contentType?: string; readonly partition?: number };
   readonly expect?: unknown;
 }
 
@@ -61,14 +64,14 @@ function toRecord(step: GoldenStep): InputRecord {
 /** Runs a golden file's steps against a fresh store; returns each step's outcome as JSON. */
 export async function runGolden(file: GoldenFile): Promise<unknown[]> {
   const temp = await openTempStore();
-  const decoder = new InputDecoder(limits.maxRecordBytes);
+  const decoder = new InputDecoder(limits.maxRecordBytes, file.placement);
   const outcomes: unknown[] = [];
   try {
     for (const [offset, step] of file.steps.entries()) {
-      const source = { topic: 'instructions', partition: 0, offset };
+      const source = { topic: 'instructions', partition: step.record.partition ?? 0, offset };
       let outcome: unknown;
       try {
-        const tx = decoder.decode(toRecord(step), writers);
+        const tx = decoder.decode({ ...toRecord(step), topic: source.topic, partition: source.partition }, writers);
         const result = await temp.store.fold(tx, { source, recordTime: 1_700_000_000_000_000 + offset, maxInstructions: limits.maxInstructions, ...(file.schema === undefined ? {} : { schema: file.schema }) });
         switch (result.outcome) {
           case 'applied':

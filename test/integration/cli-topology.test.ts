@@ -74,7 +74,7 @@ describe('graphfold topology apply', () => {
     const first = await runCli(['topology', 'apply', '--topology', file]);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
-    expect(first.stdout).toContain('Created 6 topics and registered 6 schemas.');
+    expect(first.stdout).toContain('Created 6 topics, registered 6 schemas and set the compatibility of 6 subjects.');
 
     for (const topic of [...topics.inputs, topics.diffs, topics.rejections, topics.mirrorDiffs, topics.mirrorRejections]) {
       expect(await partitionsOf(topic)).toBe(3);
@@ -101,7 +101,7 @@ describe('graphfold topology apply', () => {
       const id = await registry.getLatestSchemaId(`${topic}-value`);
       ids.set(topic, id);
       expect((await registry.getSchema(id) as { name?: string }).name).toBe(name);
-      expect(first.stdout).toMatch(new RegExp(`registered ${topic}-value +${name.replace('.', '\\.')} \\(id ${id}\\)`));
+      expect(first.stdout).toMatch(new RegExp(`registered ${topic}-value +${name.replace('.', '\\.')} \\(id ${id}\\), compatibility ${topic.endsWith('-in') || topic.endsWith('-import') ? 'FORWARD' : 'FULL'}_TRANSITIVE \\(set; was `));
     }
 
     const second = await runCli(['topology', 'apply', '--topology', file]);
@@ -125,7 +125,7 @@ describe('graphfold topology apply', () => {
     });
     const run = await runCli(['topology', 'apply', '--topology', file]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe('graphfold: 3 topic problems (above); fix them as said and run apply again\n');
+    expect(run.stderr).toBe('graphfold: 3 problems with topics or subjects (above); fix them as said and run apply again\n');
     const brokers = testCluster().brokers[0] ?? '';
     expect(run.stdout).toContain(`  MISMATCH   ${topics.diffs}`);
     expect(run.stdout).toContain(`error: ${topics.diffs} has 2 partitions; the topology says 3 (diffs of crm, input of mirror).`);

@@ -13,7 +13,7 @@ const demo = join(repo, 'topology/demo.yaml');
 
 describe('graphfold command line', () => {
   test('help: the top level lists the commands, each command and subcommand has its own', async () => {
-    const [top, none, runHelp, topology, describe, apply, produce, tail] = await Promise.all([
+    const [top, none, runHelp, topology, describe, apply, produce, tail, codegen] = await Promise.all([
       runCli(['--help']),
       runCli([]),
       runCli(['run', '--help']),
@@ -22,12 +22,13 @@ describe('graphfold command line', () => {
       runCli(['topology', 'apply', '-h']),
       runCli(['produce', '--help']),
       runCli(['tail', '--topology', 'ignored.yaml', '--help']),
+      runCli(['schema', 'codegen', '--help']),
     ]);
     expect(top.code).toBe(0);
     expect(top.stdout).toContain('usage: graphfold <command> [options]\n');
     expect(top.stdout).toContain('Run graphfold <command> --help for its options.\n');
     const listed = top.stdout.split('\n').filter((line) => line.startsWith('  ')).map((line) => line.trim().split(' ')[0]);
-    expect(listed).toEqual(['run', 'topology', 'produce', 'tail']);
+    expect(listed).toEqual(['run', 'topology', 'produce', 'tail', 'schema']);
     expect(none).toEqual({ code: 2, stdout: '', stderr: top.stdout });
     expect(topology.code).toBe(0);
     expect(topology.stdout).toContain('usage: graphfold topology <describe|apply> --topology <file>');
@@ -36,7 +37,8 @@ describe('graphfold command line', () => {
     expect(produce.stdout).toContain('usage: graphfold produce --topology <file> --topic <topic> [--file <ndjson>] [--json]');
     expect(tail.stdout).toContain('usage: graphfold tail <topic> --topology <file>');
     expect(runHelp.stdout).toContain('usage: graphfold run --topology <file> [--log-format text|json] [--verbose]');
-    for (const run of [runHelp, topology, describe, apply, produce, tail]) expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(codegen.stdout).toContain('usage: graphfold schema codegen --topology <file> [--processor <name>] [--out <file.ts>] [--sdk <module>]');
+    for (const run of [runHelp, topology, describe, apply, produce, tail, codegen]) expect(run).toMatchObject({ code: 0, stderr: '' });
   });
 
   test('a malformed command line: one line naming the mistake and the help to read, exit code 2', async () => {

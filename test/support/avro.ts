@@ -22,7 +22,7 @@ export interface AvroRecord {
 }
 
 /**
- * Registers `schema` under `<topic>-value` (DESIGN.md §5), encodes each value in the Confluent wire
+ * Registers `schema` under `<topic>-value`, encodes each value in the Confluent wire
  * format (magic byte 0, 4-byte schema id, Avro body) and sends them to `topic`. Returns the schema
  * id. The registry refuses a schema that breaks BACKWARD compatibility with the subject's latest.
  */

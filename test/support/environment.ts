@@ -1,3 +1,5 @@
+import type { StartedLocalCluster } from '../broker/local-cluster';
+
 /**
  * What the integration tests take from the process environment. This is the only module of
  * `test/support/` that reads or writes `process.env`.
@@ -6,6 +8,8 @@
  *   Registry base URL): an existing cluster to test against. Set both or neither.
  * - The global setup publishes the cluster it provides through the same two variables, which the
  *   test workers (child processes of jest) inherit.
+ * - `GRAPHFOLD_SECURED_CLUSTER`: the secured cluster the security project's global setup leased
+ *   (its addresses and the paths of its CA and credentials files, as JSON; no password).
  */
 export interface ClusterAddresses {
   readonly brokers: readonly string[];
@@ -42,4 +46,20 @@ export function childEnvironment(changes: Readonly<Record<string, string | undef
     else env[name] = value;
   }
   return env;
+}
+
+/** The secured cluster of this run: addresses, logs, and where its CA and passwords are. */
+export type SecuredClusterAddresses = Omit<StartedLocalCluster, 'reused'> & { readonly security: NonNullable<StartedLocalCluster['security']> };
+
+const securedClusterVariable = 'GRAPHFOLD_SECURED_CLUSTER';
+
+/** Hands the secured cluster to the security project's test workers. */
+export function publishSecuredCluster(cluster: SecuredClusterAddresses): void {
+  process.env[securedClusterVariable] = JSON.stringify(cluster);
+}
+
+/** The secured cluster the security project's global setup published, or undefined outside it. */
+export function securedClusterFromEnvironment(): SecuredClusterAddresses | undefined {
+  const text = process.env[securedClusterVariable];
+  return text === undefined || text === '' ? undefined : (JSON.parse(text) as SecuredClusterAddresses);
 }

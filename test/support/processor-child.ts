@@ -22,10 +22,11 @@ export class ProcessorChild {
     readonly name: string,
     readonly logFile: string,
     topologyFile: string,
+    env: Readonly<Record<string, string | undefined>>,
   ) {
     const log = createWriteStream(logFile, { flags: 'a' });
     this.child = spawn(process.execPath, [compiledModule('processors/cli/main.ts'), 'run', '--topology', topologyFile, '--log-format', 'json'], {
-      env: childEnvironment({}),
+      env: childEnvironment(env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let pending = '';
@@ -43,11 +44,13 @@ export class ProcessorChild {
       }
     });
     this.child.stdout?.on('data', (chunk: Buffer) => log.write(chunk));
-    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+    // 'close' comes after the child's output is drained; the log file is complete once it settles.
+    this.exited = new Promise((resolve) => this.child.once('close', (code) => log.end(() => resolve(code))));
   }
 
-  static start(name: string, topologyFile: string, logFile: string): ProcessorChild {
-    return new ProcessorChild(name, logFile, topologyFile);
+  /** Starts `graphfold run`; `env` changes the child's environment (passwords for a secured topology, say). */
+  static start(name: string, topologyFile: string, logFile: string, env: Readonly<Record<string, string | undefined>> = {}): ProcessorChild {
+    return new ProcessorChild(name, logFile, topologyFile, env);
   }
 
   /** Log lines with this message. */

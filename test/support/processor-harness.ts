@@ -60,6 +60,8 @@ export async function testTopology(topics: ProcessorTopics, options: TestTopolog
     concurrency: options.concurrency ?? 4,
     sessionTimeoutMs: 10_000,
     taskTimeoutMs: options.taskTimeoutMs ?? 300_000,
+    partitioner: 'murmur2',
+    carryHeaders: ['traceparent', 'tracestate'],
     ...(options.schema === undefined ? {} : { schema: options.schema }),
   };
   return Object.freeze({

@@ -4,7 +4,7 @@ import type { AtomKind, Change, GraphTransaction, Ref, Uid, Value } from '../../
 import type { GraphSchema } from '../../processors/engine/schema';
 
 /**
- * An independent, deliberately naive model of DESIGN.md §2-4 for tests: every slice is a full
+ * An independent, deliberately naive model of the graph model (schemas/README.md) for tests: every slice is a full
  * copy of the graph, and a transaction is applied to a fresh copy instruction by instruction. It
  * shares no code with the engine (not even value equality or uid derivation), so the property
  * tests compare two implementations of the same rules.
@@ -267,7 +267,7 @@ export class ReferenceGraph {
           const end = (x: Draft, cascade: boolean): void => {
             x.alive = false;
             x.ended = true;
-            ended.push({ op: 'Terminated', uid: x.uid, cascade });
+            ended.push({ op: 'Terminated', uid: x.uid, cascade, kind: x.kind, type: x.type });
           };
           end(d, false);
           const queue = [d];

@@ -7,8 +7,10 @@ import { avroTypes } from '../../codec/avro';
 import { frame } from '../../codec/framing';
 import { jsonContentType } from '../../codec/input';
 import { transactionFromJson, transactionToJson } from '../../codec/json';
+import { partitionOf } from '../../codec/partitioner';
 import { transactionToAvro } from '../../codec/transaction';
 import type { GraphTransaction } from '../../engine/model';
+import { refusalSignal, type AccessRefusedError } from '../../runtime/access-refusal';
 import { kafkaClient } from '../../runtime/kafka-client';
 import { SchemaCatalog } from '../../runtime/schema-catalog';
 import type { Topology } from '../../runtime/topology';
@@ -30,11 +32,12 @@ const help = [
   'usage: graphfold produce --topology <file> --topic <topic> [--file <ndjson>] [--json]',
   '',
   'Sends graph transactions to an input topic, one per line of NDJSON (from --file, or stdin),',
-  'each in the JSON form of processors/codec/json.ts:',
+  'each in the JSON form of schemas/README.md:',
   '  {"graph":"acme","txId":"tx-1","instructions":[{"op":"CreateEntity","ref":"ada","type":"Person"}]}',
-  'Each is keyed by its graph id and sent as Confluent-framed Avro (GraphTransaction, registered',
-  'under <topic>-value), or as JSON with --json. A line that is not a transaction is reported with',
-  'its number and skipped; the exit code is then 1. Prints how many were sent.',
+  'Each is keyed by its graph id, sent to the partition the topology\'s partitioner gives it (default',
+  'murmur2), as Confluent-framed Avro (GraphTransaction, registered under <topic>-value), or as JSON',
+  'with --json. A line that is not a transaction is reported with its number and skipped; the exit',
+  'code is then 1. Prints how many were sent.',
   '',
   'options:',
   optionsHelp(options),
@@ -69,12 +72,21 @@ export const produceCommand: Command = {
     }
 
     const encode = json ? jsonEncoder() : await avroEncoder(topology, topic);
-    const producer = kafkaClient(topology.kafka, 'produce').producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    // A broker certificate that does not verify ends the command at once (kafkajs would retry it).
+    const refusal = refusalSignal();
+    const partitioner = topology.processors.find((p) => p.inputs.includes(topic))?.partitioner ?? 'murmur2';
+    const producer = kafkaClient(topology.kafka, 'produce', { onRefused: refusal.report }).producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // The topology's partitioner, which the processor checks every record against (WRONG_PARTITION).
+      createPartitioner: () => ({ partitionMetadata, message }) => partitionOf(message.key ?? '', partitionMetadata.length, partitioner),
+    });
     const source = file ?? 'stdin';
     let sent = 0;
     const skipped: number[] = [];
     try {
-      await connect(producer, topology, topic);
+      await Promise.race([connect(producer, topology, topic, refusal.report), refusal.refused]);
       const lines = createInterface({ input: file === undefined ? io.stdin : createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
       let batch: Message[] = [];
       let number = 0;
@@ -126,8 +138,8 @@ async function avroEncoder(topology: Topology, topic: string): Promise<Encoder> 
   };
 }
 
-async function connect(producer: Producer, topology: Topology, topic: string): Promise<void> {
-  const admin = kafkaClient(topology.kafka, 'produce-admin').admin();
+async function connect(producer: Producer, topology: Topology, topic: string, onRefused: (refusal: AccessRefusedError) => void): Promise<void> {
+  const admin = kafkaClient(topology.kafka, 'produce-admin', { onRefused }).admin();
   try {
     await admin.connect();
     const topics = await admin.listTopics();
@@ -148,7 +160,10 @@ async function send(producer: Producer, topology: Topology, topic: string, messa
   try {
     await producer.send({ topic, messages, acks: -1 });
   } catch (error) {
-    throw clusterFailure(error, topology.kafka, `send transactions ${sentBefore + 1} to ${sentBefore + messages.length} to ${topic} (the ${sentBefore} before them were sent)`);
+    throw clusterFailure(error, topology.kafka, `send transactions ${sentBefore + 1} to ${sentBefore + messages.length} to ${topic} (the ${sentBefore} before them were sent)`, {
+      doing: `write to topic ${topic}`,
+      needs: `Write on topic ${topic}`,
+    });
   }
   return messages.length;
 }

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { IHeaders, Kafka } from 'kafkajs';
 import { loadTopology } from '../../../topology/loader';
 import { clusterFailure } from '../../admin/cluster-failure';
+import { headerText } from '../../codec/headers';
 import { TerminalError } from '../../errors';
+import { refusalSignal } from '../../runtime/access-refusal';
 import { kafkaClient } from '../../runtime/kafka-client';
 import { SchemaCatalog } from '../../runtime/schema-catalog';
 import type { Topology } from '../../runtime/topology';
@@ -48,15 +50,16 @@ export const tailCommand: Command = {
     }
     const topic = line.positionals[0] as string;
     const topology = loadTopology(line.options.topology);
-    const kafka = kafkaClient(topology.kafka, 'tail');
-    await requireTopic(kafka, topology, topic);
+    // A broker certificate that does not verify ends the tail at once (kafkajs would retry it).
+    const refusal = refusalSignal();
+    const kafka = kafkaClient(topology.kafka, 'tail', { onRefused: refusal.report });
     const tail = new Tail(kafka, topology, topic, io, {
       fromBeginning: line.options['from-beginning'],
       max: line.options.max,
       timeoutMs: line.options['timeout-ms'],
       json: line.options.json,
     });
-    return tail.run();
+    return Promise.race([requireTopic(kafka, topology, topic).then(() => tail.run()), refusal.refused]);
   },
 };
 
@@ -141,8 +144,7 @@ class Tail {
     if (value === null) {
       this.io.stderr.write(`graphfold: ${where}: a record without a value (a tombstone)\n`);
     } else {
-      const header = headers?.['content-type'];
-      const contentType = header === undefined ? undefined : String(Array.isArray(header) ? header[0] : header);
+      const contentType = headerText(headers, 'content-type');
       try {
         const schemaId = RecordDecoder.schemaIdOf(value, contentType);
         if (schemaId !== undefined) await this.catalog.fetch([schemaId]);

@@ -44,6 +44,10 @@ const subcommands: Readonly<Record<string, Subcommand>> = {
       '  retention.ms=-1 and retention.bytes=-1: it keeps every diff;',
       '- checks existing topics (partition count; the changelog\'s cleanup policy and retention) and',
       '  reports each mismatch with what to do, without changing the topic; exit code 1 then;',
+      '- gives each subject the compatibility that protects its readers, unless it has one already:',
+      '  FORWARD_TRANSITIVE for <input>-value (graphfold reads what producers register),',
+      '  FULL_TRANSITIVE for <diffs>-value and <rejections>-value; a subject set otherwise is reported',
+      '  with the command that fixes it, and left as it is; exit code 1 then;',
       '- registers GraphTransaction under <input>-value, GraphDiff under <diffs>-value and Rejection',
       '  under <rejections>-value, unless they are registered already.',
       '',
@@ -54,7 +58,7 @@ const subcommands: Readonly<Record<string, Subcommand>> = {
       const report = await applyTopology(loadTopology(file));
       io.stdout.write(`${formatApplyReport(report)}\n`);
       const errors = applyErrors(report);
-      if (errors > 0) throw new CommandFailure(`${errors} topic problem${errors === 1 ? '' : 's'} (above); fix ${errors === 1 ? 'it' : 'them'} as said and run apply again`);
+      if (errors > 0) throw new CommandFailure(`${errors} problem${errors === 1 ? '' : 's'} with topics or subjects (above); fix ${errors === 1 ? 'it' : 'them'} as said and run apply again`);
       return 0;
     },
   },

@@ -13,8 +13,8 @@ describe('topology describe', () => {
         'kafka:',
         '  brokers: k1:9092,k2:9092',
         '  tls: { ca: self-signed-cert.pem }',
-        '  sasl: { mechanism: scram-sha-512, username: shop-svc, password: hunter2 }',
-        'registry: { url: "https://registry:8081", username: reg, password: reg-secret }',
+        '  sasl: { mechanism: scram-sha-512, username: shop-svc, password: "${SHOP_PASSWORD}" }',
+        'registry: { url: "https://registry:8081", username: reg, passwordFile: registry-password.txt, tls: { ca: self-signed-cert.pem } }',
         'store: { dir: /var/lib/graphfold, cacheBytes: 128 MiB }',
         'processors:',
         '  - name: orders',
@@ -31,7 +31,7 @@ describe('topology describe', () => {
         '  - { name: mirror, inputs: [orders-diffs], partitions: 2, replicationFactor: 3 }',
       ].join('\n'),
       'shop.yaml',
-      { env: {}, baseDir: join(repo, 'test/fixtures/topology') },
+      { env: { SHOP_PASSWORD: 'hunter2' }, baseDir: join(repo, 'test/fixtures/topology') },
     );
     expect(describeTopology(topology)).toBe(
       [
@@ -40,7 +40,7 @@ describe('topology describe', () => {
         '  kafka           k1:9092,k2:9092',
         '                  client id shop, TLS (CA from the topology), SASL scram-sha-512 as shop-svc',
         '                  timeouts: connection 10000 ms, request 30000 ms',
-        '  registry        https://registry:8081 (basic auth as reg)',
+        '  registry        https://registry:8081 (TLS: CA from the topology; basic auth as reg)',
         '  store           /var/lib/graphfold',
         '                  per partition: 100000 cached atoms, 128 MiB block cache, 32 MiB write buffer',
         '',
@@ -56,6 +56,8 @@ describe('topology describe', () => {
         '                  1 partition processed at a time per instance',
         "                  30000 ms before a silent instance's partitions move",
         '                  300000 ms of failing at one offset before the processor stops',
+        "  partitioner     murmur2: a record off its key's partition is rejected WRONG_PARTITION (librdkafka producers: partitioner=murmur2_random)",
+        '  headers         traceparent, tracestate carried onto diffs and rejections',
         '  graph schema    entities: Order, Customer',
         '                  enums: Status (placed, paid)',
         '                  relations:',
@@ -74,6 +76,8 @@ describe('topology describe', () => {
         '                  4 partitions processed at a time per instance',
         "                  30000 ms before a silent instance's partitions move",
         '                  300000 ms of failing at one offset before the processor stops',
+        "  partitioner     murmur2: a record off its key's partition is rejected WRONG_PARTITION (librdkafka producers: partitioner=murmur2_random)",
+        '  headers         traceparent, tracestate carried onto diffs and rejections',
         '  graph schema    none: any entity, relation and value types',
         '',
         'Topics (topology apply creates the missing ones and registers each schema under <topic>-value)',
@@ -82,6 +86,33 @@ describe('topology describe', () => {
         '  orders-rejections  rejections of orders              graphfold.Rejection         cleanup.policy=delete',
         '  mirror-diffs       diffs of mirror                   graphfold.GraphDiff         cleanup.policy=delete retention.ms=-1 retention.bytes=-1',
         '  mirror-rejections  rejections of mirror              graphfold.Rejection         cleanup.policy=delete',
+        '',
+        'ACLs for User:shop-svc (kafka-acls commands; exactly what graphfold uses, on a cluster that refuses what no ACL allows)',
+        '  topology apply:',
+        '    # create the missing topics, compare the settings of the others',
+        '    kafka-acls.sh --bootstrap-server k1:9092,k2:9092 --command-config <admin.properties> --add --allow-principal User:shop-svc --operation Create --operation Describe --operation DescribeConfigs --topic orders-in --topic orders-diffs --topic orders-rejections --topic mirror-diffs --topic mirror-rejections',
+        '  graphfold run, processor orders:',
+        '    # consume the inputs (offsets committed in transactions); restore from the changelog',
+        '    kafka-acls.sh --bootstrap-server k1:9092,k2:9092 --command-config <admin.properties> --add --allow-principal User:shop-svc --operation Read --operation Describe --topic orders-in --topic orders-diffs',
+        '    # produce diffs and rejections',
+        '    kafka-acls.sh --bootstrap-server k1:9092,k2:9092 --command-config <admin.properties> --add --allow-principal User:shop-svc --operation Write --operation Describe --topic orders-diffs --topic orders-rejections',
+        '    # the consumer group',
+        '    kafka-acls.sh --bootstrap-server k1:9092,k2:9092 --command-config <admin.properties> --add --allow-principal User:shop-svc --operation Read --group shop-orders',
+        '    # the groups a restore reads the changelog in',
+        '    kafka-acls.sh --bootstrap-server k1:9092,k2:9092 --command-config <admin.properties> --add --allow-principal User:shop-svc --operation Read --group shop-orders-restore- --resource-pattern-type prefixed',
+        '    # one transactional producer per input partition',
+        '    kafka-acls.sh --bootstrap-server k1:9092,k2:9092 --command-config <admin.properties> --add --allow-principal User:shop-svc --operation Write --operation Describe --transactional-id shop-orders- --resource-pattern-type prefixed',
+        '  graphfold run, processor mirror:',
+        '    # consume the inputs (offsets committed in transactions); restore from the changelog',
+        '    kafka-acls.sh --bootstrap-server k1:9092,k2:9092 --command-config <admin.properties> --add --allow-principal User:shop-svc --operation Read --operation Describe --topic orders-diffs --topic mirror-diffs',
+        '    # produce diffs and rejections',
+        '    kafka-acls.sh --bootstrap-server k1:9092,k2:9092 --command-config <admin.properties> --add --allow-principal User:shop-svc --operation Write --operation Describe --topic mirror-diffs --topic mirror-rejections',
+        '    # the consumer group',
+        '    kafka-acls.sh --bootstrap-server k1:9092,k2:9092 --command-config <admin.properties> --add --allow-principal User:shop-svc --operation Read --group shop-mirror',
+        '    # the groups a restore reads the changelog in',
+        '    kafka-acls.sh --bootstrap-server k1:9092,k2:9092 --command-config <admin.properties> --add --allow-principal User:shop-svc --operation Read --group shop-mirror-restore- --resource-pattern-type prefixed',
+        '    # one transactional producer per input partition',
+        '    kafka-acls.sh --bootstrap-server k1:9092,k2:9092 --command-config <admin.properties> --add --allow-principal User:shop-svc --operation Write --operation Describe --transactional-id shop-mirror- --resource-pattern-type prefixed',
         '',
       ].join('\n'),
     );
@@ -103,6 +134,7 @@ describe('topology describe', () => {
     expect(text).not.toContain('password-value');
     expect(text).not.toContain(readFileSync(join(repo, 'test/fixtures/topology/self-signed-cert.pem'), 'utf8').split('\n')[1]);
     expect(text).toContain('SASL scram-sha-512 as orders-svc');
+    expect(text).toContain('--allow-principal User:orders-svc');
     expect(text).toContain('Processor orders-mirror');
   });
 
@@ -112,6 +144,12 @@ describe('topology describe', () => {
     expect(text).toContain('  transactional   graphfold-demo-crm-0 ... graphfold-demo-crm-2 (one per partition)\n');
     expect(text).toContain(`  stores          ${join(repo, '.cache/demo-state/crm/0')} ... ${join(repo, '.cache/demo-state/crm/2')} (one per partition)\n`);
     expect(text).toContain('    Level     WorksAt -> Enum:Seniority (at most one per source)\n');
+  });
+
+  test('without SASL, the ACL commands name a placeholder principal and say what it stands for', () => {
+    const text = describeTopology(loadTopology(join(repo, 'topology/demo.yaml'), { env: { KAFKA_BROKERS: '127.0.0.1:9092', SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081' } }));
+    expect(text).toContain("ACLs for User:<principal> (kafka-acls commands; exactly what graphfold uses, on a cluster that refuses what no ACL allows)\n  <principal> is the name the cluster gives graphfold's connections (with SASL, its user name)\n");
+    expect(text).toContain('--allow-principal User:<principal> --operation Write --operation Describe --transactional-id graphfold-demo-crm- --resource-pattern-type prefixed\n');
   });
 
   test('sizes read as the units they were given in', () => {

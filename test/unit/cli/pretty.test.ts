@@ -18,8 +18,8 @@ describe('how tail prints records', () => {
         { op: 'Created', uid: works, kind: 'relation', type: 'WorksAt', source: ada, target: acme },
         { op: 'Assigned', uid: name, value: { type: 'String', value: 'Ada Lovelace' }, previous: { type: 'String', value: 'Ada' } },
         { op: 'Assigned', uid: name, value: { type: 'Enum', enum: 'Stage', value: 'won' } },
-        { op: 'Terminated', uid: acme, cascade: false },
-        { op: 'Terminated', uid: works, cascade: true },
+        { op: 'Terminated', uid: acme, cascade: false, kind: 'entity', type: 'Company' },
+        { op: 'Terminated', uid: works, cascade: true, kind: 'relation', type: 'WorksAt' },
       ],
     });
     expect(text).toBe(
@@ -29,8 +29,8 @@ describe('how tail prints records', () => {
         `  created     relation  WorksAt  ${works}  ${ada} -> ${acme}`,
         `  assigned    ${name}  "Ada Lovelace"  (was "Ada")`,
         `  assigned    ${name}  won (Stage)`,
-        `  terminated  ${acme}`,
-        `  terminated  ${works}  (cascade)`,
+        `  terminated  entity    Company  ${acme}`,
+        `  terminated  relation  WorksAt  ${works}  (cascade)`,
       ].join('\n'),
     );
   });

@@ -14,6 +14,11 @@ const defaults: ParseOptions = { env, tmpDir: '/tmp/machine', baseDir: '/srv/gra
 /** Lines joined, so that a test reads its line numbers off the array. */
 const yaml = (...lines: string[]): string => `${lines.join('\n')}\n`;
 
+/** A directory with a password file (a final newline, which is not part of the password) and a CA file. */
+const secretsDir = mkdtempSync(join(tmpdir(), 'graphfold-loader-secrets-'));
+writeFileSync(join(secretsDir, 'registry-password'), 'pw\n');
+writeFileSync(join(secretsDir, 'ca.pem'), readFileSync(join(fixtures, 'self-signed-cert.pem'), 'utf8'));
+
 const head = ['application: app', 'kafka:', '  brokers: k1:9092', 'registry:', '  url: http://registry:8081'];
 
 function load(text: string, options: ParseOptions = {}): Topology {
@@ -52,6 +57,8 @@ describe('topology loader: defaults and compiled form', () => {
           concurrency: 4,
           sessionTimeoutMs: 30_000,
           taskTimeoutMs: 300_000,
+          partitioner: 'murmur2',
+          carryHeaders: ['traceparent', 'tracestate'],
         },
       ],
       origin: 'topo.yaml',
@@ -77,13 +84,14 @@ describe('topology loader: defaults and compiled form', () => {
         '  brokers: [k1:9092, "[::1]:9093"]',
         '  clientId: app-client',
         '  tls: true',
-        '  sasl: { mechanism: scram-sha-256, username: svc, password: secret }',
+        '  sasl: { mechanism: scram-sha-256, username: svc, password: "${SASL_PASSWORD}" }',
         '  connectionTimeoutMs: 2500',
         '  requestTimeoutMs: 9000',
         'registry:',
         '  url: https://registry:8081/',
         '  username: reg',
-        '  password: pw',
+        '  passwordFile: registry-password',
+        '  tls: { ca: ca.pem, rejectUnauthorized: false }',
         'store:',
         '  dir: state',
         '  cachedAtoms: 5',
@@ -100,19 +108,26 @@ describe('topology loader: defaults and compiled form', () => {
         '    maxRecordBytes: 512 KiB',
         '    concurrency: 1',
         '    sessionTimeoutMs: 6000',
+        '    partitioner: crc32',
+        '    carryHeaders: [traceparent, x-request-id]',
       ),
+      { env: { SASL_PASSWORD: 'secret' }, baseDir: secretsDir },
     );
-    expect(topology.kafka).toEqual({
+    const { sasl, ...kafka } = topology.kafka;
+    expect(kafka).toEqual({
       brokers: ['k1:9092', '[::1]:9093'],
       clientId: 'app-client',
       ssl: { rejectUnauthorized: true },
-      sasl: { mechanism: 'scram-sha-256', username: 'svc', password: 'secret' },
       connectionTimeoutMs: 2500,
       requestTimeoutMs: 9000,
     });
-    expect(topology.registry).toEqual({ url: 'https://registry:8081', auth: { username: 'reg', password: 'pw' } });
-    expect(topology.store).toEqual({ dir: '/srv/graphfold/state', cachedAtoms: 5, cacheBytes: 1.5 * 1024 ** 3, writeBufferBytes: 65536 });
-    expect(topology.processors[0]).toEqual({ name: 'crm', inputs: ['a', 'b'], diffs: 'd', rejections: 'r', partitions: 12, replicationFactor: 2, maxInstructions: 7, maxRecordBytes: 512 * 1024, concurrency: 1, sessionTimeoutMs: 6000, taskTimeoutMs: 300_000 });
+    expect({ ...sasl, password: sasl?.password.reveal() }).toEqual({ mechanism: 'scram-sha-256', username: 'svc', password: 'secret' });
+    expect(topology.registry.url).toBe('https://registry:8081');
+    expect(topology.registry.auth?.username).toBe('reg');
+    expect(topology.registry.auth?.password.reveal()).toBe('pw');
+    expect(topology.registry.tls).toEqual({ rejectUnauthorized: false, ca: readFileSync(join(secretsDir, 'ca.pem'), 'utf8') });
+    expect(topology.store).toEqual({ dir: join(secretsDir, 'state'), cachedAtoms: 5, cacheBytes: 1.5 * 1024 ** 3, writeBufferBytes: 65536 });
+    expect(topology.processors[0]).toEqual({ name: 'crm', inputs: ['a', 'b'], diffs: 'd', rejections: 'r', partitions: 12, replicationFactor: 2, maxInstructions: 7, maxRecordBytes: 512 * 1024, concurrency: 1, sessionTimeoutMs: 6000, taskTimeoutMs: 300_000, partitioner: 'crc32', carryHeaders: ['traceparent', 'x-request-id'] });
   });
 
   test('the demo topology loads, its cluster from the environment and its state beside the clone', () => {
@@ -143,8 +158,11 @@ describe('topology loader: defaults and compiled form', () => {
       },
     });
     expect(topology.kafka.ssl).toEqual({ rejectUnauthorized: true, ca: readFileSync(join(fixtures, 'self-signed-cert.pem'), 'utf8') });
-    expect(topology.kafka.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'orders-svc', password: 'kafka-secret' });
-    expect(topology.registry.auth).toEqual({ username: 'registry-user', password: 'registry-secret' });
+    expect(topology.kafka.sasl?.mechanism).toBe('scram-sha-512');
+    expect(topology.kafka.sasl?.username).toBe('orders-svc');
+    expect(topology.kafka.sasl?.password.reveal()).toBe('kafka-secret');
+    expect(topology.registry.auth?.username).toBe('registry-user');
+    expect(topology.registry.auth?.password.reveal()).toBe('registry-secret');
     expect(topology.store).toEqual({ dir: '/var/lib/graphfold', cachedAtoms: 500_000, cacheBytes: 256 * 1024 ** 2, writeBufferBytes: 64 * 1024 ** 2 });
     const [orders, mirror] = topology.processors;
     expect(orders?.inputs).toEqual(['orders-instructions', 'orders-imports']);
@@ -197,11 +215,11 @@ describe('topology loader: ${VAR} interpolation', () => {
   });
 
   test('text around variables is kept, and $$ is a literal $', () => {
-    const t = load(yaml('application: app', 'kafka:', '  brokers: ${HOST}:${PORT:-9092}', '  sasl: { mechanism: plain, username: u, password: "p$$w${SUFFIX}$" }', 'registry: { url: "http://r:8081" }', 'processors: [{ name: crm, inputs: [in] }]'), {
+    const t = load(yaml('application: app', 'kafka:', '  brokers: ${HOST}:${PORT:-9092}', '  clientId: "p$$w${SUFFIX}$"', 'registry: { url: "http://r:8081" }', 'processors: [{ name: crm, inputs: [in] }]'), {
       env: { HOST: 'kafka.internal', SUFFIX: 'rd' },
     });
     expect(t.kafka.brokers).toEqual(['kafka.internal:9092']);
-    expect(t.kafka.sasl?.password).toBe('p$wrd$');
+    expect(t.kafka.clientId).toBe('p$wrd$');
   });
 
   test('an unset variable, a bad reference and a non-number are mistakes at their place', () => {
@@ -227,8 +245,10 @@ describe('topology loader: mistakes, each with file, line and column', () => {
     [
       'an unknown option',
       ['  - name: crm', '    inputs: [crm-in]', '    colour: blue'],
-      'topo.yaml:9:5: processors[0].colour: unknown option (the options here are name, inputs, diffs, rejections, partitions, replicationFactor, schema, maxInstructions, maxRecordBytes, concurrency, sessionTimeoutMs, taskTimeoutMs)',
+      'topo.yaml:9:5: processors[0].colour: unknown option (the options here are name, inputs, diffs, rejections, partitions, replicationFactor, schema, maxInstructions, maxRecordBytes, concurrency, sessionTimeoutMs, taskTimeoutMs, partitioner, carryHeaders)',
     ],
+    ['a partitioner graphfold does not know', ['  - name: crm', '    inputs: [a]', '    partitioner: fnv1a'], "topo.yaml:9:18: processors[0].partitioner: 'fnv1a' is not one of murmur2, crc32"],
+    ['a carried header graphfold writes itself', ['  - name: crm', '    inputs: [a]', '    carryHeaders: [graphfold-rejection-code]'], "topo.yaml:9:20: processors[0].carryHeaders[0]: 'graphfold-rejection-code' is a header graphfold writes itself; carry another one"],
     ['a missing required option', ['  - name: crm'], 'topo.yaml:7:5: processors[0].inputs: missing; write the topics this processor reads, e.g. inputs: [crm-instructions]'],
     [
       'a topic name Kafka refuses',
@@ -255,18 +275,41 @@ describe('topology loader: mistakes, each with file, line and column', () => {
   test.each([
     ['a broker without a port', ['  brokers: kafka-1'], "topo.yaml:3:12: kafka.brokers: 'kafka-1' is not a broker address: write host:port, e.g. kafka-1.internal:9092"],
     ['a port out of range', ['  brokers: [k:99999]'], "topo.yaml:3:13: kafka.brokers[0]: 'k:99999' has port 99999; a port is from 1 to 65535"],
-    ['a misspelt SASL mechanism', ['  brokers: k:9092', '  sasl: { mechanism: scram-sha-265, username: u, password: p }'], "topo.yaml:4:22: kafka.sasl.mechanism: 'scram-sha-265' is not one of plain, scram-sha-256, scram-sha-512; did you mean scram-sha-256?"],
-    ['SASL without a password', ['  brokers: k:9092', '  sasl: { mechanism: plain, username: u }'], 'topo.yaml:4:9: kafka.sasl.password: missing; write the password as ${VAR} (an environment variable), e.g. password: ${KAFKA_PASSWORD}'],
+    ['a misspelt SASL mechanism', ['  brokers: k:9092', '  sasl: { mechanism: scram-sha-265, username: u, password: "${P}" }'], "topo.yaml:4:22: kafka.sasl.mechanism: 'scram-sha-265' is not one of plain, scram-sha-256, scram-sha-512; did you mean scram-sha-256?"],
+    [
+      'SASL without a password',
+      ['  brokers: k:9092', '  sasl: { mechanism: plain, username: u }'],
+      'topo.yaml:4:9: kafka.sasl.password: missing; write the password as ${VAR} (an environment variable), e.g. password: ${KAFKA_PASSWORD}, or passwordFile: <path of a file holding it>',
+    ],
+    [
+      'a password written in the file',
+      ['  brokers: k:9092', '  sasl: { mechanism: plain, username: u, password: hunter2 }'],
+      'topo.yaml:4:52: kafka.sasl.password: a password is read from an environment variable or a file, never written in the topology: write password: ${VAR} (the whole value, no default), or passwordFile: <path of a file holding it>',
+    ],
+    [
+      'a password as the default of a variable',
+      ['  brokers: k:9092', '  sasl: { mechanism: plain, username: u, password: "${P:-hunter2}" }'],
+      'topo.yaml:4:52: kafka.sasl.password: a password is read from an environment variable or a file, never written in the topology: write password: ${VAR} (the whole value, no default), or passwordFile: <path of a file holding it>',
+    ],
+    ['a password twice', ['  brokers: k:9092', '  sasl: { mechanism: plain, username: u, password: "${P}", passwordFile: p.txt }'], 'topo.yaml:4:9: kafka.sasl.passwordFile: give the password once: password or passwordFile, not both'],
+    ['an empty password variable', ['  brokers: k:9092', '  sasl: { mechanism: plain, username: u, password: "${EMPTY}" }'], 'topo.yaml:4:52: kafka.sasl.password: environment variable EMPTY is empty: set it to the password'],
+    ['a password file that is not there', ['  brokers: k:9092', '  sasl: { mechanism: plain, username: u, passwordFile: missing.txt }'], 'topo.yaml:4:56: kafka.sasl.passwordFile: cannot read /srv/graphfold/missing.txt: ENOENT; write the path of a file holding the password (relative to the topology file)'],
     ['a client certificate without its key', ['  brokers: k:9092', '  tls: { cert: client.pem }'], 'topo.yaml:4:8: kafka.tls.key: mutual TLS needs both cert and key: add the missing one, or remove the other'],
     ['tls given as text', ['  brokers: k:9092', '  tls: yes'], 'topo.yaml:4:8: kafka.tls: expected true or false, found the string "yes"'],
   ])('kafka: %s', (_what, kafka, expected) => {
-    expect(mistakes(yaml('application: app', 'kafka:', ...kafka, 'registry: { url: "http://r:8081" }', 'processors: [{ name: crm, inputs: [a] }]'))).toEqual([expected]);
+    expect(mistakes(yaml('application: app', 'kafka:', ...kafka, 'registry: { url: "http://r:8081" }', 'processors: [{ name: crm, inputs: [a] }]'), { env: { ...env, P: 'x', EMPTY: '' } })).toEqual([expected]);
   });
 
   test.each([
     ['not a URL', 'url: registry:8081', "topo.yaml:2:18: registry.url: 'registry:8081' is not an http or https URL"],
     ['credentials in the URL', 'url: "http://user:pw@registry:8081"', "topo.yaml:2:18: registry.url: 'registry:8081' URL carries credentials; put them in registry.username and registry.password instead"],
-    ['a user without a password', 'url: "http://r:8081", username: u', 'topo.yaml:2:11: registry.password: basic auth needs both username and password: add the missing one, or remove the other'],
+    ['a user without a password', 'url: "http://r:8081", username: u', 'topo.yaml:2:11: registry.password: basic auth needs both username and password (or passwordFile): add the missing one, or remove the other'],
+    [
+      'a password written in the file',
+      'url: "http://r:8081", username: u, password: pw',
+      'topo.yaml:2:58: registry.password: a password is read from an environment variable or a file, never written in the topology: write password: ${VAR} (the whole value, no default), or passwordFile: <path of a file holding it>',
+    ],
+    ['TLS options for a plain http URL', 'url: "http://r:8081", tls: { rejectUnauthorized: false }', 'topo.yaml:2:11: registry.tls: TLS options apply to an https:// registry URL; the URL is http://r:8081: make it https://, or remove tls'],
   ])('registry: %s', (_what, registry, expected) => {
     expect(mistakes(yaml('kafka: { brokers: "k:9092" }', `registry: { ${registry} }`, 'application: app', 'processors: [{ name: crm, inputs: [a] }]'))).toEqual([expected]);
   });

@@ -218,7 +218,7 @@ public final class Fold {
         if (m.getTarget() != null) checkRef(m.getTarget(), "target", i);
       }
     }
-    checkRange(tx.getTime(), "time");
+    checkRange(tx.getTime() == null ? null : Values.micros(tx.getTime()), "time");
     checkRange(tx.getExpectSlice(), "expectSlice");
     if (key == null) refuse("INVALID_INSTRUCTION", "record has no key; key transactions by graph id ('" + graph + "') so each graph stays on one partition");
     if (!key.equals(graph)) {
@@ -432,7 +432,7 @@ public final class Fold {
   private void end(Working atom, String cascadeOf) {
     atom.endedBy = index;
     atom.cascadeOf = cascadeOf;
-    terminated.add(new Terminated(atom.uid, cascadeOf != null));
+    terminated.add(new Terminated(atom.uid, cascadeOf != null, atom.kind, atom.type));
   }
 
   /** The relations out of (or into) an atom that are live at this point of the transaction, of one type or of all. */
@@ -510,8 +510,8 @@ public final class Fold {
     }
     changes.addAll(terminated);
     if (changes.isEmpty()) return Outcome.UNCHANGED;
-    long time = tx.getTime() != null ? tx.getTime() : recordTimeMicros;
-    diff = new GraphDiff(graph, head + 1, tx.getTxId(), time, source, changes);
+    long time = tx.getTime() != null ? Values.micros(tx.getTime()) : recordTimeMicros;
+    diff = new GraphDiff(graph, head + 1, tx.getTxId(), Values.instant(time), source, changes);
     return Outcome.APPLIED;
   }
 

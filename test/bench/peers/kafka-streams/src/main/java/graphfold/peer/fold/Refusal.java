@@ -1,7 +1,7 @@
 package graphfold.peer.fold;
 
 /**
- * A transaction refused as a whole, with graphfold's rejection code (DESIGN.md §4). Thrown to
+ * A transaction refused as a whole, with graphfold's rejection code (schemas/README.md). Thrown to
  * unwind the fold; it carries no stack trace, since refusing bad input is not a program error.
  */
 public final class Refusal extends RuntimeException {

@@ -56,12 +56,22 @@ final class Values {
       b.getBytes().duplicate().get(bytes);
       return "0x" + HexFormat.of().formatHex(bytes);
     }
-    if (v instanceof TimeValue t) {
-      long micros = t.getMicros();
-      return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L).toString();
-    }
+    if (v instanceof TimeValue t) return t.getMicros().toString();
     if (v instanceof EnumValue e) return e.getSymbol() + " (" + e.getEnum$() + ")";
     if (v instanceof QuantityValue q) return q.getAmount() + " " + q.getUnit();
     return String.valueOf(v);
+  }
+
+  /**
+   * Microseconds since the epoch of a {@code timestamp-micros} field, which the Avro compiler
+   * generates as an Instant. Exact: the schema's longs are whole microseconds.
+   */
+  static long micros(Instant instant) {
+    return Math.addExact(Math.multiplyExact(instant.getEpochSecond(), 1_000_000L), instant.getNano() / 1_000L);
+  }
+
+  /** The Instant of a {@code timestamp-micros} value. */
+  static Instant instant(long micros) {
+    return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
   }
 }
