@@ -193,9 +193,14 @@ export function causeChain(error: unknown): CauseLink[] {
     seen.add(current);
     const code = codeOf(current);
     const link = current instanceof Error ? { name: current.name, message: current.message } : { name: typeof current, message: String(current) };
-    // kafkajs wraps an error in another with the same message; one line of it is enough.
+    // kafkajs (and Node's TLS) wrap an error in another with the same message; one link of it is
+    // enough, the one with a code.
     const previous = chain[chain.length - 1];
-    if (previous === undefined || previous.message !== link.message || previous.code !== code) chain.push(code === undefined ? link : { ...link, code });
+    if (previous !== undefined && previous.message === link.message && (previous.code === code || previous.code === undefined || code === undefined)) {
+      if (previous.code === undefined && code !== undefined) chain[chain.length - 1] = { ...link, code };
+    } else {
+      chain.push(code === undefined ? link : { ...link, code });
+    }
     current = (current as { cause?: unknown }).cause;
   }
   return chain;
@@ -204,8 +209,9 @@ export function causeChain(error: unknown): CauseLink[] {
 /** `message (cause: ENOSPC: no space left on device; cause: ...)`: an error in one line with its causes. */
 export function describeError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
+  // A cause the message already names (its text, or its code) is not repeated.
   const causes = causeChain(error)
-    .filter((link) => !message.includes(link.message))
+    .filter((link) => !message.includes(link.message) && (link.code === undefined || !message.includes(link.code)))
     .map((link) => `${link.code === undefined || link.message.includes(link.code) ? '' : `${link.code}: `}${link.message}`);
   return causes.length === 0 ? message : `${message} (cause: ${causes.join('; cause: ')})`;
 }

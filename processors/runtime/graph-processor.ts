@@ -34,6 +34,9 @@ const transitions: Record<ProcessorState, readonly ProcessorState[]> = {
  */
 const groupRetry = { retries: 1_000_000, initialRetryTime: 100, maxRetryTime: 2_000 };
 
+/** Kafka's default message.max.bytes. */
+const kafkaDefaultMaxMessageBytes = 1_048_588;
+
 /** A step of `stop` that does not finish in this long is left behind (a broker that is gone). */
 const stopStepMs = 4_000;
 /** How long a stop waits for the batches in flight to commit or abort. */
@@ -404,11 +407,15 @@ export class GraphProcessor {
     if (count(spec.diffs) < partitions) {
       throw new FatalError(`processor ${spec.name}: changelog ${spec.diffs} has ${count(spec.diffs)} partitions but the inputs have ${partitions}; it needs at least as many (partition p of the inputs writes to partition p)`);
     }
-    const { resources } = await this.admin.describeConfigs({
-      resources: [spec.diffs, spec.rejections].map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['max.message.bytes'] })),
-      includeSynonyms: false,
-    });
-    const accepts = (topic: string): number => Number(resources.find((r) => r.resourceName === topic)?.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue ?? 1_048_588);
+    // A principal without DescribeConfigs on them is not refused: the topics are taken to accept
+    // what Kafka accepts by default.
+    const { resources } = await this.admin
+      .describeConfigs({ resources: [spec.diffs, spec.rejections].map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['max.message.bytes'] })), includeSynonyms: false })
+      .catch((error: unknown) => {
+        if (accessRefusal(error, this.topology.kafka) === undefined) throw error;
+        return { resources: [] };
+      });
+    const accepts = (topic: string): number => Number(resources.find((r) => r.resourceName === topic)?.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue ?? kafkaDefaultMaxMessageBytes);
     return { inputs: partitions, rejections: count(spec.rejections), maxMessageBytes: { diffs: accepts(spec.diffs), rejections: accepts(spec.rejections) } };
   }
 

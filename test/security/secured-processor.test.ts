@@ -51,7 +51,7 @@ describe('graphfold on a secured broker (SASL_SSL, SCRAM-SHA-512, ACLs; registry
     // 2. apply, as deployer: the topics and the schemas.
     const applied = await archive.runCli('apply', ['topology', 'apply', '--topology', asDeployer.file], { env: asDeployer.env });
     expect({ code: applied.code, stderr: applied.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(applied.stdout).toContain('Created 3 topics and registered 3 schemas.');
+    expect(applied.stdout).toContain('Created 3 topics, registered 3 schemas and set the compatibility of 3 subjects.');
 
     // 3. Transactions (two poison records among them), produced by the super user.
     const admin = securedKafka(cluster);
