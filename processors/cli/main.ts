@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { BugError, classify, describeError } from '../errors';
 import { closest } from '../../topology/suggestion';
 import { CommandFailure, UsageError, type CommandIo } from './command';
@@ -17,11 +19,40 @@ const help = [
   'commands:',
   ...commands.map((command) => `  ${command.name.padEnd(10)}${command.summary}`),
   '',
-  'Run graphfold <command> --help for its options.',
+  'Run graphfold <command> --help (or graphfold help <command>) for its options; graphfold --version',
+  'prints the version.',
 ].join('\n');
+
+/** `graphfold <version>`, from the package.json above this module (in the source tree and in dist/). */
+function version(): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'graphfold' && typeof pkg.version === 'string') return `graphfold ${pkg.version} (Node.js ${process.version})`;
+    } catch {
+      // not here: look further up
+    }
+    if (dirname(dir) === dir) return `graphfold (version unknown) (Node.js ${process.version})`;
+  }
+}
 
 async function main(args: readonly string[], io: CommandIo): Promise<number> {
   const [name, ...rest] = args;
+  if (name === '--version' || name === '-V') {
+    if (rest.length > 0) throw new UsageError('graphfold', `--version takes no arguments, got '${rest.join(' ')}'`);
+    io.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  if (name === 'help' && rest.length > 0) {
+    const [topic, ...more] = rest;
+    const command = commands.find((c) => c.name === topic);
+    if (command === undefined) {
+      const near = closest(topic as string, commands.map((c) => c.name));
+      throw new UsageError('graphfold', `no help for '${topic as string}'${near === undefined ? ` (commands: ${commands.map((c) => c.name).join(', ')})` : `; did you mean ${near}?`}`);
+    }
+    // `graphfold help topology apply` is `graphfold topology apply --help`.
+    return command.run([...more, '--help'], io);
+  }
   if (name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(`${help}\n`);
     return 0;

@@ -341,6 +341,24 @@ describe('topology loader: mistakes, each with file, line and column', () => {
     );
   });
 
+  test('more than 10 mistakes: the first 10 are listed and the rest counted; the error carries them all', () => {
+    const wrong = Array.from({ length: 13 }, (_, i) => `    colour${i}: red`);
+    const text = yaml('application: app', 'kafka: { brokers: k:9092 }', 'registry: { url: "http://r:8081" }', 'processors:', '  - name: crm', '    inputs: [a]', ...wrong);
+    let caught: unknown;
+    try {
+      load(text);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(TopologyError);
+    const lines = (caught as TopologyError).message.split('\n');
+    expect(lines[0]).toBe('13 mistakes in topo.yaml (the first 10):');
+    expect(lines.slice(1, 11).every((line) => /^topo\.yaml:\d+:5: processors\[0\]\.colour\d+: unknown option/.test(line))).toBe(true);
+    expect(lines[11]).toBe('... and 3 more mistakes (fix these first: the rest may go with them)');
+    expect(lines).toHaveLength(12);
+    expect((caught as TopologyError).problems).toHaveLength(13);
+  });
+
   test('a TopologyError is a FatalError that carries each problem', () => {
     let caught: unknown;
     try {
