@@ -206,9 +206,14 @@ export function causeChain(error: unknown): CauseLink[] {
   return chain;
 }
 
-/** `message (cause: ENOSPC: no space left on device; cause: ...)`: an error in one line with its causes. */
+/**
+ * `message (cause: ENOSPC: no space left on device; cause: ...)`: an error in one line with its
+ * causes. A {@link SecurityError}'s message names its cause in words already (and a cause could
+ * quote what it should not), so it stands alone.
+ */
 export function describeError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof SecurityError) return message;
   // A cause the message already names (its text, or its code) is not repeated.
   const causes = causeChain(error)
     .filter((link) => !message.includes(link.message) && (link.code === undefined || !message.includes(link.code)))

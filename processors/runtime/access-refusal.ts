@@ -1,4 +1,4 @@
-import { CoordinatorNotFoundError, coordinatorMissesForRefusal, FatalError } from '../errors';
+import { CoordinatorNotFoundError, coordinatorMissesForRefusal, SecurityError } from '../errors';
 import type { KafkaSpec, RegistrySpec } from './topology';
 
 /**
@@ -14,13 +14,9 @@ import type { KafkaSpec, RegistrySpec } from './topology';
  */
 export type RefusalKind = 'authentication' | 'authorization' | 'tls';
 
-export class AccessRefusedError extends FatalError {
-  constructor(
-    readonly kind: RefusalKind,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, {}, options);
+export class AccessRefusedError extends SecurityError {
+  constructor(kind: RefusalKind, message: string, options?: { cause?: unknown }) {
+    super(kind, message, {}, options);
   }
 }
 
