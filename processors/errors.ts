@@ -383,11 +383,13 @@ export function storeFailure(dir: string, doing: string, error: unknown, context
   if (error instanceof GraphfoldError) return error;
   const text = describeError(error);
   const at = { ...context, dir };
-  if (/\bLOCK\b|lock file|lock hold by current process|No locks available|Resource temporarily unavailable/i.test(text) && /lock/i.test(text)) {
+  const osError = storeErrorCodes.find(({ pattern }) => pattern.test(text))?.code;
+  const os = osError ?? codeOf(error);
+  // The OS error first: RocksDB words a read-only or full disk under the LOCK file as a lock failure.
+  if (osError === undefined && /lock/i.test(text) && /Resource temporarily unavailable|lock hold by current process|No locks available|While lock file/i.test(text)) {
     return new StoreLockedError(`another process holds the store ${dir} (${text}); each instance needs its own store.dir: waiting for it to be released`, at, { cause: error });
   }
-  if (/corrupt/i.test(text)) return new StoreCorruptedError(`RocksDB reports the store ${dir} corrupt while trying to ${doing} (${text}); it is rebuilt from the changelog`, at, { cause: error });
-  const os = storeErrorCodes.find(({ pattern }) => pattern.test(text))?.code ?? codeOf(error);
+  if (osError === undefined && /corrupt/i.test(text)) return new StoreCorruptedError(`RocksDB reports the store ${dir} corrupt while trying to ${doing} (${text}); it is rebuilt from the changelog`, at, { cause: error });
   switch (os) {
     case 'ENOSPC':
     case 'EDQUOT':

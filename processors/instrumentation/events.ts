@@ -55,6 +55,8 @@ export interface GraphfoldEvents {
   'consumer.restarting': { readonly processor: string; readonly error: Error; readonly inMs: number };
   /** The size on disk of a partition's store, measured on a timer. */
   'store.size': { readonly processor: string; readonly partition: number; readonly bytes: number };
+  /** The standalone server of /metrics, /healthz and /readyz listens at `url`. */
+  'ops.listening': { readonly url: string };
   /** A stop was asked for; batches in flight finish or abort. */
   'processor.stopping': { readonly processor: string };
   'batch.aborted': { readonly processor: string; readonly partition: number; readonly rewoundTo: number; readonly error: Error };

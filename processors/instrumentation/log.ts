@@ -58,6 +58,7 @@ export function attachLog(instrumentation: Instrumentation, options: LogOptions 
     'partitions.assigned': (p) => line('INFO', 'partitions assigned', { processor: p.processor, partitions: p.partitions.join(',') || 'none' }),
     'partitions.revoked': (p) => line('INFO', 'partitions revoked', { processor: p.processor, partitions: p.partitions.join(',') }),
     'task.ready': (p) => line('INFO', 'partition ready', { processor: p.processor, partition: p.partition, seconds: p.seconds.toFixed(1) }),
+    'ops.listening': (p) => line('INFO', 'ops endpoints listening', { url: p.url, metrics: `${p.url}/metrics`, health: `${p.url}/healthz`, ready: `${p.url}/readyz` }),
     'processor.stopping': (p) => line('INFO', 'processor stopping', { processor: p.processor }),
     'task.failed': (p) => line('WARN', 'partition task failed; opening it again', { processor: p.processor, partition: p.partition, ...errorFields(p.error), failures: p.failures, retryIn: `${(p.retryInMs / 1000).toFixed(1)}s` }),
     'store.discarded': (p) => line('WARN', 'store discarded; rebuilding it from the changelog', { processor: p.processor, partition: p.partition, reason: p.reason }),

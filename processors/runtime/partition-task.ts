@@ -1,3 +1,5 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Admin, Batch, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { carriedHeaders, headerText } from '../codec/headers';
 import { InputDecoder, type InputRecord } from '../codec/input';
@@ -143,9 +145,12 @@ export class PartitionTask {
     return this.lifecycle.is('closing', 'closed');
   }
 
-  /** The store's size on disk, in bytes. */
-  sizeOnDisk(): Promise<number> {
-    return this.store.sizeOnDisk();
+  /** The bytes the store's directory holds (its files, the write-ahead log included). */
+  async sizeOnDisk(): Promise<number> {
+    const dir = this.store.location;
+    const names = await readdir(dir).catch(() => []);
+    const sizes = await Promise.all(names.map((name) => stat(join(dir, name)).then((s) => (s.isFile() ? s.size : 0), () => 0)));
+    return sizes.reduce((a, b) => a + b, 0);
   }
 
   /** Processes one batch exactly once, or fails and closes the task (see the class comment). */

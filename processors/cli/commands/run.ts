@@ -3,6 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadTopology } from '../../../topology/loader';
 import { Instrumentation } from '../../instrumentation/events';
 import { attachLog } from '../../instrumentation/log';
+import { opsEndpoints } from '../../ops/endpoints';
+import { startOpsServer, type OpsServer } from '../../ops/server';
 import { runTopology } from '../../runtime/host';
 import { optionsHelp, parseArguments } from '../arguments';
 import { CommandFailure, UsageError, type Command } from '../command';
@@ -24,6 +26,8 @@ const help = [
   'the cluster): batches in flight finish or abort, stores close, the group is left, within 20 s;',
   'a second signal exits at once. Nothing is lost either way: the next start restores from the',
   'changelog. Exit code 1 when a processor fails (the log says why and what to do).',
+  'With ops: { listen: <host:port> } in the topology it serves /metrics (Prometheus), /healthz',
+  'and /readyz there (the address is logged).',
   '',
   'options:',
   optionsHelp(options),
@@ -44,8 +48,14 @@ export const runCommand: Command = {
     const topology = loadTopology(line.options.topology);
     const instrumentation = new Instrumentation();
     const detach = attachLog(instrumentation, { format, verbose: line.options.verbose, write: (text) => io.stderr.write(`${text}\n`) });
+    const ops = opsEndpoints(instrumentation, topology.processors.map((p) => p.name));
     const signalled = once(io.signal, 'abort').then(() => 'signal' as const);
+    let server: OpsServer | undefined;
     try {
+      if (topology.ops !== undefined) {
+        server = await startOpsServer(ops, topology.ops);
+        instrumentation.emit('ops.listening', { url: server.url });
+      }
       const starting = runTopology(topology, instrumentation, { signal: io.signal });
       starting.catch(() => undefined);
       const started = await Promise.race([starting, signalled]);
@@ -58,6 +68,8 @@ export const runCommand: Command = {
       if (outcome === 'signal') await withinStopBudget(started.stop().then(() => started.done));
       return 0;
     } finally {
+      await server?.close();
+      ops.close();
       detach();
     }
   },
