@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
 import type { GraphDiff, GraphTransaction } from '../../processors/engine/model';
-import { StoreAheadOfChangelogError } from '../../processors/errors';
 import { Instrumentation, type GraphfoldEvents } from '../../processors/instrumentation/events';
 import { runTopology } from '../../processors/runtime/host';
 import type { Topology } from '../../processors/runtime/topology';
@@ -93,7 +92,8 @@ describe('processor, its changelog lost', () => {
 
     // The processor refuses the partitions, and deletes nothing.
     const refused = await runUntil(topology, topics, 1);
-    expect(refused.failure).toBeInstanceOf(StoreAheadOfChangelogError);
+    expect(refused.failure?.name).toBe('StoreAheadOfChangelogError');
+    expect(refused.failure?.message).toContain('it lost history (was the diffs topic deleted and recreated?)');
     expect(refused.failure?.message).toContain(`graphfold repair changelog --topology ${file} --processor graphs`);
     expect(refused.discarded).toEqual([]);
     expect([await dumpStore(join(topology.store.dir, 'graphs', '0')), await dumpStore(join(topology.store.dir, 'graphs', '1'))]).toEqual(stores);
