@@ -7,6 +7,7 @@ import { GraphStore, type GraphStoreOptions } from '../../processors/store/graph
 import { topologyDefaults } from '../../topology/defaults';
 import { printTable, quantile } from './table';
 import { workload, workloadUid } from './workload';
+import { foldInto } from '../support/fold-loop';
 
 /**
  * `npm run bench:engine [-- --quick | --instructions N]`: the engine alone, no Kafka. Folds a
@@ -58,14 +59,14 @@ async function foldPhase(store: GraphStore): Promise<{ transactions: number; ins
     for (const tx of batch) {
       const options: FoldOptions = { source: { topic: 'instructions', partition: 0, offset }, recordTime: 1_700_000_000_000_000 + offset, maxInstructions: 10_000 };
       offset += 1;
-      const result = await store.fold(tx, options);
+      const result = await foldInto(store, tx, options);
       if (result.outcome === 'refused') {
         refused += 1;
         if (refused <= 3) process.stderr.write(`refused: ${result.error.message}\n`);
       }
     }
     await written;
-    written = store.commit({ 'input:instructions': offset });
+    written = store.commit({ inputs: { instructions: offset } });
     batchMs.push(now() - t0);
     transactions += batch.length;
     if (batchMs.length % 200 === 0) process.stderr.write(`  folded ${instructions.toLocaleString()} instructions (${Math.round(instructions / ((now() - start) / 1000)).toLocaleString()}/s, peak RSS ${rssMiB().toFixed(0)} MiB)\n`);
