@@ -5,7 +5,7 @@ import { fold, type FoldOptions, type FoldResult } from '../engine/fold';
 import type { GraphDiff, GraphTransaction, SourcePosition } from '../engine/model';
 import { NotLoaded } from '../engine/state';
 import type { Instrumentation } from '../instrumentation/events';
-import { GraphStore, type Checkpoint } from '../store/graph-store';
+import { GraphStore, StoreLayoutError, type Checkpoint } from '../store/graph-store';
 import { Lifecycle } from './lifecycle';
 import { chunks, diffMessage, diffTooLarge, rejectionMessage } from './outputs';
 import { restorePartition } from './restore';
@@ -395,7 +395,8 @@ async function openStore(ctx: TaskContext, partition: number): Promise<GraphStor
   try {
     return await GraphStore.open(dir, storeOptions(ctx));
   } catch (error) {
-    ctx.instrumentation.emit('store.discarded', { processor: ctx.spec.name, partition, reason: `it does not open: ${(error as Error).message}` });
+    const reason = error instanceof StoreLayoutError ? error.message : `it does not open: ${(error as Error).message}`;
+    ctx.instrumentation.emit('store.discarded', { processor: ctx.spec.name, partition, reason });
     await GraphStore.destroy(dir);
     return GraphStore.open(dir, storeOptions(ctx));
   }

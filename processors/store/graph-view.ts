@@ -4,7 +4,7 @@ import { GraphKeys, tags } from './format/keys';
 import { byTypeThenUid, type StoredAtom } from './format/records';
 import { Generations } from './generations';
 import type { KeyFilter, KeySeed } from './key-filter';
-import { directionKey, type EdgeDelta, type StagedGraph } from './staging';
+import { directionKey, type AdjacencyEvent, type StagedGraph } from './staging';
 
 /**
  * One graph as the engine sees it (a {@link GraphState}): the latest record of every atom in
@@ -96,17 +96,16 @@ export class GraphView implements GraphState {
     return edges;
   }
 
-  /** The live relations of a direction: the written list with the layers' deltas; undefined when the list is not in memory. */
+  /** The live relations of a direction: the written list with the layers' events; undefined when the list is not in memory. */
   knownEdges(uid: Uid, direction: Direction): readonly RelationEdge[] | undefined {
-    const key = directionKey(direction, uid);
-    const base = this.edgeLists.get(key);
+    const base = this.edgeLists.get(directionKey(direction, uid));
     if (base === undefined) return undefined;
-    let deltas: EdgeDelta[] | undefined;
+    let edges: readonly RelationEdge[] = base;
     for (const staged of this.staged) {
-      const delta = staged.edges.get(key);
-      if (delta !== undefined) (deltas ??= []).push(delta);
+      const events = staged.adjacency.get(uid);
+      if (events !== undefined) edges = applyEvents(edges, events, direction);
     }
-    return deltas === undefined ? base : applyDeltas(base, deltas);
+    return edges;
   }
 
   /** The newest layer staged for this graph for the first time. */
@@ -141,9 +140,12 @@ export class GraphView implements GraphState {
     this.staged.shift();
     if (staged.head !== undefined) this.writtenHead = staged.head;
     for (const txId of staged.txs.keys()) this.txs.delete(txId);
-    for (const [key, delta] of staged.edges) {
-      const base = this.edgeLists.get(key);
-      if (base !== undefined) this.edgeLists.set(key, applyDeltas(base, [delta]));
+    for (const [uid, events] of staged.adjacency) {
+      for (const direction of ['out', 'in'] as const) {
+        const key = directionKey(direction, uid);
+        const base = this.edgeLists.get(key);
+        if (base !== undefined) this.edgeLists.set(key, applyEvents(base, events, direction));
+      }
     }
   }
 
@@ -168,18 +170,25 @@ export class GraphView implements GraphState {
   }
 }
 
-/** The edges after the deltas, in order; idempotent (an edge already present is not added again). */
-function applyDeltas(base: readonly RelationEdge[], deltas: readonly EdgeDelta[]): RelationEdge[] {
+/**
+ * The live relations of one direction after an atom's events (of both directions), in order.
+ * Idempotent: a relation already present is not added twice, one already ended stays ended.
+ */
+function applyEvents(base: readonly RelationEdge[], events: readonly AdjacencyEvent[], direction: Direction): readonly RelationEdge[] {
   let added = false;
-  for (const delta of deltas) if (delta.added.length > 0) added = true;
-  if (!added) {
-    const ended = (edge: RelationEdge): boolean => deltas.some((delta) => delta.ended.has(edge.uid));
-    return base.filter((edge) => !ended(edge));
+  let touched = false;
+  for (const event of events) {
+    if (event.direction !== direction) continue;
+    touched = true;
+    if (!event.ended) added = true;
   }
+  if (!touched) return base;
+  if (!added) return base.filter((edge) => !events.some((event) => event.ended && event.direction === direction && event.relation === edge.uid));
   const edges = new Map(base.map((edge) => [edge.uid, edge]));
-  for (const delta of deltas) {
-    for (const edge of delta.added) edges.set(edge.uid, edge);
-    for (const uid of delta.ended) edges.delete(uid);
+  for (const event of events) {
+    if (event.direction !== direction) continue;
+    if (event.ended) edges.delete(event.relation);
+    else edges.set(event.relation, { uid: event.relation, type: event.type, other: event.other });
   }
   return [...edges.values()].sort(byTypeThenUid);
 }

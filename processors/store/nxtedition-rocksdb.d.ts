@@ -11,6 +11,8 @@ declare module '@nxtedition/rocksdb' {
     readonly compaction?: 'level' | 'universal';
     /** A RocksDB merge operator, as `MergeOperator::CreateFromString` reads it. */
     readonly mergeOperator?: string;
+    /** zstd for the write-ahead log (the binding's default: true). */
+    readonly walCompression?: boolean;
     readonly infoLogLevel?: 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'header';
   }
 

@@ -1,5 +1,5 @@
 import { mkdir, rm } from 'node:fs/promises';
-import { RocksLevel, type ChainedBatch } from '@nxtedition/rocksdb';
+import { RocksLevel, type ChainedBatch, type Iterator } from '@nxtedition/rocksdb';
 import { RetriableError } from '../errors';
 
 /** A WriteBatch being filled; `write` applies all its operations atomically, once. */
@@ -16,7 +16,7 @@ export interface RocksBatch {
 export interface RocksOptions {
   /** Bytes of RocksDB block cache. */
   readonly cacheBytes: number;
-  /** Bytes of memtables (a flush starts when a quarter of it fills). */
+  /** Bytes of memtable before a flush. */
   readonly writeBufferBytes: number;
 }
 
@@ -65,13 +65,18 @@ export class Rocks {
     await mkdir(location, { recursive: true });
     const db = new RocksLevel(location, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     try {
+      // Level compaction: memtables of `writeBufferBytes` (a quarter of the budget), levels 0 and
+      // 1 uncompressed, zstd below (no dictionary: training one costs compactions CPU).
       await db.open({
         createIfMissing: true,
-        compression: true,
+        compression: false,
         cacheSize: options.cacheBytes,
         compaction: 'level',
-        memtableMemoryBudget: options.writeBufferBytes,
+        memtableMemoryBudget: 4 * options.writeBufferBytes,
         mergeOperator: appendOperator,
+        // The write-ahead log is written on the caller's thread: compressing it (the binding's
+        // default) costs more than the bytes it saves.
+        walCompression: false,
         infoLogLevel: 'error',
       });
     } catch (error) {
@@ -137,11 +142,15 @@ export class Rocks {
    * Key-value pairs with `gte <= key < lt`, in key order, a native step at a time; at most
    * `limit` pairs in all. Without `values`, values are empty. One consistent view throughout.
    */
-  async *scan(gte: Buffer, lt: Buffer, options: { readonly limit?: number; readonly values?: boolean } = {}): AsyncGenerator<Entries> {
+  scan(gte: Buffer, lt: Buffer, options: { readonly limit?: number; readonly values?: boolean } = {}): AsyncGenerator<Entries> {
     this.checkOpen('scan');
     const values = options.values ?? true;
     const limit = options.limit ?? -1;
-    const iterator = this.db.iterator({ gte, lt, limit, values, fillCache: false });
+    return this.entries(this.db.iterator({ gte, lt, limit, values, fillCache: false }), limit, values);
+  }
+
+  /** The pairs of an iterator (created when the scan was asked for: its view is of that moment). */
+  private async *entries(iterator: Iterator, limit: number, values: boolean): AsyncGenerator<Entries> {
     try {
       for (;;) {
         let entries: Entries;
@@ -172,18 +181,19 @@ export class Rocks {
   }
 
   /**
-   * Copies the database as it is now into a new database at `dir` (which must not exist), while
-   * writes go on: one iterator's consistent view, written in batches and closed. The copy opens
+   * Copies the database as it is when called into a new database at `dir` (which must not
+   * exist), while writes go on: one iterator's consistent view, written in batches and closed. The copy opens
    * like any store; the source is untouched.
    */
   async checkpoint(dir: string, options: RocksOptions): Promise<CheckpointStats> {
+    const source = this.scan(Buffer.from([0x00]), Buffer.from([0xff, 0xff, 0xff, 0xff]));
     const target = await Rocks.open(dir, options);
     let entries = 0;
     let bytes = 0;
     try {
       let batch = target.batch();
       let batchBytes = 0;
-      for await (const pairs of this.scan(Buffer.from([0x00]), Buffer.from([0xff, 0xff, 0xff, 0xff]))) {
+      for await (const pairs of source) {
         for (const [key, value] of pairs) {
           batch.put(key, value);
           entries += 1;
@@ -199,6 +209,7 @@ export class Rocks {
       await batch.write();
       bytes += batchBytes;
     } finally {
+      await source.return(undefined);
       await target.close();
     }
     return { entries, bytes };

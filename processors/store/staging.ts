@@ -1,6 +1,6 @@
 import { StoreDivergedError } from '../errors';
 import type { GraphDiff, Uid } from '../engine/model';
-import { NotLoaded, type Direction, type Need, type RelationEdge } from '../engine/state';
+import { NotLoaded, type Direction, type Need } from '../engine/state';
 import type { Writer } from './format/binary';
 import * as records from './format/records';
 import { StoredAtom } from './format/records';
@@ -9,13 +9,10 @@ import type { GraphView } from './graph-view';
 import type { KeyFilter } from './key-filter';
 import type { RocksBatch } from './rocks';
 
-/** Changes to the live relations of one direction of one atom, staged in a layer. */
-export interface EdgeDelta {
-  readonly added: RelationEdge[];
-  readonly ended: Set<Uid>;
-}
-
-/** An event of an atom's adjacency log, staged to be appended at commit. */
+/**
+ * An event of an atom's adjacency log, staged to be appended at commit; the engine reads the
+ * events of its layers over the written lists of live relations.
+ */
 export type AdjacencyEvent =
   | { readonly ended: false; readonly direction: Direction; readonly type: string; readonly relation: Uid; readonly other: Uid; readonly slice: number }
   | { readonly ended: true; readonly direction: Direction; readonly relation: Uid; readonly slice: number };
@@ -32,8 +29,6 @@ export class StagedGraph {
   head: number | undefined;
   /** The slice each txId made, null for a no-op. */
   readonly txs = new Map<string, number | null>();
-  /** Changes to live relations, by `directionKey`: what the engine reads over the cached lists. */
-  readonly edges = new Map<string, EdgeDelta>();
   /** The events to append to each atom's adjacency entry, in slice order. */
   readonly adjacency = new Map<Uid, AdjacencyEvent[]>();
   /** The applied diffs, for the slice log. */
@@ -49,13 +44,6 @@ export class StagedGraph {
     readonly replayed: boolean,
   ) {
     this.keys = new GraphKeys(graph);
-  }
-
-  delta(direction: Direction, uid: Uid): EdgeDelta {
-    const key = directionKey(direction, uid);
-    let delta = this.edges.get(key);
-    if (delta === undefined) this.edges.set(key, (delta = { added: [], ended: new Set() }));
-    return delta;
   }
 
   addEvent(uid: Uid, event: AdjacencyEvent): void {
@@ -164,10 +152,8 @@ export function stageDiff(view: GraphView, staged: StagedGraph, diff: GraphDiff,
   staged.diffs.push(diff);
 }
 
-/** Stages a new relation at both its ends: the live lists' deltas and the adjacency events. */
+/** Stages a new relation at both its ends. */
 export function addRelation(staged: StagedGraph, uid: Uid, type: string, source: Uid, target: Uid, slice: number): void {
-  staged.delta('out', source).added.push({ uid, type, other: target });
-  staged.delta('in', target).added.push({ uid, type, other: source });
   staged.addEvent(source, { ended: false, direction: 'out', type, relation: uid, other: target, slice });
   staged.addEvent(target, { ended: false, direction: 'in', type, relation: uid, other: source, slice });
 }
@@ -176,8 +162,6 @@ export function addRelation(staged: StagedGraph, uid: Uid, type: string, source:
 export function endRelation(staged: StagedGraph, relation: StoredAtom, slice: number): void {
   const source = relation.source as Uid;
   const target = relation.target as Uid;
-  staged.delta('out', source).ended.add(relation.uid);
-  staged.delta('in', target).ended.add(relation.uid);
   staged.addEvent(source, { ended: true, direction: 'out', relation: relation.uid, slice });
   staged.addEvent(target, { ended: true, direction: 'in', relation: relation.uid, slice });
 }
