@@ -30,22 +30,14 @@ declare module '@nxtedition/rocksdb' {
     close(): Promise<void>;
   }
 
-  export interface ChainedBatch {
-    put(key: Buffer, value: Buffer): this;
-    /** Not in abstract-level's interface: the package's own addition to its chained batch. */
-    _merge(key: Buffer, value: Buffer, options?: object): void;
-    readonly length: number;
-    write(options?: { readonly sync?: boolean }): Promise<void>;
-    close(): Promise<void>;
-  }
-
   export class RocksLevel {
     constructor(location: string, options: { readonly keyEncoding: 'buffer'; readonly valueEncoding: 'buffer' });
     readonly status: 'opening' | 'open' | 'closing' | 'closed';
+    /** The native database, for another thread to use it: `new RocksLevel(handle, ...)` there. */
+    readonly handle: bigint;
     open(options: OpenOptions): Promise<void>;
     close(): Promise<void>;
     getMany(keys: Buffer[], options?: { readonly fillCache?: boolean }): Promise<(Buffer | undefined)[]>;
-    batch(): ChainedBatch;
     iterator(options: IteratorOptions): Iterator;
     getProperty(property: string): string;
   }

@@ -1,6 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
-import { RocksLevel, type ChainedBatch, type Iterator } from '@nxtedition/rocksdb';
+import { RocksLevel, type Iterator } from '@nxtedition/rocksdb';
 import { RetriableError } from '../errors';
+import { RocksWriter } from './rocks-writer';
 
 /** A WriteBatch being filled; `write` applies all its operations atomically, once. */
 export interface RocksBatch {
@@ -55,11 +56,18 @@ const checkpointBatchBytes = 4 << 20;
  */
 export class Rocks {
   private closing: Promise<void> | undefined;
+  /** Batches being written; whether any was. */
+  private writes = 0;
+  private wrote = false;
+  private readonly handle: bigint;
 
   private constructor(
     readonly location: string,
     private readonly db: RocksLevel,
-  ) {}
+  ) {
+    this.handle = db.handle;
+  }
+
 
   static async open(location: string, options: RocksOptions): Promise<Rocks> {
     await mkdir(location, { recursive: true });
@@ -94,11 +102,17 @@ export class Rocks {
     }
   }
 
-  /** Closes once the reads, scans and writes in flight are done. Idempotent. */
+  /** Closes once the reads, scans and writes in flight are done (the caller waits for its writes first). Idempotent. */
   close(): Promise<void> {
-    this.closing ??= this.db.close().catch((error: unknown) => {
-      throw this.failure('close', error);
-    });
+    this.closing ??= (async () => {
+      if (this.writes > 0) throw new RetriableError(`RocksDB at ${this.location} closed while a batch was being written: wait for writes before closing`);
+      if (this.wrote) await RocksWriter.get().forget(this.handle);
+      try {
+        await this.db.close();
+      } catch (error) {
+        throw this.failure('close', error);
+      }
+    })();
     return this.closing;
   }
 
@@ -117,22 +131,29 @@ export class Rocks {
     }
   }
 
-  /** A new WriteBatch: operations collect in native memory and are written atomically by `write`. */
+  /**
+   * A new WriteBatch: operations collect as bytes and are written atomically by `write`, on the
+   * process's writer thread (see rocks-writer.ts).
+   */
   batch(): RocksBatch {
     this.checkOpen('batch');
-    const batch: ChainedBatch = this.db.batch();
+    const operations = new Operations();
     return {
-      put: (key, value) => void batch.put(key, value),
-      append: (key, value) => batch._merge(key, value),
+      put: (key, value) => operations.add(put, key, value),
+      append: (key, value) => operations.add(append, key, value),
       get size() {
-        return batch.length;
+        return operations.count;
       },
       write: async () => {
         this.checkOpen('write');
+        this.writes += 1;
+        this.wrote = true;
         try {
-          await batch.write();
+          await RocksWriter.get().write(this.handle, operations.buffer, operations.length);
         } catch (error) {
           throw this.failure('write', error);
+        } finally {
+          this.writes -= 1;
         }
       },
     };
@@ -225,3 +246,37 @@ export class Rocks {
 }
 
 const empty = Buffer.alloc(0);
+
+const put = 1;
+const append = 2;
+
+/** A batch's operations as the writer thread reads them: op byte, key length, key, value length, value. */
+class Operations {
+  buffer: ArrayBuffer = new ArrayBuffer(64 * 1024);
+  private bytes = new Uint8Array(this.buffer);
+  private view = new DataView(this.buffer);
+  length = 0;
+  count = 0;
+
+  add(op: number, key: Uint8Array, value: Uint8Array): void {
+    this.ensure(9 + key.length + value.length);
+    const at = this.length;
+    this.bytes[at] = op;
+    this.view.setUint32(at + 1, key.length, true);
+    this.bytes.set(key, at + 5);
+    this.view.setUint32(at + 5 + key.length, value.length, true);
+    this.bytes.set(value, at + 9 + key.length);
+    this.length = at + 9 + key.length + value.length;
+    this.count += 1;
+  }
+
+  private ensure(n: number): void {
+    if (this.length + n <= this.buffer.byteLength) return;
+    const grown = new ArrayBuffer(Math.max(2 * this.buffer.byteLength, this.length + n));
+    const bytes = new Uint8Array(grown);
+    bytes.set(this.bytes.subarray(0, this.length));
+    this.buffer = grown;
+    this.bytes = bytes;
+    this.view = new DataView(grown);
+  }
+}
