@@ -46,7 +46,7 @@ export class BucketAppender {
   }
 
   private flush(): void {
-    if (this.bucket >= 0 && this.writer.length > 0) (this.batch as RocksBatch).append(bucketKey(this.prefix, this.bucket), this.writer.view());
+    if (this.bucket >= 0 && this.writer.length > 0) (this.batch as RocksBatch).append(bucketKey(this.prefix, this.bucket), this.writer.buffer, this.writer.length);
     this.writer.reset();
   }
 }

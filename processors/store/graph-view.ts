@@ -84,8 +84,9 @@ export class GraphView implements GraphState {
 
   /** Like `record`, with undefined for an atom that is not in memory. */
   knownRecord(uid: Uid): StoredAtom | null | undefined {
-    if (!this.filter.mayHoldUid(this.atomSeed, uid)) return null;
-    return this.atoms.get(uid);
+    const cached = this.atoms.get(uid);
+    if (cached !== undefined) return cached;
+    return this.filter.mayHoldUid(this.atomSeed, uid) ? undefined : null;
   }
 
   edges(uid: Uid, direction: Direction): readonly RelationEdge[] {

@@ -131,25 +131,25 @@ export class WritePipeline {
       const graphKeys = staged.keys;
       for (const atom of staged.atoms.values()) {
         records.encodeAtom(w.reset(), atom);
-        batch.put(graphKeys.atom(atom.uid), w.view());
+        batch.put(graphKeys.atomScratch(atom.uid), w.buffer, w.length);
       }
       for (const [uid, events] of staged.adjacency) {
         encodeEvents(w.reset(), events);
-        batch.append(graphKeys.adjacency(uid), w.view());
+        batch.append(graphKeys.adjacencyScratch(uid), w.buffer, w.length);
       }
       if (staged.head !== undefined) {
         records.encodeNumber(w.reset(), staged.head);
-        batch.put(graphKeys.head(), w.view());
+        batch.put(graphKeys.head(), w.buffer, w.length);
       }
       for (const [txId, slice] of staged.txs) {
         records.encodeTx(w.reset(), slice);
-        batch.put(graphKeys.tx(txId), w.view());
+        batch.put(graphKeys.tx(txId), w.buffer, w.length);
       }
       this.appendLists(graphKeys, staged);
       changed.push({ graph, atoms: staged.atoms.keys(), adjacency: staged.adjacency.keys() });
     }
     records.encodeCheckpoint(w.reset(), checkpoint);
-    batch.put(keys.checkpointKey, w.view());
+    batch.put(keys.checkpointKey, w.buffer, w.length);
     this.layers.push(new Layer(this.rocks.batch()));
     this.trim();
     this.writing = this.writing.then(async () => {

@@ -85,25 +85,24 @@ export class BulkReplay {
     const keys: Buffer[] = [];
     const targets: ReplayGraph[] = [];
     const uids: (Uid | undefined)[] = [];
-    const created = new Set<string>();
-    const scheduled = new Set<string>();
+    /** Per graph, the uids this chunk creates or reads. */
+    const known = new Map<ReplayGraph, Set<Uid>>();
     for (const diff of diffs) {
       const g = this.graph(diff.graph);
-      if (g.head === undefined && !scheduled.has(diff.graph)) {
-        scheduled.add(diff.graph);
-        keys.push(g.keys.head());
-        targets.push(g);
-        uids.push(undefined);
+      let seen = known.get(g);
+      if (seen === undefined) {
+        known.set(g, (seen = new Set()));
+        if (g.head === undefined) {
+          keys.push(g.keys.head());
+          targets.push(g);
+          uids.push(undefined);
+        }
       }
       for (const change of diff.changes) {
         if (!isUid(change.uid)) throw new StoreDivergedError(`slice ${diff.slice} of graph '${diff.graph}' names '${change.uid}', which is not a uid`, { graph: diff.graph, slice: diff.slice, txId: diff.txId });
-        const id = `${diff.graph}\u0000${change.uid}`;
-        if (change.op === 'Created') {
-          created.add(id);
-          continue;
-        }
-        if (created.has(id) || scheduled.has(id) || g.atoms.has(change.uid)) continue;
-        scheduled.add(id);
+        if (seen.has(change.uid)) continue;
+        seen.add(change.uid);
+        if (change.op === 'Created' || g.atoms.has(change.uid)) continue;
         keys.push(g.keys.atom(change.uid));
         targets.push(g);
         uids.push(change.uid);
@@ -151,7 +150,7 @@ export class BulkReplay {
           const atom = latest(change.uid);
           if (atom.value !== undefined && atom.assigned !== undefined) {
             records.writeValue(this.w.reset(), atom.value);
-            batch.put(g.keys.value(atom.uid, atom.assigned), this.w.view());
+            batch.put(g.keys.valueScratch(atom.uid, atom.assigned), this.w.buffer, this.w.length);
           }
           keep(atom.assignedTo(change.value, slice));
           break;

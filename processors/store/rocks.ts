@@ -5,10 +5,10 @@ import { RocksWriter } from './rocks-writer';
 
 /** A WriteBatch being filled; `write` applies all its operations atomically, once. */
 export interface RocksBatch {
-  /** Copies key and value into the batch: both may be reused once it returns. */
-  put(key: Buffer, value: Buffer): void;
+  /** Copies key and value (its first `valueLength` bytes) into the batch: both may be reused once it returns. */
+  put(key: Buffer, value: Buffer, valueLength?: number): void;
   /** Appends `value` to the key's value (or makes it the value of an absent key); copies both. */
-  append(key: Buffer, value: Buffer): void;
+  append(key: Buffer, value: Buffer, valueLength?: number): void;
   /** Operations so far. */
   readonly size: number;
   write(): Promise<void>;
@@ -17,7 +17,7 @@ export interface RocksBatch {
 export interface RocksOptions {
   /** Bytes of RocksDB block cache. */
   readonly cacheBytes: number;
-  /** Bytes of memtable before a flush. */
+  /** Bytes of memtable: a flush starts when half of it fills (and at most three times it is held). */
   readonly writeBufferBytes: number;
 }
 
@@ -73,14 +73,14 @@ export class Rocks {
     await mkdir(location, { recursive: true });
     const db = new RocksLevel(location, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     try {
-      // Level compaction: memtables of `writeBufferBytes` (a quarter of the budget), levels 0 and
+      // Level compaction: memtables of half `writeBufferBytes` (a quarter of the budget), levels 0 and
       // 1 uncompressed, zstd below (no dictionary: training one costs compactions CPU).
       await db.open({
         createIfMissing: true,
         compression: false,
         cacheSize: options.cacheBytes,
         compaction: 'level',
-        memtableMemoryBudget: 4 * options.writeBufferBytes,
+        memtableMemoryBudget: 2 * options.writeBufferBytes,
         mergeOperator: appendOperator,
         // The write-ahead log is written on the caller's thread: compressing it (the binding's
         // default) costs more than the bytes it saves.
@@ -139,8 +139,8 @@ export class Rocks {
     this.checkOpen('batch');
     const operations = new Operations();
     return {
-      put: (key, value) => operations.add(put, key, value),
-      append: (key, value) => operations.add(append, key, value),
+      put: (key, value, valueLength = value.length) => operations.add(put, key, value, valueLength),
+      append: (key, value, valueLength = value.length) => operations.add(append, key, value, valueLength),
       get size() {
         return operations.count;
       },
@@ -252,31 +252,32 @@ const append = 2;
 
 /** A batch's operations as the writer thread reads them: op byte, key length, key, value length, value. */
 class Operations {
-  buffer: ArrayBuffer = new ArrayBuffer(64 * 1024);
-  private bytes = new Uint8Array(this.buffer);
-  private view = new DataView(this.buffer);
+  /** Owns its ArrayBuffer, which moves to the writer thread. */
+  private bytes = Buffer.allocUnsafeSlow(64 * 1024);
   length = 0;
   count = 0;
 
-  add(op: number, key: Uint8Array, value: Uint8Array): void {
-    this.ensure(9 + key.length + value.length);
-    const at = this.length;
-    this.bytes[at] = op;
-    this.view.setUint32(at + 1, key.length, true);
-    this.bytes.set(key, at + 5);
-    this.view.setUint32(at + 5 + key.length, value.length, true);
-    this.bytes.set(value, at + 9 + key.length);
-    this.length = at + 9 + key.length + value.length;
+  get buffer(): ArrayBuffer {
+    return this.bytes.buffer as ArrayBuffer;
+  }
+
+  add(op: number, key: Buffer, value: Buffer, valueLength: number): void {
+    this.ensure(9 + key.length + valueLength);
+    const { bytes } = this;
+    let at = this.length;
+    bytes[at] = op;
+    bytes.writeUInt32LE(key.length, at + 1);
+    at += 5 + key.copy(bytes, at + 5);
+    bytes.writeUInt32LE(valueLength, at);
+    at += 4 + value.copy(bytes, at + 4, 0, valueLength);
+    this.length = at;
     this.count += 1;
   }
 
   private ensure(n: number): void {
-    if (this.length + n <= this.buffer.byteLength) return;
-    const grown = new ArrayBuffer(Math.max(2 * this.buffer.byteLength, this.length + n));
-    const bytes = new Uint8Array(grown);
-    bytes.set(this.bytes.subarray(0, this.length));
-    this.buffer = grown;
-    this.bytes = bytes;
-    this.view = new DataView(grown);
+    if (this.length + n <= this.bytes.length) return;
+    const grown = Buffer.allocUnsafeSlow(Math.max(2 * this.bytes.length, this.length + n));
+    this.bytes.copy(grown, 0, 0, this.length);
+    this.bytes = grown;
   }
 }

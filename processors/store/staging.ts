@@ -133,7 +133,7 @@ export function stageDiff(view: GraphView, staged: StagedGraph, diff: GraphDiff,
         const atom = latest(change.uid);
         if (atom.value !== undefined && atom.assigned !== undefined) {
           records.writeValue(w.reset(), atom.value);
-          batch.put(view.keys.value(atom.uid, atom.assigned), w.view());
+          batch.put(view.keys.valueScratch(atom.uid, atom.assigned), w.buffer, w.length);
         }
         view.stage(staged, atom.assignedTo(change.value, slice));
         break;

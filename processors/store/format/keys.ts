@@ -73,11 +73,41 @@ export function uidOfAtomKey(key: Buffer): Uid {
 export class GraphKeys {
   /** `tag, graph id, 0x00` with the tag byte left to fill. */
   private readonly prefix: Buffer;
+  /** Reused by the `...Scratch` keys: one per tag, each valid until its next use. */
+  private readonly scratch = new Map<number, Buffer>();
 
   constructor(readonly graph: string) {
     const id = Buffer.from(graph, 'utf8');
     this.prefix = Buffer.alloc(id.length + 2);
     id.copy(this.prefix, 1);
+  }
+
+  /** Like `atom`, in a buffer reused by the next call: for a write that copies the key at once. */
+  atomScratch(uid: Uid): Buffer {
+    const buf = this.scratchOf(tags.atom, 16);
+    writeUid(buf, this.prefix.length, uid);
+    return buf;
+  }
+
+  /** Like `adjacency`, in a buffer reused by the next call. */
+  adjacencyScratch(uid: Uid): Buffer {
+    const buf = this.scratchOf(tags.adjacency, 16);
+    writeUid(buf, this.prefix.length, uid);
+    return buf;
+  }
+
+  /** Like `value`, in a buffer reused by the next call. */
+  valueScratch(uid: Uid, slice: number): Buffer {
+    const buf = this.scratchOf(tags.value, 24);
+    writeUid(buf, this.prefix.length, uid);
+    writeNumber(buf, this.prefix.length + 16, maxSlice - slice);
+    return buf;
+  }
+
+  private scratchOf(tag: number, restLength: number): Buffer {
+    let buf = this.scratch.get(tag);
+    if (buf === undefined) this.scratch.set(tag, (buf = this.key(tag, restLength)));
+    return buf;
   }
 
   /** The bytes every key of this graph with this tag starts with. */
