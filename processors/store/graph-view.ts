@@ -4,7 +4,7 @@ import { GraphKeys, tags } from './format/keys';
 import { byTypeThenUid, type StoredAtom } from './format/records';
 import { Generations } from './generations';
 import type { KeyFilter, KeySeed } from './key-filter';
-import { directionKey, type AdjacencyEvent, type StagedGraph } from './staging';
+import { directionKey, type AdjacencyEvent, type StagedGraph, type StagingView } from './staging';
 
 /**
  * One graph as the engine sees it (a {@link GraphState}): the latest record of every atom in
@@ -14,7 +14,7 @@ import { directionKey, type AdjacencyEvent, type StagedGraph } from './staging';
  * layers staged for its graph: the write pipeline adds to it (`pushLayer`) and takes from it
  * (`unstage`, `absorb`).
  */
-export class GraphView implements GraphState {
+export class GraphView implements GraphState, StagingView {
   readonly keys: GraphKeys;
   readonly atomSeed: KeySeed;
   readonly txSeed: KeySeed;

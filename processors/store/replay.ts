@@ -9,7 +9,7 @@ import { Generations } from './generations';
 import type { KeyFilter, KeySeed } from './key-filter';
 import type { WritePipeline } from './pipeline';
 import type { Rocks } from './rocks';
-import { addRelation, endRelation } from './staging';
+import { addRelation, endRelation, type StagedGraph } from './staging';
 
 /** One graph as a replay knows it: its head and the records it has read or staged. */
 class ReplayGraph {
@@ -99,7 +99,7 @@ export class BulkReplay {
         }
       }
       for (const change of diff.changes) {
-        if (!isUid(change.uid)) throw new StoreDivergedError(`slice ${diff.slice} of graph '${diff.graph}' names '${change.uid}', which is not a uid`, { graph: diff.graph, slice: diff.slice, txId: diff.txId });
+        if (!isUid(change.uid)) throw diverged(diff, `slice ${diff.slice} of graph '${diff.graph}' names '${change.uid}', which is not a uid`);
         if (seen.has(change.uid)) continue;
         seen.add(change.uid);
         if (change.op === 'Created' || g.atoms.has(change.uid)) continue;
@@ -121,43 +121,32 @@ export class BulkReplay {
   private stage(diff: GraphDiff): void {
     const { slice } = diff;
     const g = this.graph(diff.graph);
-    const diverged = (message: string): StoreDivergedError => new StoreDivergedError(message, { graph: diff.graph, slice, txId: diff.txId });
     const head = g.head as number;
-    if (slice !== head + 1) throw diverged(`diff for slice ${slice} of graph '${diff.graph}' does not follow the store's head, slice ${head}`);
+    if (slice !== head + 1) throw diverged(diff, `diff for slice ${slice} of graph '${diff.graph}' does not follow the store's head, slice ${head}`);
     const { staged } = this.pipeline.staging.of(diff.graph, true);
-    const { batch } = this.pipeline.staging;
-    const latest = (uid: Uid): StoredAtom => {
-      const atom = g.atoms.get(uid);
-      if (atom === undefined || atom === null) throw diverged(`slice ${slice} of graph '${diff.graph}' changes atom ${uid}, which the store does not hold`);
-      return atom;
-    };
-    const keep = (atom: StoredAtom): void => {
-      g.atoms.set(atom.uid, atom);
-      staged.atoms.set(atom.uid, atom);
-    };
     for (const change of diff.changes) {
       switch (change.op) {
         case 'Created': {
           const { uid, kind, type, source, target } = change;
           const relation = source !== undefined && target !== undefined;
           this.filter.addUid(g.atomSeed, uid);
-          keep(StoredAtom.created(uid, kind, type, slice, relation ? source : undefined, relation ? target : undefined));
+          keep(g, staged, StoredAtom.created(uid, kind, type, slice, relation ? source : undefined, relation ? target : undefined));
           if (kind !== 'attribute') staged.addTyped(type, uid, slice);
           if (relation) addRelation(staged, uid, type, source, target, slice);
           break;
         }
         case 'Assigned': {
-          const atom = latest(change.uid);
+          const atom = latest(g, diff, change.uid);
           if (atom.value !== undefined && atom.assigned !== undefined) {
             records.writeValue(this.w.reset(), atom.value);
-            batch.put(g.keys.valueScratch(atom.uid, atom.assigned), this.w.buffer, this.w.length);
+            this.pipeline.staging.batch.put(g.keys.valueScratch(atom.uid, atom.assigned), this.w.buffer, this.w.length);
           }
-          keep(atom.assignedTo(change.value, slice));
+          keep(g, staged, atom.assignedTo(change.value, slice));
           break;
         }
         case 'Terminated': {
-          const atom = latest(change.uid);
-          keep(atom.terminatedAt(slice));
+          const atom = latest(g, diff, change.uid);
+          keep(g, staged, atom.terminatedAt(slice));
           if (atom.kind === 'relation') endRelation(staged, atom, slice);
           break;
         }
@@ -177,4 +166,20 @@ export class BulkReplay {
     if (young < this.cachedAtoms / 2) return;
     for (const g of this.graphs.values()) g.atoms.rotate();
   }
+}
+
+function diverged(diff: GraphDiff, message: string): StoreDivergedError {
+  return new StoreDivergedError(message, { graph: diff.graph, slice: diff.slice, txId: diff.txId });
+}
+
+/** The latest record of an atom a diff changes; the store must hold it. */
+function latest(g: ReplayGraph, diff: GraphDiff, uid: Uid): StoredAtom {
+  const atom = g.atoms.get(uid);
+  if (atom === undefined || atom === null) throw diverged(diff, `slice ${diff.slice} of graph '${diff.graph}' changes atom ${uid}, which the store does not hold`);
+  return atom;
+}
+
+function keep(g: ReplayGraph, staged: StagedGraph, atom: StoredAtom): void {
+  g.atoms.set(atom.uid, atom);
+  staged.atoms.set(atom.uid, atom);
 }

@@ -5,8 +5,7 @@ import type { Writer } from './format/binary';
 import * as records from './format/records';
 import { StoredAtom } from './format/records';
 import { GraphKeys } from './format/keys';
-import type { GraphView } from './graph-view';
-import type { KeyFilter } from './key-filter';
+import type { KeyFilter, KeySeed } from './key-filter';
 import type { RocksBatch } from './rocks';
 
 /**
@@ -93,23 +92,38 @@ function createdIn(changes: GraphDiff['changes'], uid: Uid): boolean {
   return false;
 }
 
+/** What staging reads and changes of a graph's view (graph-view.ts implements it). */
+export interface StagingView {
+  readonly keys: GraphKeys;
+  readonly atomSeed: KeySeed;
+  readonly txSeed: KeySeed;
+  head(): number;
+  /** The atom's latest record; null when it does not exist; throws NotLoaded when not in memory. */
+  record(uid: Uid): StoredAtom | null;
+  /** Makes `atom` the latest record of its uid, staged in `staged`. */
+  stage(staged: StagedGraph, atom: StoredAtom): void;
+}
+
+function diverged(diff: GraphDiff, message: string): StoreDivergedError {
+  return new StoreDivergedError(message, { graph: diff.graph, slice: diff.slice, txId: diff.txId });
+}
+
 /**
  * Stages one diff into `staged` (the newest layer's part for the view's graph): the records of
  * the atoms it changes, their adjacency events (a relation adds one to each end), the value
  * history (put into `batch`), the slice log and type index items. Reads everything it needs
  * before changing anything, so a NotLoaded (or a divergence) leaves no trace.
  */
-export function stageDiff(view: GraphView, staged: StagedGraph, diff: GraphDiff, batch: RocksBatch, filter: KeyFilter, w: Writer): void {
+export function stageDiff(view: StagingView, staged: StagedGraph, diff: GraphDiff, batch: RocksBatch, filter: KeyFilter, w: Writer): void {
   const { graph, slice, changes } = diff;
   const head = view.head();
-  const diverged = (message: string): StoreDivergedError => new StoreDivergedError(message, { graph, slice, txId: diff.txId });
-  if (slice !== head + 1) throw diverged(`diff for slice ${slice} of graph '${graph}' does not follow the store's head, slice ${head}`);
+  if (slice !== head + 1) throw diverged(diff, `diff for slice ${slice} of graph '${graph}' does not follow the store's head, slice ${head}`);
 
   const missing: Need[] = [];
   for (const change of changes) {
     if (change.op === 'Created' || createdIn(changes, change.uid)) continue;
     try {
-      if (view.record(change.uid) === null) throw diverged(`slice ${slice} of graph '${graph}' changes atom ${change.uid}, which the store does not hold`);
+      if (view.record(change.uid) === null) throw diverged(diff, `slice ${slice} of graph '${graph}' changes atom ${change.uid}, which the store does not hold`);
     } catch (error) {
       if (!(error instanceof NotLoaded)) throw error;
       for (const need of error.needs) missing.push(need);
@@ -117,7 +131,6 @@ export function stageDiff(view: GraphView, staged: StagedGraph, diff: GraphDiff,
   }
   if (missing.length > 0) throw new NotLoaded(missing);
 
-  const latest = (uid: Uid): StoredAtom => view.record(uid) as StoredAtom;
   for (const change of changes) {
     switch (change.op) {
       case 'Created': {
@@ -130,7 +143,7 @@ export function stageDiff(view: GraphView, staged: StagedGraph, diff: GraphDiff,
         break;
       }
       case 'Assigned': {
-        const atom = latest(change.uid);
+        const atom = view.record(change.uid) as StoredAtom;
         if (atom.value !== undefined && atom.assigned !== undefined) {
           records.writeValue(w.reset(), atom.value);
           batch.put(view.keys.valueScratch(atom.uid, atom.assigned), w.buffer, w.length);
@@ -139,7 +152,7 @@ export function stageDiff(view: GraphView, staged: StagedGraph, diff: GraphDiff,
         break;
       }
       case 'Terminated': {
-        const atom = latest(change.uid);
+        const atom = view.record(change.uid) as StoredAtom;
         view.stage(staged, atom.terminatedAt(slice));
         if (atom.kind === 'relation') endRelation(staged, atom, slice);
         break;
