@@ -7,6 +7,7 @@ import type { KafkaSpec } from './topology';
  * failures that matter reach graphfold as rejected promises and are logged there, with context.
  */
 export function kafkaClient(spec: KafkaSpec, clientIdSuffix?: string): Kafka {
+  dropKafkajsTimerWarning();
   const config: KafkaConfig = {
     clientId: clientIdSuffix === undefined ? spec.clientId : `${spec.clientId}-${clientIdSuffix}`,
     brokers: [...spec.brokers],
@@ -18,4 +19,24 @@ export function kafkaClient(spec: KafkaSpec, clientIdSuffix?: string): Kafka {
   if (spec.ssl !== false) config.ssl = { ...spec.ssl };
   if (spec.sasl !== undefined) config.sasl = { ...spec.sasl } as SASLOptions;
   return new Kafka(config);
+}
+
+let dropping = false;
+
+/**
+ * kafkajs 2.2.4 (its last release) schedules its request queue's check with a negative delay when
+ * nothing is throttled (kafkajs issue 1751); Node 24 prints a TimeoutNegativeWarning for it on
+ * every connection, into every command's stderr. Node then waits 1 ms, which is what kafkajs
+ * meant. That warning, raised from inside kafkajs, is dropped; every other warning is printed by
+ * the listeners that were there before, as before.
+ */
+function dropKafkajsTimerWarning(): void {
+  if (dropping) return;
+  dropping = true;
+  const listeners = process.listeners('warning');
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (warning.name === 'TimeoutNegativeWarning' && warning.stack?.includes('kafkajs') === true) return;
+    for (const listener of listeners) listener(warning);
+  });
 }

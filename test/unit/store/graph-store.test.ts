@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { StoreDivergedError } from '../../../processors/errors';
 import type { GraphTransaction } from '../../../processors/engine/model';
 import { layoutKey } from '../../../processors/store/format/keys';
 import { GraphStore, StoreLayoutError } from '../../../processors/store/graph-store';
@@ -66,6 +67,28 @@ describe('GraphStore', () => {
       await again.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('bulk replay: a diff that does not follow its head, or changes an atom the store lacks, is a divergence; a fold after a committed replay sees it', async () => {
+    const temp = await openTempStore();
+    try {
+      const source = { topic: 'diffs', partition: 0, offset: 0 };
+      const created = { graph, slice: 1, txId: 't1', time: 0, source, changes: [{ op: 'Created' as const, uid: personUid(1), kind: 'entity' as const, type: 'Person' }] };
+      await expect(temp.store.replay([{ ...created, slice: 2 }])).rejects.toThrow(StoreDivergedError);
+      temp.store.discard();
+      await expect(temp.store.replay([{ ...created, changes: [{ op: 'Terminated', uid: personUid(9), cascade: false }] }])).rejects.toThrow(/changes atom 0+9, which the store does not hold/);
+      temp.store.discard();
+
+      await temp.store.replay([created]);
+      await temp.store.commit({ changelog: 1 });
+      const result = await foldInto(temp.store, { graph, txId: 't2', instructions: [{ op: 'Terminate', target: { uid: personUid(1) } }] }, { source: { topic: 'in', partition: 0, offset: 0 }, recordTime: 0, maxInstructions: 10 });
+      expect(result).toMatchObject({ outcome: 'applied', diff: { slice: 2, changes: [{ op: 'Terminated', uid: personUid(1), cascade: false }] } });
+      await temp.store.commit({ changelog: 2 });
+      expect(await temp.store.atomAt(graph, personUid(1), 1)).toMatchObject({ type: 'Person' });
+      expect(await temp.store.atomAt(graph, personUid(1))).toBeUndefined();
+    } finally {
+      await temp.close();
     }
   });
 
