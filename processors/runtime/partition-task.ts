@@ -63,8 +63,10 @@ const maxChunkBytes = 512 * 1024;
  * 2. Open the store. A store that fails to open is deleted and rebuilt.
  * 3. Compare the store's changelog checkpoint with the changelog. A store that claims more than
  *    the changelog holds is deleted and rebuilt; it never serves state the changelog lacks.
- * 4. Restore: fold the changelog from the checkpoint to its end into the store. A diff that does
- *    not follow its graph's head means the store is damaged: delete it and restore from the start.
+ * 4. Restore: replay the changelog from the checkpoint to its end into the store (the store's bulk
+ *    replay: the diffs were validated when folded, so they are applied without the engine, a
+ *    fetched batch per WriteBatch). A diff that does not follow its graph's head means the store
+ *    is damaged: delete it and restore from the start.
  * 5. Read the group's committed offsets of the input partitions: records below them were
  *    processed by the previous owner (possibly after kafkajs fetched, before step 1 fenced it)
  *    and are skipped. The store's checkpoint records them with the changelog's end: the store now

@@ -44,11 +44,13 @@ const scanStep = 1000;
 const checkpointBatchBytes = 4 << 20;
 
 /**
- * A promise-shaped RocksDB database, through npm `@nxtedition/rocksdb` (RocksDB 10, N-API,
+ * A promise-shaped RocksDB database, through npm `@nxtedition/rocksdb` (RocksDB 9.7, N-API,
  * prebuilt for Linux x64; chosen over `rocksdb` 5.2.1, which aborts at open on Node 22 and 24,
  * and over `rocksdb-native`, which has no merge operator, for its merge operators, its
  * configurable block cache and its faster multi-gets and scans, measured). The only module that
- * talks to a RocksDB binding. Failures are {@link RetriableError}s naming the directory.
+ * talks to a RocksDB binding. Reads run in the binding's thread pool; WriteBatches are written on
+ * the process's writer thread (rocks-writer.ts). Failures are {@link RetriableError}s naming the
+ * directory.
  *
  * Every iterator reads one consistent view of the database (RocksDB pins a snapshot for each), so
  * a scan sees the store as it was when the scan began, whatever is written meanwhile;
@@ -67,7 +69,6 @@ export class Rocks {
   ) {
     this.handle = db.handle;
   }
-
 
   static async open(location: string, options: RocksOptions): Promise<Rocks> {
     await mkdir(location, { recursive: true });
