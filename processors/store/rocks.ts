@@ -61,6 +61,8 @@ export class Rocks {
   /** Batches being written; whether any was. */
   private writes = 0;
   private wrote = false;
+  /** Bytes a new batch starts with: a little more than the last one written needed. */
+  private batchBytes = minBatchBytes;
   private readonly handle: bigint;
 
   private constructor(
@@ -138,7 +140,7 @@ export class Rocks {
    */
   batch(): RocksBatch {
     this.checkOpen('batch');
-    const operations = new Operations();
+    const operations = new Operations(this.batchBytes);
     return {
       put: (key, value, valueLength = value.length) => operations.add(put, key, value, valueLength),
       append: (key, value, valueLength = value.length) => operations.add(append, key, value, valueLength),
@@ -149,6 +151,7 @@ export class Rocks {
         this.checkOpen('write');
         this.writes += 1;
         this.wrote = true;
+        this.batchBytes = Math.max(minBatchBytes, operations.length + (operations.length >> 2));
         try {
           await RocksWriter.get().write(this.handle, operations.buffer, operations.length);
         } catch (error) {
@@ -250,13 +253,18 @@ const empty = Buffer.alloc(0);
 
 const put = 1;
 const append = 2;
+const minBatchBytes = 64 * 1024;
 
 /** A batch's operations as the writer thread reads them: op byte, key length, key, value length, value. */
 class Operations {
   /** Owns its ArrayBuffer, which moves to the writer thread. */
-  private bytes = Buffer.allocUnsafeSlow(64 * 1024);
+  private bytes: Buffer;
   length = 0;
   count = 0;
+
+  constructor(capacity: number) {
+    this.bytes = Buffer.allocUnsafeSlow(capacity);
+  }
 
   get buffer(): ArrayBuffer {
     return this.bytes.buffer as ArrayBuffer;
