@@ -12,7 +12,8 @@ export function transactionFromJson(text: string): GraphTransaction {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw decodeError(`not JSON: ${(error as Error).message}`);
+    // Newer Node releases add " (line 1 column 2)" to what Node 20 said: a rejection says the same on every Node.
+    throw decodeError(`not JSON: ${(error as Error).message.replace(/ \(line \d+ column \d+\)$/, '')}`);
   }
   return transactionFromJsonValue(parsed);
 }

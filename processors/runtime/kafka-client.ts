@@ -19,6 +19,7 @@ export function kafkaClient(
   clientIdSuffix?: string,
   options: { readonly onRefused?: (refusal: AccessRefusedError) => void; readonly retry?: RetryOptions; readonly requestTimeoutMs?: number } = {},
 ): Kafka {
+  dropKafkajsTimerWarning();
   const config: KafkaConfig = {
     clientId: clientIdSuffix === undefined ? spec.clientId : `${spec.clientId}-${clientIdSuffix}`,
     brokers: [...spec.brokers],
@@ -49,4 +50,24 @@ function reportingSocketFactory(spec: KafkaSpec, onRefused: (refusal: AccessRefu
     });
     return socket;
   };
+}
+
+let dropping = false;
+
+/**
+ * kafkajs 2.2.4 (its last release) schedules its request queue's check with a negative delay when
+ * nothing is throttled (kafkajs issue 1751); Node 24 prints a TimeoutNegativeWarning for it on
+ * every connection, into every command's stderr. Node then waits 1 ms, which is what kafkajs
+ * meant. That warning, raised from inside kafkajs, is dropped; every other warning is printed by
+ * the listeners that were there before, as before.
+ */
+function dropKafkajsTimerWarning(): void {
+  if (dropping) return;
+  dropping = true;
+  const listeners = process.listeners('warning');
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (warning.name === 'TimeoutNegativeWarning' && warning.stack?.includes('kafkajs') === true) return;
+    for (const listener of listeners) listener(warning);
+  });
 }

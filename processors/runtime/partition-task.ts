@@ -4,10 +4,11 @@ import type { Admin, Batch, Kafka, KafkaMessage, Message, Producer } from 'kafka
 import { carriedHeaders, headerText } from '../codec/headers';
 import { InputDecoder, type InputRecord } from '../codec/input';
 import { classify, FatalError, RetriableError, StoreAheadOfChangelogError, StoreDivergedError, TerminalError } from '../errors';
-import type { FoldResult } from '../engine/fold';
+import { fold, type FoldOptions, type FoldResult } from '../engine/fold';
 import type { GraphDiff, GraphTransaction, SourcePosition } from '../engine/model';
+import { NotLoaded } from '../engine/state';
 import type { Instrumentation } from '../instrumentation/events';
-import { GraphStore } from '../store/graph-store';
+import { GraphStore, StoreLayoutError, type Checkpoint } from '../store/graph-store';
 import { attempting, type Attempt } from './access-refusal';
 import { Lifecycle } from './lifecycle';
 import { chunks, diffMessage, diffTooLarge, rejectionMessage, type OutputLimits } from './outputs';
@@ -57,8 +58,6 @@ const transactionRetry = { initialRetryTime: 10, maxRetryTime: 2_000, retries: 1
 /** Produce requests stay well under the broker's default 1 MiB record-batch limit. */
 const maxChunkBytes = 512 * 1024;
 
-const changelogKey = 'changelog';
-const inputKey = (topic: string): string => `input:${topic}`;
 
 /**
  * One input partition of a processor: its store (one RocksDB database), its transactional
@@ -75,8 +74,10 @@ const inputKey = (topic: string): string => `input:${topic}`;
  * 3. Compare the store's changelog checkpoint with the changelog. A store that claims more than
  *    the changelog holds is the last copy of that history: the opening fails, fatally, and the
  *    operator repairs the changelog from the store, or discards the store (`graphfold repair`).
- * 4. Restore: fold the changelog from the checkpoint to its end into the store. A diff that does
- *    not follow its graph's head means the store is damaged: delete it and restore from the start.
+ * 4. Restore: replay the changelog from the checkpoint to its end into the store (the store's bulk
+ *    replay: the diffs were validated when folded, so they are applied without the engine, a
+ *    fetched batch per WriteBatch). A diff that does not follow its graph's head means the store
+ *    is damaged: delete it and restore from the start.
  * 5. Read the group's committed offsets of the input partitions: records below them were
  *    processed by the previous owner (possibly after kafkajs fetched, before step 1 fenced it)
  *    and are skipped. The store's checkpoint records them with the changelog's end: the store now
@@ -115,7 +116,7 @@ export class PartitionTask {
   ) {
     this.lifecycle = new Lifecycle(`task ${ctx.spec.name}/${partition}`, 'opening', transitions);
     this.decoder = new InputDecoder(ctx.spec.maxRecordBytes, { partitioner: ctx.spec.partitioner, partitions: ctx.inputPartitions });
-    this.changelogNext = store.checkpoint()[changelogKey] ?? 0;
+    this.changelogNext = store.checkpoint().changelog ?? 0;
   }
 
   /** Opens the task: fences, restores, and learns where input resumes (see the class comment). */
@@ -183,7 +184,7 @@ export class PartitionTask {
       };
       for (const input of inputs) {
         headers = input.headers;
-        const result: FoldResult | TerminalError = 'tx' in input ? await this.store.fold(input.tx, this.foldOptions(input.source, input.timestamp), admit) : input.error;
+        const result: FoldResult | TerminalError = 'tx' in input ? await this.fold(input.tx, this.foldOptions(input.source, input.timestamp), admit) : input.error;
         if (result instanceof TerminalError || result.outcome === 'refused') {
           const error = result instanceof TerminalError ? result : result.error;
           rejections.push(rejectionMessage(error, input.source, input.record, this.ctx.schemaIds.rejection, batch.partition % this.ctx.rejectionPartitions, this.ctx.limits, input.headers));
@@ -225,7 +226,7 @@ export class PartitionTask {
       this.changelogNext = changelogNext;
       this.resumeAt.set(batch.topic, last + 1);
       await this.written;
-      const checkpoint = { ...this.store.checkpoint(), [inputKey(batch.topic)]: last + 1, [changelogKey]: changelogNext };
+      const checkpoint: Checkpoint = { changelog: changelogNext, inputs: { ...this.store.checkpoint().inputs, [batch.topic]: last + 1 } };
       this.written = this.store.commit(checkpoint);
       this.written.catch(() => undefined);
       hooks.resolveOffset(String(last));
@@ -261,7 +262,31 @@ export class PartitionTask {
     this.lifecycle.to('closed');
   }
 
-  private foldOptions(source: SourcePosition, timestamp: number): Parameters<GraphStore['fold']>[1] {
+  /**
+   * Folds one transaction into the store's staged state (step 3): the engine folds against the
+   * store's state of the graph; when it names what is not in memory (NotLoaded), the store loads
+   * it and the engine folds again. An applied diff is staged unless `admit` refuses it.
+   */
+  private async fold(tx: GraphTransaction, options: FoldOptions, admit: (diff: GraphDiff) => TerminalError | undefined): Promise<FoldResult> {
+    for (;;) {
+      try {
+        const result = fold(this.store.state(tx.graph), tx, options);
+        if (result.outcome === 'applied') {
+          const refusal = admit(result.diff);
+          if (refusal !== undefined) return { outcome: 'refused', error: refusal };
+          this.store.stage(result.diff);
+        } else if (result.outcome === 'unchanged') {
+          this.store.stageUnchanged(tx.graph, tx.txId);
+        }
+        return result;
+      } catch (error) {
+        if (!(error instanceof NotLoaded)) throw error;
+        await this.store.load(tx.graph, error.needs);
+      }
+    }
+  }
+
+  private foldOptions(source: SourcePosition, timestamp: number): FoldOptions {
     const { spec } = this.ctx;
     return { source, recordTime: timestamp * 1000, maxInstructions: spec.maxInstructions, ...(spec.schema === undefined ? {} : { schema: spec.schema }) };
   }
@@ -357,7 +382,7 @@ export class PartitionTask {
       const diffs: GraphDiff[] = messages.flatMap((m) => (m.value === null ? [] : [this.decodeDiff(m.value, Number(m.offset))]));
       await this.store.replay(diffs);
       await written;
-      written = this.store.commit({ ...inputs, [changelogKey]: next });
+      written = this.store.commit({ ...inputs, changelog: next });
       written.catch(() => undefined);
       this.changelogNext = next;
       records += diffs.length;
@@ -396,17 +421,19 @@ export class PartitionTask {
     const committed = await attempting(this.ctx.topology.kafka, { doing: `read the committed offsets of consumer group ${group}`, needs: `Read on group ${group}`, coordinated: `consumer group ${group}` }, () =>
       this.ctx.admin.fetchOffsets({ groupId: group, topics: [...this.ctx.spec.inputs] }),
     );
-    const checkpoint: Record<string, number> = { [changelogKey]: changelogEnd };
+    const inputs: Record<string, number> = {};
     for (const { topic, partitions } of committed) {
       const mine = partitions.find((p) => p.partition === this.partition);
       if (mine !== undefined && Number(mine.offset) >= 0) {
         this.resumeAt.set(topic, Number(mine.offset));
-        checkpoint[inputKey(topic)] = Number(mine.offset);
+        inputs[topic] = Number(mine.offset);
       }
     }
     this.changelogNext = changelogEnd;
     const current = this.store.checkpoint();
-    if (Object.keys(checkpoint).length !== Object.keys(current).length || Object.entries(checkpoint).some(([k, v]) => current[k] !== v)) await this.store.commit(checkpoint);
+    const currentInputs = current.inputs ?? {};
+    const same = current.changelog === changelogEnd && Object.keys(inputs).length === Object.keys(currentInputs).length && Object.entries(inputs).every(([k, v]) => currentInputs[k] === v);
+    if (!same) await this.store.commit({ changelog: changelogEnd, inputs });
   }
 }
 
@@ -422,7 +449,8 @@ async function openStore(ctx: TaskContext, partition: number): Promise<GraphStor
     return await GraphStore.open(dir, storeOptions(ctx));
   } catch (error) {
     if (!(error instanceof StoreDivergedError)) throw error;
-    ctx.instrumentation.emit('store.discarded', { processor: ctx.spec.name, partition, reason: `it does not open: ${error.message}` });
+    const reason = error instanceof StoreLayoutError ? error.message : `it does not open: ${error.message}`;
+    ctx.instrumentation.emit('store.discarded', { processor: ctx.spec.name, partition, reason });
     await GraphStore.destroy(dir);
     return GraphStore.open(dir, storeOptions(ctx));
   }

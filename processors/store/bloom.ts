@@ -1,4 +1,4 @@
-import { uidByte } from './binary';
+import { uidByte } from './format/binary';
 
 /**
  * Two 32-bit hashes of a RocksDB key's bytes, fed piece by piece so a key need not be built to be

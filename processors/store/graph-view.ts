@@ -1,18 +1,20 @@
 import type { Uid } from '../engine/model';
 import { NotLoaded, type Direction, type GraphState, type RelationEdge } from '../engine/state';
+import { GraphKeys, tags } from './format/keys';
+import { byTypeThenUid, type StoredAtom } from './format/records';
 import { Generations } from './generations';
 import type { KeyFilter, KeySeed } from './key-filter';
-import { GraphKeys, tags } from './keys';
-import { spilledKey, type EdgeDelta, type StagedGraph } from './layer';
-import { byTypeThenUid, type StoredAtom } from './records';
+import { directionKey, type AdjacencyEvent, type StagedGraph, type StagingView } from './staging';
 
 /**
  * One graph as the engine sees it (a {@link GraphState}): the latest record of every atom in
  * memory, staged or written; what it does not hold is either known absent from the key filter or
- * `NotLoaded`. Heads, txIds and spilled relations are what layers staged, newest first, over what
- * was read. Also the graph's cache and keys, for the store.
+ * `NotLoaded`. Heads, txIds and live relations are what layers staged, newest first, over what
+ * was read. Also the graph's cache and keys, for the store. The view owns the list of what the
+ * layers staged for its graph: the write pipeline adds to it (`pushLayer`) and takes from it
+ * (`unstage`, `absorb`).
  */
-export class GraphView implements GraphState {
+export class GraphView implements GraphState, StagingView {
   readonly keys: GraphKeys;
   readonly atomSeed: KeySeed;
   readonly txSeed: KeySeed;
@@ -23,12 +25,12 @@ export class GraphView implements GraphState {
    * for a uid read and found absent. The store keeps what unwritten layers staged in it.
    */
   readonly atoms = new Generations<Uid, StoredAtom | null>();
-  /** The live relations of spilled directions, by `spilledKey`. */
-  readonly spilled = new Generations<string, readonly RelationEdge[]>();
+  /** The live relations of an atom's direction as written, by `directionKey`. */
+  readonly edgeLists = new Generations<string, readonly RelationEdge[]>();
   /** txIds read from disk, from a batch's prefetch until the layer that staged them is written. */
   readonly txs = new Map<string, number | null | 'unseen'>();
   /** What the layers staged for this graph, oldest first. */
-  readonly staged: StagedGraph[] = [];
+  private readonly staged: StagedGraph[] = [];
 
   constructor(
     readonly graph: string,
@@ -82,8 +84,34 @@ export class GraphView implements GraphState {
 
   /** Like `record`, with undefined for an atom that is not in memory. */
   knownRecord(uid: Uid): StoredAtom | null | undefined {
-    if (!this.filter.mayHoldUid(this.atomSeed, uid)) return null;
-    return this.atoms.get(uid);
+    const cached = this.atoms.get(uid);
+    if (cached !== undefined) return cached;
+    return this.filter.mayHoldUid(this.atomSeed, uid) ? undefined : null;
+  }
+
+  edges(uid: Uid, direction: Direction): readonly RelationEdge[] {
+    const atom = this.record(uid);
+    if (atom === null) return [];
+    const edges = this.knownEdges(uid, direction);
+    if (edges === undefined) throw new NotLoaded([{ what: 'edges', uid, direction }]);
+    return edges;
+  }
+
+  /** The live relations of a direction: the written list with the layers' events; undefined when the list is not in memory. */
+  knownEdges(uid: Uid, direction: Direction): readonly RelationEdge[] | undefined {
+    const base = this.edgeLists.get(directionKey(direction, uid));
+    if (base === undefined) return undefined;
+    let edges: readonly RelationEdge[] = base;
+    for (const staged of this.staged) {
+      const events = staged.adjacency.get(uid);
+      if (events !== undefined) edges = applyEvents(edges, events, direction);
+    }
+    return edges;
+  }
+
+  /** The newest layer staged for this graph for the first time. */
+  pushLayer(staged: StagedGraph): void {
+    this.staged.push(staged);
   }
 
   /** Makes `atom` the latest record of its uid, staged in `staged` (the newest layer). */
@@ -107,71 +135,61 @@ export class GraphView implements GraphState {
     for (const [uid, atom] of staged.atoms) this.atoms.set(uid, atom);
   }
 
-  edges(uid: Uid, direction: Direction): readonly RelationEdge[] {
-    const atom = this.record(uid);
-    if (atom === null) return [];
-    const inline = atom.liveEdges(direction);
-    if (inline !== undefined) return inline;
-    const spilled = this.spilledEdges(uid, direction);
-    if (spilled === undefined) throw new NotLoaded([{ what: 'edges', uid, direction }]);
-    return spilled;
-  }
-
-  /** The live relations of a spilled direction: the cached list (or the list a layer spilled) with the layers' deltas. */
-  spilledEdges(uid: Uid, direction: Direction): readonly RelationEdge[] | undefined {
-    const key = spilledKey(direction, uid);
-    const deltas: EdgeDelta[] = [];
-    let base = this.spilled.get(key);
-    for (const staged of this.staged) {
-      const delta = staged.spilled.get(key);
-      if (delta === undefined) continue;
-      if (delta.fresh) {
-        base = [];
-        deltas.length = 0;
-      }
-      deltas.push(delta);
-    }
-    if (base === undefined) return undefined;
-    return deltas.length === 0 ? base : applyDeltas(base, deltas);
-  }
-
-  /**
-   * Moves what a written layer staged into the cache; it must be the oldest layer. A spilled list
-   * it changed is forgotten rather than updated (a hub's list is long), and scanned again if needed.
-   */
+  /** Moves what a written layer staged into the cache; it must be the oldest layer. */
   absorb(staged: StagedGraph): void {
     if (this.staged[0] !== staged) throw new RangeError(`graph '${this.graph}': absorbing a layer out of order`);
     this.staged.shift();
     if (staged.head !== undefined) this.writtenHead = staged.head;
     for (const txId of staged.txs.keys()) this.txs.delete(txId);
-    for (const [key, delta] of staged.spilled) {
-      if (delta.fresh) this.spilled.set(key, applyDeltas([], [delta]));
-      else this.spilled.delete(key);
+    for (const [uid, events] of staged.adjacency) {
+      for (const direction of ['out', 'in'] as const) {
+        const key = directionKey(direction, uid);
+        const base = this.edgeLists.get(key);
+        if (base !== undefined) this.edgeLists.set(key, applyEvents(base, events, direction));
+      }
     }
   }
 
   /** Entries cached since the last rotation. */
   get youngSize(): number {
-    return this.atoms.youngSize + this.spilled.youngSize;
+    return this.atoms.youngSize + this.edgeLists.youngSize;
   }
 
   /** True when the view holds nothing worth keeping: no cache, nothing staged. */
   get idle(): boolean {
-    return this.atoms.size === 0 && this.spilled.size === 0 && this.staged.length === 0 && this.txs.size === 0;
+    return this.atoms.size === 0 && this.edgeLists.size === 0 && this.staged.length === 0 && this.txs.size === 0;
+  }
+
+  /** True while a layer not yet absorbed staged something for this graph. */
+  get hasStaged(): boolean {
+    return this.staged.length > 0;
   }
 
   rotate(): void {
     this.atoms.rotate();
-    this.spilled.rotate();
+    this.edgeLists.rotate();
   }
 }
 
-/** The edges after the deltas, in order; idempotent (an edge already present is not added again). */
-function applyDeltas(base: readonly RelationEdge[], deltas: readonly EdgeDelta[]): RelationEdge[] {
+/**
+ * The live relations of one direction after an atom's events (of both directions), in order.
+ * Idempotent: a relation already present is not added twice, one already ended stays ended.
+ */
+function applyEvents(base: readonly RelationEdge[], events: readonly AdjacencyEvent[], direction: Direction): readonly RelationEdge[] {
+  let added = false;
+  let touched = false;
+  for (const event of events) {
+    if (event.direction !== direction) continue;
+    touched = true;
+    if (!event.ended) added = true;
+  }
+  if (!touched) return base;
+  if (!added) return base.filter((edge) => !events.some((event) => event.ended && event.direction === direction && event.relation === edge.uid));
   const edges = new Map(base.map((edge) => [edge.uid, edge]));
-  for (const delta of deltas) {
-    for (const edge of delta.added) edges.set(edge.uid, edge);
-    for (const uid of delta.ended) edges.delete(uid);
+  for (const event of events) {
+    if (event.direction !== direction) continue;
+    if (event.ended) edges.delete(event.relation);
+    else edges.set(event.relation, { uid: event.relation, type: event.type, other: event.other });
   }
   return [...edges.values()].sort(byTypeThenUid);
 }

@@ -1,81 +1,77 @@
 import type { Uid } from '../engine/model';
-import type { Direction } from '../engine/state';
+import type { GraphKeys } from './format/keys';
+import type { Adjacency, StoredAtom } from './format/records';
 import { Generations } from './generations';
-import { spilledKey } from './layer';
-import type { StoredAtom } from './records';
-
-/** A relation of a spilled direction, with its lifetime: what one edge entry holds. */
-export interface HistoricEdge {
-  readonly uid: Uid;
-  readonly type: string;
-  readonly other: Uid;
-  readonly created: number;
-  readonly terminated?: number;
-}
+import type { WrittenKeys } from './pipeline';
+import type { WrittenState } from './written-state';
 
 /**
- * Written state, decoded, for queries (which see written state only, where the engine's views
- * also hold staged state): graph heads, atom records (null for a uid found absent), and the
- * relations of spilled directions with their lifetimes. It forgets what was not used lately past `capacity`
- * entries. A written layer drops what it changed; a read that raced a write keeps nothing (the
- * epoch moved on), so nothing stale stays.
+ * A caching layer over written state (as Kafka Streams' caching store wraps its inner store):
+ * graph heads, atom records (null for a uid found absent) and adjacencies, decoded, forgotten
+ * when not used lately past `capacity` entries. A written layer drops what it changed; a read
+ * that raced a write keeps nothing (the epoch moved on), so nothing stale stays. Queries see
+ * written state only, where the engine's views also hold staged state.
  */
-export class ReadCache {
+export class CachingWrittenState implements WrittenState {
   private readonly heads = new Generations<string, number>();
-  private readonly atoms = new Generations<string, StoredAtom | null>();
-  private readonly spilled = new Generations<string, readonly HistoricEdge[]>();
+  private readonly records = new Generations<string, StoredAtom | null>();
+  private readonly adjacency = new Generations<string, Adjacency>();
   private writes = 0;
 
-  constructor(private readonly capacity: number) {}
+  constructor(
+    private readonly inner: WrittenState,
+    private readonly capacity: number,
+  ) {}
 
-  /** Taken before a read; the read's result is kept only if no write landed meanwhile. */
-  get epoch(): number {
-    return this.writes;
-  }
-
-  head(graph: string): number | undefined {
-    return this.heads.get(graph);
-  }
-
-  keepHead(epoch: number, graph: string, head: number): void {
-    if (epoch !== this.writes) return;
-    this.heads.set(graph, head);
+  async head(keys: GraphKeys): Promise<number> {
+    const cached = this.heads.get(keys.graph);
+    if (cached !== undefined) return cached;
+    const epoch = this.writes;
+    const head = await this.inner.head(keys);
+    if (epoch === this.writes) this.heads.set(keys.graph, head);
     this.trim();
+    return head;
   }
 
-  atom(graph: string, uid: Uid): StoredAtom | null | undefined {
-    return this.atoms.get(`${graph}\u0000${uid}`);
+  atoms(keys: GraphKeys, uids: readonly Uid[]): Promise<(StoredAtom | null)[]> {
+    return this.cached(this.records, keys, uids, (missing) => this.inner.atoms(keys, missing));
   }
 
-  keepAtom(epoch: number, graph: string, uid: Uid, atom: StoredAtom | null): void {
-    if (epoch !== this.writes) return;
-    this.atoms.set(`${graph}\u0000${uid}`, atom);
-    this.trim();
+  adjacencies(keys: GraphKeys, uids: readonly Uid[]): Promise<Adjacency[]> {
+    return this.cached(this.adjacency, keys, uids, (missing) => this.inner.adjacencies(keys, missing));
   }
 
-  edges(graph: string, direction: Direction, uid: Uid): readonly HistoricEdge[] | undefined {
-    return this.spilled.get(`${graph}\u0000${spilledKey(direction, uid)}`);
-  }
-
-  keepEdges(epoch: number, graph: string, direction: Direction, uid: Uid, edges: readonly HistoricEdge[]): void {
-    if (epoch !== this.writes) return;
-    this.spilled.set(`${graph}\u0000${spilledKey(direction, uid)}`, edges);
-    this.trim();
-  }
-
-  /** A layer was written to a graph: forgets its head, and the records (by uid) and spilled directions (by `spilledKey`) the layer changed. */
-  written(graph: string, atoms: Iterable<Uid>, spilled: Iterable<string>): void {
+  /** Layers were written: forgets their graphs' heads, and the records and adjacencies they changed. */
+  written(changed: readonly WrittenKeys[]): void {
     this.writes += 1;
-    this.heads.delete(graph);
-    if (this.atoms.size === 0 && this.spilled.size === 0) return;
-    for (const uid of atoms) this.atoms.delete(`${graph}\u0000${uid}`);
-    for (const key of spilled) this.spilled.delete(`${graph}\u0000${key}`);
+    for (const { graph, atoms, adjacency } of changed) {
+      this.heads.delete(graph);
+      if (this.records.size > 0) for (const uid of atoms) this.records.delete(`${graph}\u0000${uid}`);
+      if (this.adjacency.size > 0) for (const uid of adjacency) this.adjacency.delete(`${graph}\u0000${uid}`);
+    }
+  }
+
+  private async cached<V>(cache: Generations<string, V>, keys: GraphKeys, uids: readonly Uid[], read: (missing: Uid[]) => Promise<V[]>): Promise<V[]> {
+    const epoch = this.writes;
+    const found = uids.map((uid) => cache.get(`${keys.graph}\u0000${uid}`));
+    const missing = uids.filter((_, i) => found[i] === undefined);
+    if (missing.length === 0) return found as V[];
+    const values = await read(missing);
+    let j = 0;
+    for (const [i, uid] of uids.entries()) {
+      if (found[i] !== undefined) continue;
+      const value = values[j++] as V;
+      found[i] = value;
+      if (epoch === this.writes) cache.set(`${keys.graph}\u0000${uid}`, value);
+    }
+    this.trim();
+    return found as V[];
   }
 
   private trim(): void {
-    if (this.heads.youngSize + this.atoms.youngSize + this.spilled.youngSize < this.capacity / 2) return;
+    if (this.heads.youngSize + this.records.youngSize + this.adjacency.youngSize < this.capacity / 2) return;
     this.heads.rotate();
-    this.atoms.rotate();
-    this.spilled.rotate();
+    this.records.rotate();
+    this.adjacency.rotate();
   }
 }

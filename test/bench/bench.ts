@@ -206,6 +206,8 @@ function report(results: readonly ContenderResult[], traversal: Traversal, input
     'graphfold/ceiling': ratio(gf?.throughput.transactionsPerSecond, byName.get('ceiling')?.throughput.transactionsPerSecond),
     'graphfold/kafka-streams': ratio(gf?.throughput.transactionsPerSecond, ks?.throughput.transactionsPerSecond),
     'restore graphfold/kafka-streams': ratio(gf?.restore?.recordsPerSecond, ks?.restore?.recordsPerSecond),
+    // Wall time of the cold restore of the same transactions (Kafka Streams restores ten records per diff).
+    'restore-seconds graphfold/kafka-streams': ratio(gf?.restore?.seconds, ks?.restore?.seconds),
     '3-hop postgres/graphfold': ratio(sum(threeHop.map((t) => t.postgres.p50Ms)), sum(threeHop.map((t) => t.graphfold.p50Ms))),
   };
   const file = outIndex >= 0 ? resolve(args[outIndex + 1] as string) : resolve(__dirname, '../../../.cache/bench', `report-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

@@ -7,6 +7,7 @@ import { GraphStore, type GraphStoreOptions } from '../../processors/store/graph
 import { topologyDefaults } from '../../topology/defaults';
 import { printTable, quantile } from './table';
 import { workload, workloadUid } from './workload';
+import { foldInto } from '../support/fold-loop';
 
 /**
  * `npm run bench:engine [-- --quick | --instructions N]`: the engine alone, no Kafka. Folds a
@@ -58,14 +59,14 @@ async function foldPhase(store: GraphStore): Promise<{ transactions: number; ins
     for (const tx of batch) {
       const options: FoldOptions = { source: { topic: 'instructions', partition: 0, offset }, recordTime: 1_700_000_000_000_000 + offset, maxInstructions: 10_000 };
       offset += 1;
-      const result = await store.fold(tx, options);
+      const result = await foldInto(store, tx, options);
       if (result.outcome === 'refused') {
         refused += 1;
         if (refused <= 3) process.stderr.write(`refused: ${result.error.message}\n`);
       }
     }
     await written;
-    written = store.commit({ 'input:instructions': offset });
+    written = store.commit({ inputs: { instructions: offset } });
     batchMs.push(now() - t0);
     transactions += batch.length;
     if (batchMs.length % 200 === 0) process.stderr.write(`  folded ${instructions.toLocaleString()} instructions (${Math.round(instructions / ((now() - start) / 1000)).toLocaleString()}/s, peak RSS ${rssMiB().toFixed(0)} MiB)\n`);
@@ -132,6 +133,7 @@ async function main(): Promise<void> {
     process.stderr.write('bench:engine: replaying the diffs into a fresh store (baseline)\n');
     const b = await GraphStore.open(dirB, storeOptions);
     const replay = await replayPhase(a, b);
+    const replayWrites = { ...b.metrics.writes };
     await b.close();
     process.stderr.write('bench:engine: point reads, latest slice against an old slice\n');
     const reads = await readPhase(a);
@@ -151,7 +153,9 @@ async function main(): Promise<void> {
         ['fold: batch latency p50 / p99', `${quantile(fold.batchMs, 0.5).toFixed(1)} / ${quantile(fold.batchMs, 0.99).toFixed(1)} ms (${batchSize} tx)`, ''],
         ['fold: peak RSS', `${foldRss.toFixed(0)} MiB`, '< 1024 MiB'],
         ['store size on disk', `${(bytes / 2 ** 20).toFixed(0)} MiB`, ''],
+        ['fold: store writes per transaction', `${(a.metrics.writes.operations / fold.transactions).toFixed(1)} (${((a.metrics.writes.seconds * 1e6) / a.metrics.writes.operations).toFixed(2)} µs each)`, ''],
         ['baseline, replay (restore) of the diffs: diffs/s', Math.round(replayPerSecond).toLocaleString(), ''],
+        ['replay: store writes per diff', `${(replayWrites.operations / replay.diffs).toFixed(1)} (${((replayWrites.seconds * 1e6) / replayWrites.operations).toFixed(2)} µs each)`, ''],
         ['ratio fold/replay (transactions/s)', (foldPerSecond / replayPerSecond).toFixed(2), ''],
         ['point read, latest slice', `${reads.latestUs.toFixed(1)} µs (${reads.reads} attributes)`, ''],
         ['point read, as of slice head/4', `${reads.oldUs.toFixed(1)} µs`, ''],

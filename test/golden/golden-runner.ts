@@ -9,6 +9,7 @@ import { transactionToAvro } from '../../processors/codec/transaction';
 import { TerminalError } from '../../processors/errors';
 import type { GraphSchema } from '../../processors/engine/schema';
 import { openTempStore } from '../support/temp-store';
+import { foldInto } from '../support/fold-loop';
 
 /**
  * Golden fixtures: a file of steps, each an input record and the outcome expected from it. Records
@@ -72,7 +73,7 @@ export async function runGolden(file: GoldenFile): Promise<unknown[]> {
       let outcome: unknown;
       try {
         const tx = decoder.decode({ ...toRecord(step), topic: source.topic, partition: source.partition }, writers);
-        const result = await temp.store.fold(tx, { source, recordTime: 1_700_000_000_000_000 + offset, maxInstructions: limits.maxInstructions, ...(file.schema === undefined ? {} : { schema: file.schema }) });
+        const result = await foldInto(temp.store, tx, { source, recordTime: 1_700_000_000_000_000 + offset, maxInstructions: limits.maxInstructions, ...(file.schema === undefined ? {} : { schema: file.schema }) });
         switch (result.outcome) {
           case 'applied':
             outcome = { applied: JSON.parse(diffToJson(result.diff)) };
@@ -91,7 +92,7 @@ export async function runGolden(file: GoldenFile): Promise<unknown[]> {
         if (!(error instanceof TerminalError)) throw error;
         outcome = { refused: refusal(error) };
       }
-      await temp.store.commit({ 'input:instructions': offset + 1 });
+      await temp.store.commit({ inputs: { instructions: offset + 1 } });
       outcomes.push(outcome);
     }
   } finally {

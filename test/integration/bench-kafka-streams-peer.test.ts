@@ -14,6 +14,7 @@ import { canonical } from '../support/canonical';
 import { testCluster, testKafka, transactionalProducer, uniqueName, waitForMessages } from '../support/kafka';
 import { createProcessorTopics, decodeDiff, transactionMessage, transactionSchemaId, type ProcessorTopics } from '../support/processor-harness';
 import { openTempStore, type TempStore } from '../support/temp-store';
+import { foldInto } from '../support/fold-loop';
 
 /**
  * The Kafka Streams contender of the benchmark must be a fair one: it has to do graphfold's work.
@@ -112,7 +113,7 @@ async function foldReference(reference: TempStore, kafka: Kafka, topics: Process
   for (let i = from; i < txs.length; i += 1) {
     const tx = txs[i] as GraphTransaction;
     const at = landed.get(i) as { partition: number; offset: number };
-    const result = await reference.store.fold(tx, { source: { topic: topics.input, ...at }, recordTime: (timestampBase + i) * 1000, maxInstructions: 10_000 });
+    const result = await foldInto(reference.store, tx, { source: { topic: topics.input, ...at }, recordTime: (timestampBase + i) * 1000, maxInstructions: 10_000 });
     if (result.outcome === 'applied') expected.diffs.set(tx.graph, [...(expected.diffs.get(tx.graph) ?? []), result.diff]);
     if (result.outcome === 'refused') expected.refused.set(tx.txId, `${result.error.code}: ${result.error.message}`);
   }

@@ -11,6 +11,7 @@ import { ProcessorChild, readAll, waitForCaughtUp, writeTopologyFile } from '../
 import { byGraph, createProcessorTopics, decodeDiff, transactionMessage, transactionSchemaId } from '../support/processor-harness';
 import { dumpStore } from '../support/store-dump';
 import { openTempStore } from '../support/temp-store';
+import { foldInto } from '../support/fold-loop';
 
 /** The dump a store rebuilt from diffs must equal: without the checkpoint and no-op txId markers. */
 function comparable(dump: [string, string][]): [string, string][] {
@@ -67,7 +68,7 @@ describe('processor, crashed at random moments', () => {
     const expected = new Map<string, GraphDiff[]>();
     const reference = await openTempStore();
     for (const [offset, tx] of txs.entries()) {
-      const result = await reference.store.fold(tx, { source: { topic: topics.input, partition: 0, offset }, recordTime: 0, maxInstructions: 10_000 });
+      const result = await foldInto(reference.store, tx, { source: { topic: topics.input, partition: 0, offset }, recordTime: 0, maxInstructions: 10_000 });
       if (result.outcome === 'applied') expected.set(tx.graph, [...(expected.get(tx.graph) ?? []), result.diff]);
     }
     await reference.close();

@@ -9,6 +9,7 @@ import { testKafka, uniqueName } from '../support/kafka';
 import { ProcessorChild, readAll, waitForCaughtUp, writeTopologyFile } from '../support/processor-child';
 import { byGraph, createProcessorTopics, decodeDiff, transactionMessage, transactionSchemaId, type ProcessorTopics } from '../support/processor-harness';
 import { openTempStore } from '../support/temp-store';
+import { foldInto } from '../support/fold-loop';
 
 /**
  * The store's disk fails under a running processor: filled up (ENOSPC) or gone read-only (EROFS).
@@ -52,7 +53,7 @@ async function expectExactlyOnce(kafka: Kafka, topics: ProcessorTopics, txs: rea
   const expected = new Map<string, string[]>();
   const reference = await openTempStore();
   for (const [offset, tx] of txs.entries()) {
-    const result = await reference.store.fold(tx, { source: { topic: topics.input, partition: 0, offset }, recordTime: 0, maxInstructions: 100 });
+    const result = await foldInto(reference.store, tx, { source: { topic: topics.input, partition: 0, offset }, recordTime: 0, maxInstructions: 100 });
     if (result.outcome === 'applied') expected.set(tx.graph, [...(expected.get(tx.graph) ?? []), tx.txId]);
   }
   await reference.close();

@@ -16,6 +16,7 @@ import { readAll, writeTopologyFile } from '../support/processor-child';
 import { byGraph, createProcessorTopics, decodeDiff, expectedDiffCount, readDiffs, transactionMessage, transactionSchemaId, type ProcessorTopics } from '../support/processor-harness';
 import { dumpStore } from '../support/store-dump';
 import { openTempStore } from '../support/temp-store';
+import { foldInto } from '../support/fold-loop';
 import { waitFor } from '../support/wait-for';
 
 async function produce(kafka: Kafka, topics: ProcessorTopics, txs: readonly GraphTransaction[]): Promise<void> {
@@ -116,7 +117,7 @@ describe('processor, its changelog lost', () => {
     const expected = new Map<string, GraphDiff[]>();
     const reference = await openTempStore();
     for (const [offset, tx] of [...first, ...second].entries()) {
-      const result = await reference.store.fold(tx, { source: { topic: topics.input, partition: 0, offset }, recordTime: 0, maxInstructions: 10_000 });
+      const result = await foldInto(reference.store, tx, { source: { topic: topics.input, partition: 0, offset }, recordTime: 0, maxInstructions: 10_000 });
       if (result.outcome === 'applied') expected.set(tx.graph, [...(expected.get(tx.graph) ?? []), result.diff]);
     }
     await reference.close();

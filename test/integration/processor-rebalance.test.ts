@@ -9,6 +9,7 @@ import { testKafka, uniqueName } from '../support/kafka';
 import { ProcessorChild, readAll, waitForCaughtUp, writeTopologyFile } from '../support/processor-child';
 import { byGraph, createProcessorTopics, decodeDiff, transactionMessage, transactionSchemaId } from '../support/processor-harness';
 import { openTempStore } from '../support/temp-store';
+import { foldInto } from '../support/fold-loop';
 
 const partitionsOf = (line: Record<string, unknown>): number[] =>
   String(line['partitions'] ?? '')
@@ -70,7 +71,7 @@ describe('processor, rebalanced', () => {
     const expected = new Map<string, GraphDiff[]>();
     const reference = await openTempStore();
     for (const [offset, tx] of txs.entries()) {
-      const result = await reference.store.fold(tx, { source: { topic: topics.input, partition: 0, offset }, recordTime: 0, maxInstructions: 10_000 });
+      const result = await foldInto(reference.store, tx, { source: { topic: topics.input, partition: 0, offset }, recordTime: 0, maxInstructions: 10_000 });
       if (result.outcome === 'applied') expected.set(tx.graph, [...(expected.get(tx.graph) ?? []), result.diff]);
     }
     await reference.close();

@@ -8,6 +8,8 @@ import { Instrumentation, type GraphfoldEvents } from '../../processors/instrume
 import { runTopology } from '../../processors/runtime/host';
 import { SchemaCatalog } from '../../processors/runtime/schema-catalog';
 import type { Topology } from '../../processors/runtime/topology';
+import { layoutKey } from '../../processors/store/format/keys';
+import { Rocks } from '../../processors/store/rocks';
 import { workload } from '../bench/workload';
 import { testCluster, testKafka, transactionalProducer } from '../support/kafka';
 import { createProcessorTopics, expectedDiffCount, readDiffs, testTopology, transactionMessage, transactionSchemaId, type ProcessorTopics } from '../support/processor-harness';
@@ -83,6 +85,30 @@ describe('processor restore', () => {
     const perGraph = new Map<string, number[]>();
     for (const d of await readDiffs(kafka, topics.diffs, total)) perGraph.set(d.graph, [...(perGraph.get(d.graph) ?? []), d.slice]);
     for (const slices of perGraph.values()) expect(slices).toEqual(slices.map((_, i) => i + 1));
+  });
+
+  test('a store written in the old layout (version 1) is rebuilt from the changelog, with the reason in the log', async () => {
+    const kafka = testKafka();
+    const topics = await createProcessorTopics(kafka, 2);
+    const topology = await testTopology(topics);
+    const txs = txsOf(3, 80);
+    await produce(topics, txs);
+    const count = await expectedDiffCount(txs);
+    await runUntil(topology, topics, count);
+    const before = await partitionDumps(topology, 2);
+
+    // What graphfold before layout version 2 wrote under the layout key: version 1, 64 inline relations, buckets of 16 and 64 slices.
+    const rocks = await Rocks.open(join(topology.store.dir, 'graphs', '1'), { cacheBytes: 1 << 20, writeBufferBytes: 1 << 20 });
+    const batch = rocks.batch();
+    batch.put(layoutKey, Buffer.from([1, 64, 16, 64]));
+    await batch.write();
+    await rocks.close();
+
+    const seen = await runUntil(topology, topics, count);
+    expect(seen['store.discarded']?.map((d) => d.partition)).toEqual([1]);
+    expect(seen['store.discarded']?.[0]?.reason).toMatch(/written in layout version 1; this graphfold reads layout version 2/);
+    expect(seen['restore.finished']?.map((r) => r.partition)).toEqual([1]);
+    expect(await partitionDumps(topology, 2)).toEqual(before);
   });
 
   test('an aborted transaction in the changelog is never restored', async () => {

@@ -12,6 +12,7 @@ import { aTransaction, Concretizer, testSchema, type ATransaction } from '../sup
 import { ReferenceGraph, type ModelOutcome } from '../support/reference-model';
 import { liveState } from '../support/store-dump';
 import { openTempStore, smallLayout, type TempStore } from '../support/temp-store';
+import { foldInto } from '../support/fold-loop';
 
 const graph = 'g';
 const maxInstructions = 5;
@@ -53,10 +54,10 @@ function comparable(dump: [string, string][]): [string, string][] {
  * buckets of one slice, a few, or the default.
  */
 const layouts: readonly Layout[] = [
-  { inlineEdges: 0, sliceBucket: 1, typeBucket: 1 },
-  { inlineEdges: 1, sliceBucket: 2, typeBucket: 3 },
+  { sliceBucket: 1, typeBucket: 1 },
+  { sliceBucket: 2, typeBucket: 3 },
   smallLayout,
-  { inlineEdges: 64, sliceBucket: 16, typeBucket: 64 },
+  { sliceBucket: 16, typeBucket: 64 },
 ];
 
 /** A script: transactions, plus where batches end (0 = go on, 1 = commit, 2 = abort, fold again, commit, 3 = commit, reopen). */
@@ -93,13 +94,13 @@ async function fold(temp: TempStore, reference: GraphStore, s: { txs: readonly A
     const tx = concretizer.next(atx);
     txs.push(tx);
     const expected = model.apply(tx);
-    const result = await temp.store.fold(tx, options(i, schema));
+    const result = await foldInto(temp.store, tx, options(i, schema));
     results.push(result);
     seen.add(result.outcome === 'refused' ? result.error.code : result.outcome);
     expect(canonical(summary(result))).toBe(canonical(expected));
 
-    const other = await reference.fold(tx, options(i, schema));
-    await reference.commit({ 'input:instructions': i + 1 });
+    const other = await foldInto(reference, tx, options(i, schema));
+    await reference.commit({ inputs: { instructions: i + 1 } });
     expect(other.outcome).toBe(result.outcome);
     if (result.outcome === 'applied' && other.outcome === 'applied') expect(diffBytes(other.diff)).toBe(diffBytes(result.diff));
 
@@ -107,17 +108,17 @@ async function fold(temp: TempStore, reference: GraphStore, s: { txs: readonly A
     if (cut === 2) {
       temp.store.discard();
       for (let j = batchStart; j <= i; j += 1) {
-        const again = await temp.store.fold(txs[j] as GraphTransaction, options(j, schema));
+        const again = await foldInto(temp.store, txs[j] as GraphTransaction, options(j, schema));
         expect(canonical(again)).toBe(canonical(results[j]));
       }
     }
     if (cut > 0) {
-      await temp.store.commit({ 'input:instructions': i + 1 });
+      await temp.store.commit({ inputs: { instructions: i + 1 } });
       batchStart = i + 1;
     }
     if (cut === 3) await temp.reopen();
   }
-  await temp.store.commit({ 'input:instructions': s.txs.length });
+  await temp.store.commit({ inputs: { instructions: s.txs.length } });
   return { model, txs, results };
 }
 
@@ -177,7 +178,7 @@ describe('engine and store, against the reference model', () => {
 
           // Law 5, diffs are instructions: each diff folded into another graph mirrors every slice.
           for (const diff of diffs) {
-            const mirrored = await b.store.fold(diffAsTransaction(diff, 'mirror'), { ...options(0, undefined), maxInstructions: 10_000 });
+            const mirrored = await foldInto(b.store, diffAsTransaction(diff, 'mirror'), { ...options(0, undefined), maxInstructions: 10_000 });
             expect(mirrored.outcome === 'refused' ? mirrored.error.message : mirrored.outcome).toBe('applied');
             await b.store.commit({});
           }
@@ -221,18 +222,18 @@ describe('engine and store, against the reference model', () => {
         const b = await openTempStore(10_000, s.layout);
         try {
           const run = await fold(a, b.store, s);
-          const checkpoint = { 'input:instructions': s.txs.length };
+          const checkpoint = { inputs: { instructions: s.txs.length } };
           const concretizer = new Concretizer(run.model);
           for (const probe of probes) {
             const tx = concretizer.next(probe);
             const expected = run.model.apply(tx);
             if (expected.outcome !== 'refused') {
-              await a.store.fold(tx, options(0, s.withSchema ? testSchema : undefined));
+              await foldInto(a.store, tx, options(0, s.withSchema ? testSchema : undefined));
               await a.store.commit(checkpoint);
               continue;
             }
             const before = await a.dump();
-            const result = await a.store.fold(tx, options(0, s.withSchema ? testSchema : undefined));
+            const result = await foldInto(a.store, tx, options(0, s.withSchema ? testSchema : undefined));
             expect(result.outcome).toBe('refused');
             await a.store.commit(checkpoint);
             expect(await a.dump()).toEqual(before);
@@ -241,7 +242,7 @@ describe('engine and store, against the reference model', () => {
           for (const [i, tx] of run.txs.entries()) {
             const first = run.results[i] as FoldResult;
             if (first.outcome !== 'applied' && first.outcome !== 'unchanged') continue;
-            const again = await a.store.fold(tx, options(i, s.withSchema ? testSchema : undefined));
+            const again = await foldInto(a.store, tx, options(i, s.withSchema ? testSchema : undefined));
             expect(again).toEqual({ outcome: 'duplicate', slice: first.outcome === 'applied' ? first.diff.slice : null });
           }
           await a.store.commit(checkpoint);

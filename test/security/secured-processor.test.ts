@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GraphDiff, GraphTransaction } from '../../processors/engine/model';
 import { workload } from '../bench/workload';
+import { foldInto } from '../support/fold-loop';
 import { canonical } from '../support/canonical';
 import { transactionalProducer, uniqueName } from '../support/kafka';
 import { OutputArchive } from '../support/output-archive';
@@ -68,7 +69,7 @@ describe('graphfold on a secured broker (SASL_SSL, SCRAM-SHA-512, ACLs; registry
     const expected = new Map<string, GraphDiff[]>();
     const reference = await openTempStore();
     for (const [offset, tx] of txs.entries()) {
-      const result = await reference.store.fold(tx, { source: { topic: topics.input, partition: 0, offset }, recordTime: 0, maxInstructions: 10_000 });
+      const result = await foldInto(reference.store, tx, { source: { topic: topics.input, partition: 0, offset }, recordTime: 0, maxInstructions: 10_000 });
       if (result.outcome === 'applied') expected.set(tx.graph, [...(expected.get(tx.graph) ?? []), result.diff]);
     }
     await reference.close();

@@ -11,6 +11,7 @@ import { testCluster, uniqueName } from './kafka';
 import { readAll } from './processor-child';
 import { byGraph, createProcessorTopics, decodeDiff, transactionMessage, transactionSchemaId, type ProcessorTopics } from './processor-harness';
 import { openTempStore } from './temp-store';
+import { foldInto } from './fold-loop';
 import { waitFor } from './wait-for';
 
 /**
@@ -186,7 +187,7 @@ export async function expectChangelogMatches(rig: FaultRig, sent: readonly Graph
   const expected = new Map<string, GraphDiff[]>();
   const reference = await openTempStore();
   for (const [offset, tx] of sent.entries()) {
-    const result = await reference.store.fold(tx, { source: { topic: rig.topics.input, partition: 0, offset }, recordTime: 0, maxInstructions: 10_000 });
+    const result = await foldInto(reference.store, tx, { source: { topic: rig.topics.input, partition: 0, offset }, recordTime: 0, maxInstructions: 10_000 });
     if (result.outcome === 'applied') expected.set(tx.graph, [...(expected.get(tx.graph) ?? []), result.diff]);
   }
   await reference.close();

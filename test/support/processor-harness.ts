@@ -13,6 +13,7 @@ import { SchemaCatalog } from '../../processors/runtime/schema-catalog';
 import type { ProcessorSpec, Topology } from '../../processors/runtime/topology';
 import { createTopic, testCluster, uniqueName, waitForMessages, type ReceivedMessage } from './kafka';
 import { openTempStore } from './temp-store';
+import { foldInto } from './fold-loop';
 
 /**
  * Helpers for tests of the processor against the real broker: fresh topics and a topology over
@@ -119,7 +120,7 @@ export async function expectedDiffCount(txs: readonly GraphTransaction[]): Promi
   const reference = await openTempStore();
   let applied = 0;
   for (const [offset, tx] of txs.entries()) {
-    const result = await reference.store.fold(tx, { source: { topic: 'reference', partition: 0, offset }, recordTime: 0, maxInstructions: 10_000 });
+    const result = await foldInto(reference.store, tx, { source: { topic: 'reference', partition: 0, offset }, recordTime: 0, maxInstructions: 10_000 });
     if (result.outcome === 'applied') applied += 1;
   }
   await reference.close();

@@ -17,7 +17,7 @@ export interface TempStore {
 }
 
 /** A small layout, so that a few transactions spill relations to edge entries and fill several buckets. */
-export const smallLayout: Layout = { inlineEdges: 2, sliceBucket: 3, typeBucket: 4 };
+export const smallLayout: Layout = { sliceBucket: 3, typeBucket: 4 };
 
 /** A GraphStore in a fresh temporary directory. */
 export async function openTempStore(cachedAtoms = 10_000, layout: Layout = smallLayout): Promise<TempStore> {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { transactionFromJson, transactionFromJsonValue } from '../../../processors/codec/json';
 import { deriveUid } from '../../../processors/engine/uid';
+import { foldInto } from '../../support/fold-loop';
 import { openTempStore } from '../../support/temp-store';
 
 /** The examples of schemas/README.md are true: they parse, and say what graphfold does with them. */
@@ -14,7 +15,7 @@ describe('schemas/README.md', () => {
     expect(new Set(tx.instructions.map((i) => i.op))).toEqual(new Set(['CreateEntity', 'CreateRelation', 'CreateAttribute', 'SetField', 'Assign', 'Merge', 'Terminate']));
     const temp = await openTempStore();
     try {
-      const result = await temp.store.fold(tx, { source: { topic: 'in', partition: 0, offset: 0 }, recordTime: 0, maxInstructions: 100 });
+      const result = await foldInto(temp.store, tx, { source: { topic: 'in', partition: 0, offset: 0 }, recordTime: 0, maxInstructions: 100 });
       expect(result.outcome === 'refused' && result.error.code).toBe('CONFLICT');
     } finally {
       await temp.close();

@@ -1,5 +1,6 @@
 import type { GraphTransaction } from '../../../processors/engine/model';
 import { openTempStore } from '../../support/temp-store';
+import { foldInto } from '../../support/fold-loop';
 
 const graph = 'g';
 const uid = (c: string): string => c.repeat(32);
@@ -11,7 +12,7 @@ describe('queries through the read cache', () => {
       const { store } = temp;
       let offset = 0;
       const apply = async (instructions: GraphTransaction['instructions']): Promise<void> => {
-        const result = await store.fold({ graph, txId: `t${offset}`, instructions }, { source: { topic: 'in', partition: 0, offset: offset++ }, recordTime: 0, maxInstructions: 100 });
+        const result = await foldInto(store, { graph, txId: `t${offset}`, instructions }, { source: { topic: 'in', partition: 0, offset: offset++ }, recordTime: 0, maxInstructions: 100 });
         expect(result.outcome).toBe('applied');
         await store.commit({});
       };

@@ -31,6 +31,11 @@ export class Writer {
     return this;
   }
 
+  /** The writer's buffer: its first `length` bytes are what was written; valid until the writer is written to again. */
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
   /** A view of what was written: valid until the writer is written to again. */
   view(): Buffer {
     return this.buf.subarray(0, this.pos);
