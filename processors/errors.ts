@@ -105,7 +105,8 @@ export class FatalError extends GraphfoldError {
  * No broker would name the coordinator of a group or a transactional id. kafkajs reports a
  * connection that closed under the lookup (a broker restarting) and a broker refusing to name it
  * to a principal without an ACL alike, as "Failed to find group coordinator": it is retried, and
- * only when it keeps happening ({@link coordinatorMissesForRefusal} times in a row) does it
+ * only when it keeps happening ({@link coordinatorMissesForRefusal} times in a row, over
+ * {@link coordinatorMissSpanMs} at least) does it
  * become `ifPersistent`, the refusal.
  */
 export class CoordinatorNotFoundError extends RetriableError {
@@ -119,8 +120,10 @@ export class CoordinatorNotFoundError extends RetriableError {
   }
 }
 
-/** Consecutive coordinator lookups that fail before they count as a refusal. */
+/** Consecutive coordinator lookups that fail before they count as a refusal... */
 export const coordinatorMissesForRefusal = 3;
+/** ...over at least this long: a broker restarting fails a few lookups within moments. */
+export const coordinatorMissSpanMs = 2_000;
 
 /**
  * The cluster refused who we are or what we asked: SASL authentication, an ACL (topic, group,

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { classify, ClusterUnreachableError, CoordinatorNotFoundError, coordinatorMissesForRefusal, FatalError, type FailureSite, type GraphfoldError } from './errors';
+import { classify, ClusterUnreachableError, CoordinatorNotFoundError, coordinatorMissesForRefusal, coordinatorMissSpanMs, FatalError, type FailureSite, type GraphfoldError } from './errors';
 
 /**
  * The one retry policy of graphfold: only what {@link classify} calls retriable is retried, with
@@ -32,6 +32,31 @@ export function backoffMs(policy: BackoffPolicy, attempt: number, random: () => 
 }
 
 /**
+ * Consecutive failures to find a coordinator: they count as the broker refusing to name it (a
+ * missing ACL) once there are {@link coordinatorMissesForRefusal} of them over
+ * {@link coordinatorMissSpanMs} at least; fewer, or faster, is a broker restarting.
+ */
+export class CoordinatorMisses {
+  private count = 0;
+  private since: number | undefined;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Records a miss; true when the misses now count as a refusal. */
+  missed(): boolean {
+    const now = this.now();
+    this.since ??= now;
+    this.count += 1;
+    return this.count >= coordinatorMissesForRefusal && now - this.since >= coordinatorMissSpanMs;
+  }
+
+  reset(): void {
+    this.count = 0;
+    this.since = undefined;
+  }
+}
+
+/**
  * What one partition (or any long-lived operation) has been failing at, so that repeated
  * failures at the same place back off and, past a time budget, stop with the place and the cause.
  * A success (`succeeded`) clears it; reopening a task is not a success.
@@ -40,14 +65,16 @@ export class FailureBudget {
   private since: number | undefined;
   private attempts = 0;
   private unreachable = 0;
-  private coordinatorMisses = 0;
+  private readonly coordinatorMisses: CoordinatorMisses;
   private last: GraphfoldError | undefined;
 
   constructor(
     /** How long failures may go on (unreachable time aside) before {@link failed} gives up. */
     private readonly budgetMs: number,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.coordinatorMisses = new CoordinatorMisses(now);
+  }
 
   /** The failures since the last success. */
   get failures(): number {
@@ -65,8 +92,8 @@ export class FailureBudget {
   failed(error: GraphfoldError, where: string): { readonly retryInMs: number } | { readonly fatal: FatalError } {
     this.last = error;
     if (!error.retriable) return { fatal: error instanceof FatalError ? error : new FatalError(error.message, error.context, { cause: error }) };
-    this.coordinatorMisses = error instanceof CoordinatorNotFoundError ? this.coordinatorMisses + 1 : 0;
-    if (error instanceof CoordinatorNotFoundError && this.coordinatorMisses >= coordinatorMissesForRefusal) return { fatal: error.ifPersistent };
+    if (!(error instanceof CoordinatorNotFoundError)) this.coordinatorMisses.reset();
+    else if (this.coordinatorMisses.missed()) return { fatal: error.ifPersistent };
     if (error instanceof ClusterUnreachableError) {
       this.unreachable += 1;
       return { retryInMs: backoffMs(unreachableBackoff, this.unreachable) };
@@ -92,7 +119,7 @@ export class FailureBudget {
     this.since = undefined;
     this.attempts = 0;
     this.unreachable = 0;
-    this.coordinatorMisses = 0;
+    this.coordinatorMisses.reset();
     this.last = undefined;
   }
 }

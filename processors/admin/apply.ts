@@ -67,7 +67,7 @@ async function applyTopics(topology: Topology, admin: Admin): Promise<TopicOutco
   const missing = plans.filter((plan) => !existing.has(plan.topic));
   const brokers = missing.length === 0 ? 0 : await topicAdmin.brokerCount();
   const creatable = missing.filter((plan) => plan.replicationFactor <= brokers);
-  const history = await changelogsWithHistory(topology, admin, creatable);
+  const history = await changelogsWithHistory(topology, admin, creatable, new Set(existing.keys()));
   await topicAdmin.create(creatable);
   for (const plan of plans) {
     const found = existing.get(plan.topic);
@@ -130,11 +130,13 @@ export function formatApplyReport(report: ApplyReport): string {
  * committed input offsets: it processed input before, so its changelog existed and was lost (or
  * renamed), and its stores hold history the new, empty changelog will not.
  */
-async function changelogsWithHistory(topology: Topology, admin: Admin, creating: readonly TopicPlan[]): Promise<Map<string, string[]>> {
+async function changelogsWithHistory(topology: Topology, admin: Admin, creating: readonly TopicPlan[], existing: ReadonlySet<string>): Promise<Map<string, string[]>> {
   const warnings = new Map<string, string[]>();
   const names = new Set(creating.filter((plan) => plan.role === 'diffs').map((plan) => plan.topic));
   for (const processor of topology.processors) {
-    if (!names.has(processor.diffs)) continue;
+    // Only where the inputs exist: asking kafkajs about a topic that does not would make it
+    // refresh metadata for it from then on, and fail the creation that follows.
+    if (!names.has(processor.diffs) || !processor.inputs.every((topic) => existing.has(topic))) continue;
     const group = groupId(topology, processor);
     const committed = await admin.fetchOffsets({ groupId: group, topics: [...processor.inputs] }).catch(() => []);
     const processed = committed.some(({ partitions }) => partitions.some((p) => Number(p.offset) > 0));

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigResourceTypes, type Admin, type Consumer, type ConsumerRunConfig, type EachBatchPayload, type Kafka } from 'kafkajs';
 import { avroTypes } from '../codec/avro';
-import { classify, FatalError, type GraphfoldError } from '../errors';
+import { classify, coordinatorMissesForRefusal, FatalError, type GraphfoldError } from '../errors';
 import type { Instrumentation } from '../instrumentation/events';
-import { FailureBudget, retry, unreachableBackoff } from '../retry';
+import { CoordinatorMisses, FailureBudget, retry, unreachableBackoff } from '../retry';
 import { accessRefusal, attempting, coordinatorMissed, refusalSignal, type AccessRefusedError, type Attempt } from './access-refusal';
 import { coPartitionedAssigner } from './assigner';
 import { kafkaClient } from './kafka-client';
@@ -75,7 +75,7 @@ export class GraphProcessor {
   /** Why the processor failed, once it has. */
   private failure: GraphfoldError | undefined;
   /** Consecutive failures of the group consumer to find its coordinator (see `crashed`). */
-  private coordinatorMisses = 0;
+  private readonly coordinatorMisses = new CoordinatorMisses();
   private readonly joining: Attempt;
   private settleDone: (error?: Error) => void = () => undefined;
   /** Settles when the processor stops: resolves after `stop`, rejects if it fails. */
@@ -159,7 +159,7 @@ export class GraphProcessor {
       };
       if (!this.lifecycle.is('starting')) return;
       this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
-        this.coordinatorMisses = 0;
+        this.coordinatorMisses.reset();
         this.monitor.reportSuccess();
         this.assigned(payload.memberAssignment);
       });
@@ -233,8 +233,8 @@ export class GraphProcessor {
    * without an ACL on the group.
    */
   private crashed(thrown: Error, restarting: boolean): void {
-    if (coordinatorMissed(thrown)) this.coordinatorMisses += 1;
-    const refusal = accessRefusal(thrown, this.topology.kafka, this.joining, { coordinatorMisses: this.coordinatorMisses });
+    const persistent = coordinatorMissed(thrown) && this.coordinatorMisses.missed();
+    const refusal = accessRefusal(thrown, this.topology.kafka, this.joining, { coordinatorMisses: persistent ? coordinatorMissesForRefusal : 0 });
     if (refusal !== undefined) {
       this.refused(refusal);
       return;

@@ -108,7 +108,8 @@ describe('graphfold command line', () => {
         '',
       ].join('\n'),
     });
-    expect(missing).toEqual({ code: 1, stdout: '', stderr: `graphfold: cannot read the topology file ${join(repo, 'topology/no-such.yaml')}: no such file; name a topology YAML file, e.g. topology/demo.yaml\n` });
+    // Every error line carries its cause chain (here Node's own words).
+    expect(missing).toEqual({ code: 1, stdout: '', stderr: `graphfold: cannot read the topology file ${join(repo, 'topology/no-such.yaml')}: no such file; name a topology YAML file, e.g. topology/demo.yaml (cause: ENOENT: no such file or directory, open '${join(repo, 'topology/no-such.yaml')}')\n` });
     expect(unset).toEqual({ code: 1, stdout: '', stderr: `graphfold: ${demo}:12:12: kafka.brokers: environment variable KAFKA_BROKERS is not set: set it, or write \${KAFKA_BROKERS:-<default>} in the topology\n` });
   });
 
