@@ -8,7 +8,10 @@ import { isValueType, sameValue, showValue, valueProblem, valueTypeOf } from './
 export interface FoldOptions {
   /** The record the transaction came from; copied into the diff and into refusals. */
   readonly source: SourcePosition;
-  /** Microseconds since the epoch: the slice time when the transaction carries none. */
+  /**
+   * Microseconds since the epoch: the slice time when the transaction carries none. Either way a
+   * slice is stamped no earlier than the slice before it (see {@link sliceTime}).
+   */
   readonly recordTime: number;
   /** Checked when present (DESIGN.md §3). */
   readonly schema?: GraphSchema;
@@ -392,12 +395,21 @@ class Fold {
       graph: this.graph,
       slice: (this.head ?? 0) + 1,
       txId: this.tx.txId,
-      time: this.tx.time ?? this.options.recordTime,
+      time: sliceTime(this.tx.time ?? this.options.recordTime, this.state.headTime()),
       source: this.options.source,
       changes,
     };
     return { outcome: 'applied', diff };
   }
+}
+
+/**
+ * The time a new slice is stamped with: the transaction's time (or its record's timestamp), but
+ * never earlier than the graph's latest slice, so slice times never decrease within a graph and
+ * "as of time t" names one slice. Deterministic (law 3): both inputs come from the input log.
+ */
+export function sliceTime(given: number, headTime: number): number {
+  return given < headTime ? headTime : given;
 }
 
 function article(kind: AtomKind): string {

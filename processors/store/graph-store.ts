@@ -251,7 +251,7 @@ export class GraphStore {
     for (const [view, staged] of layer.graphs) {
       const graphKeys = view.keys;
       for (const uid of [...staged.atoms.keys()].sort()) batch.put(graphKeys.atom(uid), records.encodeAtom(staged.atoms.get(uid) as StoredAtom));
-      if (staged.head !== undefined) batch.put(graphKeys.head(), records.encodeNumber(staged.head));
+      if (staged.head !== undefined) batch.put(graphKeys.head(), records.encodeHead({ slice: staged.head, time: staged.headTime }));
       for (const [txId, slice] of staged.txs) batch.put(graphKeys.tx(txId), records.encodeTx(slice));
       this.listAppends(view, staged, slices, types);
     }
@@ -358,7 +358,13 @@ export class GraphStore {
       for (const need of needs) {
         switch (need.what) {
           case 'head':
-            if (view.knownHead() === undefined) get('h', () => view.keys.head(), (v) => (view.writtenHead = v === undefined ? 0 : records.decodeNumber(v)));
+            if (view.knownHead() === undefined) {
+              get('h', () => view.keys.head(), (v) => {
+                const head = v === undefined ? { slice: 0, time: 0 } : records.decodeHead(v);
+                view.writtenHead = head.slice;
+                view.writtenHeadTime = head.time;
+              });
+            }
             break;
           case 'tx':
             if (!view.knowsTx(need.txId)) get(`t${need.txId}`, () => view.keys.tx(need.txId), (v) => view.txs.set(need.txId, v === undefined ? 'unseen' : records.decodeTx(v)));
@@ -474,6 +480,7 @@ export class GraphStore {
       }
     }
     staged.head = slice;
+    staged.headTime = diff.time;
     staged.txs.set(diff.txId, slice);
     this.filter.addText(view.txSeed, diff.txId);
     staged.diffs.push(diff);
@@ -525,7 +532,7 @@ export class GraphStore {
     if (cached !== undefined) return cached;
     const epoch = this.reads.epoch;
     const value = await this.rocks.get(new keys.GraphKeys(graph).head());
-    const head = value === undefined ? 0 : records.decodeNumber(value);
+    const head = value === undefined ? 0 : records.decodeHead(value).slice;
     this.reads.keepHead(epoch, graph, head);
     return head;
   }

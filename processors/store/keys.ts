@@ -19,7 +19,7 @@ import { writeUid } from './binary';
  * |------|----------------------------------------------------|------------------------------|
  * | 0x01 | (none: database-wide)                              | checkpoint                   |
  * | 0x02 | (none: database-wide)                              | layout                       |
- * | 0x10 |                                                    | head slice                   |
+ * | 0x10 |                                                    | head slice and its time      |
  * | 0x11 | uid                                                | atom record                  |
  * | 0x12 | uid, inverted slice                                | a replaced value             |
  * | 0x13 | uid, direction, relation type, 0x00, relation uid  | edge (spilled directions)    |

@@ -17,6 +17,8 @@ export class StagedGraph {
   /** The latest record of every atom the layer changed. */
   readonly atoms = new Map<Uid, StoredAtom>();
   head: number | undefined;
+  /** The time of slice `head`. */
+  headTime = 0;
   /** The slice each txId made, null for a no-op. */
   readonly txs = new Map<string, number | null>();
   /** Spilled directions' changes, by direction letter and uid (`o<uid>`, `i<uid>`). */

@@ -375,13 +375,23 @@ export function decodeTyped(bucket: Buffer, type: string, slice: number): Uid[] 
   return uids;
 }
 
-export function encodeNumber(n: number): Buffer {
-  writer.reset().varint(n);
-  return writer.copy();
+/** A graph's head: its latest slice and that slice's time. */
+export interface Head {
+  readonly slice: number;
+  readonly time: number;
 }
 
-export function decodeNumber(buf: Buffer): number {
-  return new Reader(buf).varint();
+export function encodeHead(head: Head): Buffer {
+  const w = writer.reset();
+  w.varint(head.slice);
+  w.signed(head.time);
+  return w.copy();
+}
+
+export function decodeHead(buf: Buffer): Head {
+  const r = new Reader(buf);
+  const slice = r.varint();
+  return { slice, time: r.signed() };
 }
 
 /** A txId's entry: the slice it made, or null when it changed nothing (one 0x00 byte). */
@@ -429,7 +439,8 @@ export interface Layout {
   readonly typeBucket: number;
 }
 
-const layoutVersion = 1;
+/** 2: the head record holds the head slice's time. */
+const layoutVersion = 2;
 
 export function encodeLayout(layout: Layout): Buffer {
   const w = writer.reset();
