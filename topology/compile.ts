@@ -2,8 +2,8 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { GraphSchema } from '../processors/engine/schema';
-import type { KafkaSpec, ProcessorSpec, Topology } from '../processors/runtime/topology';
-import type { ProcessorWithDefaults, TopologyWithDefaults } from './defaults';
+import type { KafkaSpec, ProcessorSpec, QuerySpec, Topology } from '../processors/runtime/topology';
+import type { ProcessorWithDefaults, QueryWithDefaults, TopologyWithDefaults } from './defaults';
 import { readGraphSchema } from './graph-schema';
 import { collisionKey } from './kafka-names';
 import { ProblemList } from './problems';
@@ -51,6 +51,7 @@ export function compileTopology(topology: TopologyWithDefaults, context: Compile
     registry: { url: topology.registry.url.replace(/\/+$/, ''), ...(username === undefined || password === undefined ? {} : { auth: { username, password } }) },
     store: { ...topology.store, dir: resolve(context.baseDir, topology.store.dir) },
     processors,
+    ...(topology.query === undefined ? {} : { query: compileQuery(topology.query) }),
     origin: context.origin,
   });
 }
@@ -130,6 +131,21 @@ function checkProcessors(processors: readonly ProcessorWithDefaults[], context: 
       problemAt(context, use.path, `'${topic}' and '${other.topic}' of ${where(other.use)} differ only in '.' versus '_', which Kafka refuses (they collide in metric names): rename one`);
     }
   }
+}
+
+function compileQuery(query: QueryWithDefaults): QuerySpec {
+  const colon = query.listen.lastIndexOf(':');
+  const host = query.listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  return {
+    host,
+    port: Number(query.listen.slice(colon + 1)),
+    ...(query.advertise === undefined ? {} : { advertise: query.advertise.replace(/\/+$/, '') }),
+    ...(query.token === undefined ? {} : { token: query.token }),
+    maxHops: query.maxHops,
+    maxLimit: query.maxLimit,
+    maxStreams: query.maxStreams,
+    requestTimeoutMs: query.requestTimeoutMs,
+  };
 }
 
 function compileKafka(kafka: TopologyWithDefaults['kafka'], context: CompileContext): KafkaSpec {

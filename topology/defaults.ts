@@ -17,6 +17,17 @@ export interface TopologyWithDefaults {
   readonly registry: RegistryInput;
   readonly store: { readonly dir: string; readonly cachedAtoms: number; readonly cacheBytes: number; readonly writeBufferBytes: number };
   readonly processors: readonly ProcessorWithDefaults[];
+  readonly query?: QueryWithDefaults;
+}
+
+export interface QueryWithDefaults {
+  readonly listen: string;
+  readonly advertise?: string;
+  readonly token?: string;
+  readonly maxHops: number;
+  readonly maxLimit: number;
+  readonly maxStreams: number;
+  readonly requestTimeoutMs: number;
 }
 
 export interface ProcessorWithDefaults {
@@ -50,6 +61,10 @@ export const topologyDefaults = Object.freeze({
   maxRecordBytes: 1_000_000,
   concurrency: 4,
   sessionTimeoutMs: 30_000,
+  maxHops: 4,
+  maxLimit: 10_000,
+  maxStreams: 100,
+  queryRequestTimeoutMs: 40_000,
 });
 
 /** Facts of the machine some defaults depend on. */
@@ -80,6 +95,19 @@ export function addDefaults(input: TopologyInput, context: DefaultsContext): Top
       cacheBytes: bytes(store.cacheBytes) ?? d.cacheBytes,
       writeBufferBytes: bytes(store.writeBufferBytes) ?? d.writeBufferBytes,
     },
+    ...(input.query === undefined
+      ? {}
+      : {
+          query: {
+            listen: input.query.listen,
+            ...(input.query.advertise === undefined ? {} : { advertise: input.query.advertise }),
+            ...(input.query.token === undefined ? {} : { token: input.query.token }),
+            maxHops: input.query.maxHops ?? d.maxHops,
+            maxLimit: input.query.maxLimit ?? d.maxLimit,
+            maxStreams: input.query.maxStreams ?? d.maxStreams,
+            requestTimeoutMs: input.query.requestTimeoutMs ?? d.queryRequestTimeoutMs,
+          },
+        }),
     processors: input.processors.map((p) => ({
       name: p.name,
       inputs: p.inputs,

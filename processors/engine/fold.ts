@@ -71,7 +71,7 @@ class Fold {
   private readonly created: Change[] = [];
   private readonly assignOrder: Working[] = [];
   private readonly terminated: Change[] = [];
-  private head: number | undefined;
+  private head = 0;
   private index = -1;
 
   constructor(
@@ -84,6 +84,7 @@ class Fold {
 
   run(): FoldResult {
     const { tx } = this;
+    this.head = this.state.head();
     if (tx.graph !== this.graph) this.refuse('INVALID_INSTRUCTION', `transaction names graph '${tx.graph}' but was folded into graph '${this.graph}'`);
     if (this.graph.length === 0 || this.graph.includes('\0')) this.refuse('INVALID_INSTRUCTION', 'graph id must be non-empty and free of NUL characters');
     if (tx.txId.length === 0) this.refuse('INVALID_INSTRUCTION', 'txId must be non-empty');
@@ -97,7 +98,6 @@ class Fold {
     const seen = this.state.txSlice(tx.txId);
     if (seen !== undefined) return { outcome: 'duplicate', slice: seen };
 
-    this.head = this.state.head();
     if (tx.expectSlice !== undefined && tx.expectSlice !== this.head) {
       this.refuse('STALE_SLICE', `transaction expects graph '${this.graph}' at slice ${tx.expectSlice}, but it is at slice ${this.head}`);
     }
@@ -393,7 +393,7 @@ class Fold {
     if (changes.length === 0) return { outcome: 'unchanged' };
     const diff: GraphDiff = {
       graph: this.graph,
-      slice: (this.head ?? 0) + 1,
+      slice: this.head + 1,
       txId: this.tx.txId,
       time: sliceTime(this.tx.time ?? this.options.recordTime, this.state.headTime()),
       source: this.options.source,

@@ -39,6 +39,8 @@ export interface GraphfoldEvents {
     readonly lag: number;
     readonly milliseconds: number;
   };
+  /** A committed batch is in the partition's store: queries see it from now on. */
+  'batch.written': { readonly processor: string; readonly partition: number };
   'batch.aborted': { readonly processor: string; readonly partition: number; readonly rewoundTo: number; readonly error: Error };
   'record.rejected': {
     readonly processor: string;

@@ -6,9 +6,18 @@ import type { Instrumentation } from '../instrumentation/events';
 import { coPartitionedAssigner } from './assigner';
 import { kafkaClient } from './kafka-client';
 import { Lifecycle } from './lifecycle';
+import { anonymousIdentity, Ownership, type MemberIdentity, type RestoreProgress } from './ownership';
 import { PartitionTask, type TaskContext } from './partition-task';
 import { SchemaCatalog } from './schema-catalog';
 import { groupId, type ProcessorSpec, type Topology } from './topology';
+import type { GroupMap } from './assigner';
+import type { GraphStore } from '../store/graph-store';
+
+/** A partition as the query service sees it on this instance. */
+export type PartitionView =
+  | { readonly state: 'ready'; readonly store: GraphStore }
+  | { readonly state: 'restoring'; readonly progress: RestoreProgress | undefined }
+  | { readonly state: 'not-owned' };
 
 type ProcessorState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
@@ -37,6 +46,9 @@ export class GraphProcessor {
   private readonly queues = new Map<number, Promise<void>>();
   private readonly failures = new Map<number, number>();
   private owned: readonly number[] = [];
+  private inputPartitions = 0;
+  /** Who owns which partition, for routing queries. */
+  readonly ownership: Ownership;
   /** Set once the output schemas are registered. */
   private ctx: TaskContext | undefined;
   private settleDone: (error?: Error) => void = () => undefined;
@@ -47,6 +59,7 @@ export class GraphProcessor {
     private readonly topology: Topology,
     private readonly spec: ProcessorSpec,
     private readonly instrumentation: Instrumentation,
+    readonly member: MemberIdentity = anonymousIdentity(),
   ) {
     this.lifecycle = new Lifecycle(`processor ${spec.name}`, 'created', transitions);
     this.kafka = kafkaClient(topology.kafka, spec.name);
@@ -54,7 +67,7 @@ export class GraphProcessor {
     this.catalog = new SchemaCatalog(topology.registry);
     this.consumer = this.kafka.consumer({
       groupId: groupId(topology, spec),
-      partitionAssigners: [coPartitionedAssigner(() => this.owned)],
+      partitionAssigners: [coPartitionedAssigner(() => ({ owned: this.owned, ...member }))],
       sessionTimeout: spec.sessionTimeoutMs,
       heartbeatInterval: Math.max(500, Math.floor(spec.sessionTimeoutMs / 10)),
       maxBytesPerPartition: 1 << 20,
@@ -64,6 +77,25 @@ export class GraphProcessor {
       this.settleDone = (error) => (error === undefined ? resolve() : reject(error));
     });
     this.done.catch(() => undefined);
+    this.ownership = new Ownership(this.admin, groupId(topology, spec), spec.name, instrumentation);
+  }
+
+  /** The number of input partitions (known once started). */
+  get partitions(): number {
+    return this.inputPartitions;
+  }
+
+  /** The group map of the last rebalance, for routing. */
+  get map(): GroupMap | undefined {
+    return this.ownership.map;
+  }
+
+  /** A partition on this instance: its store when its task is open, its restore while it opens. */
+  partitionView(partition: number): PartitionView {
+    if (!this.owned.includes(partition) || !this.lifecycle.is('running')) return { state: 'not-owned' };
+    const task = this.tasks.get(partition);
+    if (task !== undefined && !task.closed) return { state: 'ready', store: task.reads };
+    return { state: 'restoring', progress: this.ownership.restore(partition) };
   }
 
   /** Checks the topics, registers the output schemas, joins the group and starts consuming. */
@@ -84,7 +116,10 @@ export class GraphProcessor {
         rejectionPartitions: partitions.rejections,
         instrumentation: this.instrumentation,
       };
-      this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => this.assigned(payload.memberAssignment));
+      this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+        this.assigned(payload.memberAssignment);
+        void this.ownership.refresh(payload.memberId);
+      });
       this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
         if (!payload.restart) this.fail(payload.error);
       });
@@ -115,6 +150,7 @@ export class GraphProcessor {
     this.tasks.clear();
     await this.consumer.disconnect().catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
+    this.ownership.close();
     this.lifecycle.to('stopped');
     this.instrumentation.emit('processor.stopped', { processor: this.spec.name });
     this.settleDone();
@@ -214,6 +250,7 @@ export class GraphProcessor {
     const count = (topic: string): number => metadata.find((m) => m.name === topic)?.partitions.length ?? 0;
     const inputCounts = spec.inputs.map(count);
     const partitions = inputCounts[0] ?? 0;
+    this.inputPartitions = partitions;
     if (inputCounts.some((c) => c !== partitions)) {
       throw new FatalError(`processor ${spec.name}: input topics must be co-partitioned, but have ${spec.inputs.map((t, i) => `${t}: ${inputCounts[i]}`).join(', ')} partitions`);
     }

@@ -36,17 +36,18 @@ export function diffTooLarge(message: Message, diff: GraphDiff, maxBytes: number
   return new TerminalError(
     'TOO_LARGE',
     `its diff would be a changelog record of ${size} bytes; the limit (maxRecordBytes) is ${maxBytes}: split the transaction (a Terminate also ends every attribute and relation of its atom)`,
-    { graph: diff.graph, txId: diff.txId, ...diff.source },
+    { graph: diff.graph, txId: diff.txId, slice: diff.slice - 1, ...diff.source },
   );
 }
 
-/** A refused record as a rejection: why, where from, and the original bytes. */
+/** A refused record as a rejection: why, where from, and the original bytes; timestamped as the refused record (milliseconds). */
 export function rejectionMessage(
   error: TerminalError,
   source: SourcePosition,
   record: { readonly key: Buffer | null; readonly value: Buffer | null },
   schemaId: number,
   partition: number,
+  timestamp: number,
 ): Message {
   const rejection = {
     graph: error.context.graph ?? record.key?.toString('utf8') ?? null,
@@ -61,6 +62,7 @@ export function rejectionMessage(
     key: record.key,
     value: frame(schemaId, avroTypes().rejection.toBuffer(rejection)),
     partition,
+    timestamp: String(timestamp),
     headers: {
       [rejectionHeaders.topic]: source.topic,
       [rejectionHeaders.partition]: String(source.partition),

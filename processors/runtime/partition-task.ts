@@ -7,6 +7,7 @@ import type { Instrumentation } from '../instrumentation/events';
 import { GraphStore } from '../store/graph-store';
 import { Lifecycle } from './lifecycle';
 import { chunks, diffMessage, diffTooLarge, rejectionMessage } from './outputs';
+import { restoreRejections } from './rejection-restore';
 import { restorePartition } from './restore';
 import type { SchemaCatalog } from './schema-catalog';
 import { groupId, storeDirectory, transactionalId, type ProcessorSpec, type Topology } from './topology';
@@ -50,6 +51,8 @@ const transactionRetry = { initialRetryTime: 10, maxRetryTime: 2_000, retries: 1
 const maxChunkBytes = 512 * 1024;
 
 const changelogKey = 'changelog';
+/** The offset of the rejections partition up to which the store's record of rejected txIds is complete. */
+const rejectionsKey = 'rejections';
 const inputKey = (topic: string): string => `input:${topic}`;
 
 /**
@@ -131,6 +134,11 @@ export class PartitionTask {
     return this.lifecycle.is('closing', 'closed');
   }
 
+  /** The partition's store, for queries (which read written state only); valid until the task closes. */
+  get reads(): GraphStore {
+    return this.store;
+  }
+
   /** Processes one batch exactly once, or fails and closes the task (see the class comment). */
   async process(batch: Batch, hooks: BatchHooks): Promise<void> {
     this.lifecycle.to('processing');
@@ -162,8 +170,9 @@ export class PartitionTask {
         const result: FoldResult | TerminalError = 'tx' in input ? await this.store.fold(input.tx, this.foldOptions(input.source, input.timestamp), admit) : input.error;
         if (result instanceof TerminalError || result.outcome === 'refused') {
           const error = result instanceof TerminalError ? result : result.error;
-          rejections.push(rejectionMessage(error, input.source, input.record, this.ctx.schemaIds.rejection, batch.partition % this.ctx.rejectionPartitions));
+          rejections.push(rejectionMessage(error, input.source, input.record, this.ctx.schemaIds.rejection, batch.partition % this.ctx.rejectionPartitions, input.timestamp));
           this.reportRejection(input.source, error);
+          this.recordRejection(input.source, input.timestamp, error);
         } else if (result.outcome === 'applied') {
           diffs.push(encoded as Message); // encoded by `admit`, which the store calls with the diff it stages
         } else {
@@ -178,7 +187,11 @@ export class PartitionTask {
         if (meta?.baseOffset === undefined) throw new RetriableError(`the broker returned no offset for diffs sent to ${this.ctx.spec.diffs}`, { topic: this.ctx.spec.diffs, partition: this.partition });
         changelogNext = Number(meta.baseOffset) + chunk.length + 1;
       }
-      for (const chunk of chunks(rejections, maxChunkBytes)) await transaction.send({ topic: this.ctx.spec.rejections, messages: chunk });
+      let rejectionsNext: number | undefined;
+      for (const chunk of chunks(rejections, maxChunkBytes)) {
+        const [meta] = await transaction.send({ topic: this.ctx.spec.rejections, messages: chunk });
+        if (meta?.baseOffset !== undefined) rejectionsNext = Number(meta.baseOffset) + chunk.length;
+      }
       await transaction.sendOffsets({
         consumerGroupId: groupId(this.ctx.topology, this.ctx.spec),
         topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(last + 1) }] }],
@@ -189,9 +202,12 @@ export class PartitionTask {
       this.changelogNext = changelogNext;
       this.resumeAt.set(batch.topic, last + 1);
       await this.written;
-      const checkpoint = { ...this.store.checkpoint(), [inputKey(batch.topic)]: last + 1, [changelogKey]: changelogNext };
+      const checkpoint = { ...this.store.checkpoint(), [inputKey(batch.topic)]: last + 1, [changelogKey]: changelogNext, ...(rejectionsNext === undefined ? {} : { [rejectionsKey]: rejectionsNext }) };
       this.written = this.store.commit(checkpoint);
-      this.written.catch(() => undefined);
+      this.written.then(
+        () => this.ctx.instrumentation.emit('batch.written', { processor: this.ctx.spec.name, partition: this.partition }),
+        () => undefined,
+      );
       hooks.resolveOffset(String(last));
       this.lifecycle.to('ready');
       this.ctx.instrumentation.emit('batch.committed', {
@@ -231,7 +247,7 @@ export class PartitionTask {
   private async decode(
     messages: readonly KafkaMessage[],
     source: (offset: number) => SourcePosition,
-  ): Promise<({ readonly tx: GraphTransaction; readonly source: SourcePosition; readonly timestamp: number; readonly record: InputRecord } | { readonly error: TerminalError; readonly source: SourcePosition; readonly record: InputRecord })[]> {
+  ): Promise<({ readonly tx: GraphTransaction; readonly source: SourcePosition; readonly timestamp: number; readonly record: InputRecord } | { readonly error: TerminalError; readonly source: SourcePosition; readonly timestamp: number; readonly record: InputRecord })[]> {
     const records = messages.map((message) => {
       const contentType = message.headers?.['content-type']?.toString();
       const record: InputRecord = { key: message.key, value: message.value, ...(contentType === undefined ? {} : { contentType }) };
@@ -246,7 +262,7 @@ export class PartitionTask {
       try {
         return { tx: this.decoder.decode(record, this.ctx.catalog.known), source: at, timestamp, record };
       } catch (error) {
-        if (error instanceof TerminalError) return { error, source: at, record };
+        if (error instanceof TerminalError) return { error, source: at, timestamp, record };
         throw error;
       }
     });
@@ -263,6 +279,21 @@ export class PartitionTask {
       message: error.message,
       ...(error.context.graph === undefined ? {} : { graph: error.context.graph }),
       ...(error.context.txId === undefined ? {} : { txId: error.context.txId }),
+    });
+  }
+
+  /** Stages a refused transaction in the store's record of rejected txIds (a record whose txId is unknown is not kept). */
+  private recordRejection(source: SourcePosition, timestamp: number, error: TerminalError): void {
+    const { graph, txId, slice } = error.context;
+    if (graph === undefined || txId === undefined) return;
+    this.store.stageRejection(graph, {
+      txId,
+      code: error.code,
+      message: error.message,
+      ...(error.instructionIndex === undefined ? {} : { instructionIndex: error.instructionIndex }),
+      source,
+      head: slice ?? 0,
+      time: timestamp * 1000,
     });
   }
 
@@ -291,7 +322,26 @@ export class PartitionTask {
       await this.discardStore(error.message);
       await this.replayChangelog(end);
     }
+    await this.restoreRejectionLog();
     return end;
+  }
+
+  /**
+   * Opening step 4, for the store's record of rejected txIds (which the changelog does not hold):
+   * the rejections this partition's records got since the store's checkpoint (all the topic keeps,
+   * for a rebuilt store), then the checkpoint names the rejections partition's end.
+   */
+  private async restoreRejectionLog(): Promise<void> {
+    const { spec } = this.ctx;
+    const partition = this.partition % this.ctx.rejectionPartitions;
+    const mine = (await this.ctx.admin.fetchTopicOffsets(spec.rejections)).find((o) => o.partition === partition);
+    if (mine === undefined) return;
+    const end = Number(mine.offset);
+    const checkpoint = this.store.checkpoint();
+    const from = Math.max(Number(mine.low), checkpoint[rejectionsKey] ?? 0);
+    if (from >= end && checkpoint[rejectionsKey] === end) return;
+    await restoreRejections(this.ctx.kafka, groupId(this.ctx.topology, spec), this.ctx.catalog, this.store, { topic: spec.rejections, partition, inputPartition: this.partition, inputs: spec.inputs, from, to: end });
+    await this.store.commit({ ...checkpoint, [rejectionsKey]: end });
   }
 
   private async replayChangelog(end: number): Promise<void> {
@@ -345,7 +395,8 @@ export class PartitionTask {
   /** Opening step 5. */
   private async readCommittedOffsets(changelogEnd: number): Promise<void> {
     const committed = await this.ctx.admin.fetchOffsets({ groupId: groupId(this.ctx.topology, this.ctx.spec), topics: [...this.ctx.spec.inputs] });
-    const checkpoint: Record<string, number> = { [changelogKey]: changelogEnd };
+    const rejectionsAt = this.store.checkpoint()[rejectionsKey];
+    const checkpoint: Record<string, number> = { [changelogKey]: changelogEnd, ...(rejectionsAt === undefined ? {} : { [rejectionsKey]: rejectionsAt }) };
     for (const { topic, partitions } of committed) {
       const mine = partitions.find((p) => p.partition === this.partition);
       if (mine !== undefined && Number(mine.offset) >= 0) {

@@ -13,11 +13,13 @@ import { KeyFilter } from './key-filter';
 import * as keys from './keys';
 import { Layer, spilledKey, type StagedGraph } from './layer';
 import { ReadCache, type HistoricEdge } from './read-cache';
+import { RejectionLog, type StoredRejection } from './rejections';
 import * as records from './records';
 import { StoredAtom, StoredEdge, byTypeThenUid, type Layout } from './records';
 import { Rocks, type RocksOptions } from './rocks';
 
 export type { Checkpoint, Layout, SliceInfo } from './records';
+export type { StoredRejection } from './rejections';
 
 export interface GraphStoreOptions {
   readonly rocks: RocksOptions;
@@ -32,6 +34,11 @@ export interface GraphStoreOptions {
    * @default { inlineEdges: 64, sliceBucket: 16, typeBucket: 64 }
    */
   readonly layout?: Partial<Layout>;
+  /**
+   * Rejected transactions remembered per graph (newest kept), for asking what became of a txId.
+   * @default 1000
+   */
+  readonly rejectionsKept?: number;
 }
 
 /** The layout of a store created without `layout` options, as a live processor's store is. */
@@ -87,6 +94,7 @@ export class GraphStore {
     private readonly layout: Layout,
     private readonly filter: KeyFilter,
     private readonly cachedAtoms: number,
+    private readonly rejectionLog: RejectionLog,
   ) {
     this.sliceBuckets = new BucketedLists(rocks, layout.sliceBucket, openBuckets);
     this.typeBuckets = new BucketedLists(rocks, layout.typeBucket, openBuckets);
@@ -115,7 +123,8 @@ export class GraphStore {
       await batch.write();
     }
     const filter = new KeyFilter(checkpoint === undefined);
-    return new GraphStore(rocks, checkpoint === undefined ? {} : records.decodeCheckpoint(checkpoint), layout, filter, options.cachedAtoms);
+    const rejectionLog = await RejectionLog.open(rocks, options.rejectionsKept ?? 1000);
+    return new GraphStore(rocks, checkpoint === undefined ? {} : records.decodeCheckpoint(checkpoint), layout, filter, options.cachedAtoms, rejectionLog);
   }
 
   /** Deletes a store directory (to rebuild it from the changelog). */
@@ -260,7 +269,7 @@ export class GraphStore {
     this.trim();
     this.writing = this.writing.then(async () => {
       try {
-        await Promise.all([this.sliceBuckets.write(slices, batch), this.typeBuckets.write(types, batch)]);
+        await Promise.all([this.sliceBuckets.write(slices, batch), this.typeBuckets.write(types, batch), this.rejectionLog.prune(batch, layer.rejections)]);
         await batch.write();
         for (const [view, staged] of layer.graphs) this.reads.written(view.graph, staged.atoms.keys(), staged.spilled.keys());
       } catch (error) {
@@ -271,6 +280,12 @@ export class GraphStore {
       this.written = checkpoint;
     });
     return this.writing;
+  }
+
+  /** Stages a rejection of a transaction of `graph` (written with the next commit); the store keeps the last `rejectionsKept` per graph. */
+  stageRejection(graph: string, rejection: StoredRejection): void {
+    this.settle();
+    this.rejectionLog.stage(this.staging.batch, this.staging.rejections, graph, rejection);
   }
 
   /** Forgets everything staged since the last commit. Idempotent. */
@@ -727,6 +742,16 @@ export class GraphStore {
     const slices: GraphDiff[] = [];
     for await (const diff of this.diffs(graph, from + 1, to)) slices.push(diff);
     return diffBetween(graph, from, to, slices);
+  }
+
+  /** The recorded rejection of a txId, if it is among the kept ones (written state only). */
+  rejectionOf(graph: string, txId: string): Promise<StoredRejection | undefined> {
+    return this.rejectionLog.rejectionOf(graph, txId);
+  }
+
+  /** The kept rejections of a graph, newest first. */
+  rejections(graph: string, options: { readonly limit?: number } = {}): AsyncGenerator<StoredRejection> {
+    return this.rejectionLog.rejections(graph, options.limit);
   }
 
   /** Approximate bytes on disk of everything in the store. */

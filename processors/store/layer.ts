@@ -1,6 +1,7 @@
 import type { GraphDiff, Uid } from '../engine/model';
 import type { Direction, RelationEdge } from '../engine/state';
 import type { GraphView } from './graph-view';
+import type { StagedRejections } from './rejections';
 import type { StoredAtom } from './records';
 import type { RocksBatch } from './rocks';
 
@@ -54,6 +55,8 @@ export class Layer {
   /** On disk: absorbed into the cache at the next safe point. */
   written = false;
   readonly graphs = new Map<GraphView, StagedGraph>();
+  /** The rejections the batch records, by graph (see rejections.ts). */
+  readonly rejections = new Map<string, StagedRejections>();
 
   constructor(readonly batch: RocksBatch) {}
 

@@ -6,6 +6,8 @@ import { RetriableError } from '../errors';
 export interface RocksBatch {
   /** Copies key and value into the batch: both may be reused once it returns. */
   put(key: Buffer, value: Buffer): void;
+  /** Deletes a key (after the puts before it in the batch). */
+  del(key: Buffer): void;
   readonly size: number;
   write(): Promise<void>;
 }
@@ -80,6 +82,10 @@ export class Rocks {
         binding.batch_put(context, key, value);
         size += 1;
       },
+      del: (key) => {
+        binding.batch_del(context, key);
+        size += 1;
+      },
       get size() {
         return size;
       },
@@ -91,14 +97,14 @@ export class Rocks {
   }
 
   /**
-   * Key-value pairs with `gte <= key < lt`, in key order, a native batch at a time (about a
-   * thousand pairs, fewer when large); at most `limit` pairs in all. Without `values`, values are
-   * empty.
+   * Key-value pairs with `gte <= key < lt`, in key order (descending with `reverse`), a native
+   * batch at a time (about a thousand pairs, fewer when large); at most `limit` pairs in all.
+   * Without `values`, values are empty.
    */
-  async *scan(gte: Buffer, lt: Buffer, options: { readonly limit?: number; readonly values?: boolean } = {}): AsyncGenerator<Entries> {
+  async *scan(gte: Buffer, lt: Buffer, options: { readonly limit?: number; readonly values?: boolean; readonly reverse?: boolean } = {}): AsyncGenerator<Entries> {
     this.checkOpen('scan');
     const withValues = options.values ?? true;
-    const iterator = binding.iterator_init(this.db.context, { gte, lt, limit: options.limit ?? -1, values: withValues, keyAsBuffer: true, valueAsBuffer: withValues, fillCache: false });
+    const iterator = binding.iterator_init(this.db.context, { gte, lt, reverse: options.reverse ?? false, limit: options.limit ?? -1, values: withValues, keyAsBuffer: true, valueAsBuffer: withValues, fillCache: false });
     let finished = false;
     try {
       while (!finished) {

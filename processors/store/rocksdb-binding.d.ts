@@ -71,6 +71,7 @@ declare module 'rocksdb/binding' {
   interface RangeOptions {
     gte?: Buffer;
     lt?: Buffer;
+    reverse?: boolean;
     limit?: number;
     keys?: boolean;
     values?: boolean;
@@ -84,6 +85,7 @@ declare module 'rocksdb/binding' {
     db_get_many(db: object, keys: Buffer[], options: { asBuffer: boolean; fillCache: boolean }, callback: (error: Error | undefined | null, values?: (Buffer | undefined)[]) => void): void;
     batch_init(db: object): object;
     batch_put(batch: object, key: Buffer, value: Buffer): void;
+    batch_del(batch: object, key: Buffer): void;
     batch_write(batch: object, options: { sync: boolean }, callback: Done): void;
     iterator_init(db: object, options: RangeOptions): object;
     /** Entries in descending order (pop them): value, key, value, key, ...; `finished` when no more follow. */
