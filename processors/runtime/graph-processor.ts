@@ -80,6 +80,10 @@ export class GraphProcessor {
     this.ownership = new Ownership(this.admin, groupId(topology, spec), spec.name, instrumentation);
   }
 
+  get name(): string {
+    return this.spec.name;
+  }
+
   /** The number of input partitions (known once started). */
   get partitions(): number {
     return this.inputPartitions;

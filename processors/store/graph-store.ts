@@ -565,6 +565,13 @@ export class GraphStore {
     return atom !== undefined && atom !== null && existsAt(atom, at) ? this.viewAt(graphKeys, atom, at) : undefined;
   }
 
+  /** An atom's kind, type and lifetime (created, and terminated when it was), whatever the slice; undefined for a uid never created. */
+  async lifetimeOf(graph: string, uid: Uid): Promise<{ readonly kind: AtomKind; readonly type: string; readonly created: number; readonly terminated?: number } | undefined> {
+    const [atom] = await this.readAtoms(new keys.GraphKeys(graph), [uid]);
+    if (atom === undefined || atom === null) return undefined;
+    return atom.terminated === undefined ? { kind: atom.kind, type: atom.type, created: atom.created } : { kind: atom.kind, type: atom.type, created: atom.created, terminated: atom.terminated };
+  }
+
   /** Every atom of a graph that existed at `slice` (default: the latest), in uid order. */
   async *atoms(graph: string, slice?: number): AsyncGenerator<AtomAt> {
     const at = slice ?? (await this.head(graph));
