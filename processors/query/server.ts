@@ -73,8 +73,10 @@ export class QueryServer {
       ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false } },
       requestTimeout: spec.requestTimeoutMs,
       bodyLimit: 1024,
-      maxParamLength: 2048,
+      routerOptions: { maxParamLength: 2048 },
       return503OnClosing: true,
+      // Change streams stay open: closing ends them (their clients reconnect elsewhere) instead of waiting.
+      forceCloseConnections: true,
     });
     const server = new QueryServer(app, spec, ops);
     await app.register(fastifySwagger, {

@@ -1,8 +1,9 @@
 import type { Command } from '../command';
 import { produceCommand } from './produce';
+import { queryCommand } from './query';
 import { runCommand } from './run';
 import { tailCommand } from './tail';
 import { topologyCommand } from './topology';
 
 /** The commands of `graphfold`, in the order the top-level help lists them. */
-export const commands: readonly Command[] = [runCommand, topologyCommand, produceCommand, tailCommand];
+export const commands: readonly Command[] = [runCommand, topologyCommand, produceCommand, tailCommand, queryCommand];

@@ -43,6 +43,7 @@ describe('topology describe', () => {
         '  registry        https://registry:8081 (basic auth as reg)',
         '  store           /var/lib/graphfold',
         '                  per partition: 100000 cached atoms, 128 MiB block cache, 32 MiB write buffer',
+        '  query API       none (add query: { listen: 127.0.0.1:7070 } to serve one)',
         '',
         'Processor orders',
         '  inputs          orders-in',
@@ -95,10 +96,14 @@ describe('topology describe', () => {
         KAFKA_PASSWORD: 'kafka-password-value',
         SCHEMA_REGISTRY_USERNAME: 'registry-user',
         SCHEMA_REGISTRY_PASSWORD: 'registry-password-value',
+        HOSTNAME: 'graphfold-1',
+        GRAPHFOLD_TOKEN: 'token-value-0123456789abcdef',
       },
     });
     const text = describeTopology(topology);
     expect(text).not.toContain('password-value');
+    expect(text).not.toContain('token-value');
+    expect(text).toContain('query API       http://0.0.0.0:7070, advertised as http://graphfold-1:7070\n                  bearer token required');
     expect(text).not.toContain(readFileSync(join(repo, 'test/fixtures/topology/self-signed-cert.pem'), 'utf8').split('\n')[1]);
     expect(text).toContain('SASL scram-sha-512 as orders-svc');
     expect(text).toContain('Processor orders-mirror');
