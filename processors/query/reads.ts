@@ -28,7 +28,10 @@ export interface AtomJson {
   readonly kind: AtomAt['kind'];
   readonly type: string;
   readonly created: number;
-  /** The slice that ended it, when one did (by the head). */
+  /**
+   * The slice that ended it, when one did by the head: given by the atom endpoint only (lists
+   * answer as of their slice alone, so the same slice always reads the same).
+   */
   readonly terminated?: number;
   readonly source?: Uid;
   readonly target?: Uid;
@@ -102,15 +105,16 @@ export class GraphReads {
     return { slice: head, head };
   }
 
-  /** The graph's head slice and its time. */
-  async graph(graph: string): Promise<{ readonly graph: string; readonly slice: number; readonly head: number; readonly time: number }> {
-    const { head } = await this.at(graph, {});
-    const info = await entryOf(this.store, graph, head);
-    return { graph, slice: head, head, time: info?.time ?? 0 };
+  /** The graph as of a slice: that slice's time, and the head's. */
+  async graph(graph: string, at: ReadAt): Promise<{ readonly graph: string; readonly slice: number; readonly head: number; readonly time: number; readonly headTime: number }> {
+    const [info, headInfo] = await Promise.all([entryOf(this.store, graph, at.slice), entryOf(this.store, graph, at.head)]);
+    return { graph, slice: at.slice, head: at.head, time: info?.time ?? 0, headTime: headInfo?.time ?? 0 };
   }
 
   async atom(graph: string, uid: Uid, at: ReadAt): Promise<{ readonly atom: AtomJson; readonly heldBy?: readonly { readonly relation: { readonly uid: Uid; readonly type: string }; readonly atom: AtomJson }[] }> {
-    const atom = await this.existing(graph, uid, at, 'uid');
+    const found = await this.existing(graph, uid, at, 'uid');
+    const lifetime = await this.store.lifetimeOf(graph, uid);
+    const atom = lifetime?.terminated === undefined ? found : { ...found, terminated: lifetime.terminated };
     if (atom.kind !== 'attribute') return { atom };
     const holders = await this.store.relationsAt(graph, uid, 'in', { slice: at.slice });
     const heldBy = await Promise.all(holders.map(async (edge) => ({ relation: { uid: edge.uid, type: edge.type }, atom: await this.atomJson(graph, edge.other, at.slice) })));
@@ -137,7 +141,7 @@ export class GraphReads {
           more = true;
           break;
         }
-        page.push(await this.withLifetime(graph, atom));
+        page.push(atom);
       }
     } else {
       const uids: Uid[] = [];
@@ -280,7 +284,7 @@ export class GraphReads {
 
   /** Every atom alive at the slice: a snapshot, for a changes stream. */
   async *snapshot(graph: string, slice: number): AsyncGenerator<AtomJson> {
-    for await (const atom of this.store.atoms(graph, slice)) yield this.withLifetime(graph, atom);
+    yield* this.store.atoms(graph, slice);
   }
 
   private checkHops(parameter: string, hops: number): void {
@@ -306,12 +310,7 @@ export class GraphReads {
   private async atomJson(graph: string, uid: Uid, slice: number): Promise<AtomJson> {
     const atom = await this.store.atomAt(graph, uid, slice);
     if (atom === undefined) throw new Error(`graph '${graph}': atom ${uid}, reached by a relation alive at slice ${slice}, is not alive then (a bug in the store)`);
-    return this.withLifetime(graph, atom);
-  }
-
-  private async withLifetime(graph: string, atom: AtomAt): Promise<AtomJson> {
-    const lifetime = await this.store.lifetimeOf(graph, atom.uid);
-    return lifetime?.terminated === undefined ? atom : { ...atom, terminated: lifetime.terminated };
+    return atom;
   }
 
   private async edgesOf(graph: string, uid: Uid, slice: number, direction: RelationDirection, type: string | undefined): Promise<{ edge: RelationEdge; direction: Direction }[]> {

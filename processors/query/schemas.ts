@@ -137,17 +137,17 @@ export function routeSchemas(limits: SchemaLimits) {
           properties: {
             graphs: { type: 'array', items: { type: 'object', required: ['graph', 'processor', 'partition'], properties: { graph: { type: 'string' }, processor: { type: 'string' }, partition: { type: 'integer' }, owner: { type: 'string' } } } },
             next: { type: ['string', 'null'] },
-            unreachable: { type: 'array', items: { type: 'string' } },
+            incomplete: { type: 'array', items: { type: 'string' }, description: 'why some graphs may be missing: an instance that did not answer, a partition still restoring' },
           },
         },
         ...errors,
       },
     },
     graph: {
-      summary: 'A graph: its head slice and time, its partition and the instance that owns it',
+      summary: 'A graph: the slice read and its time, the head and its time, its partition and the instance that owns it',
       params: params({ graph: graphParameter }),
       querystring: querystring({}),
-      response: { 200: read({ time: { type: 'integer' }, processor: { type: 'string' }, partition: { type: 'integer' }, owner: { type: 'string' } }), ...errors },
+      response: { 200: read({ time: { type: 'integer', description: 'the time of the slice read (microseconds since the epoch)' }, headTime: { type: 'integer' }, processor: { type: 'string' }, partition: { type: 'integer' }, owner: { type: 'string' } }), ...errors },
     },
     atom: {
       summary: 'An atom as of a slice: kind, type, lifetime, the ends of a relation, the value of an attribute (and what it hangs off)',

@@ -147,8 +147,8 @@ export class QueryServer {
     route('/v1/graphs', schemas.graphs, (request) => this.graphs(request));
     route('/v1/graphs/:graph', schemas.graph, (request, reply) =>
       this.read(request, reply, async (reads, location, at, graph) => {
-        const info = await reads.graph(graph);
-        return { ...info, slice: at.slice, processor: location.processor, partition: location.partition, owner: this.instance };
+        const info = await reads.graph(graph, at);
+        return { ...info, processor: location.processor, partition: location.partition, owner: this.instance };
       }),
     );
     route('/v1/graphs/:graph/atoms/:uid', schemas.atom, (request, reply) =>
@@ -197,7 +197,7 @@ export class QueryServer {
       this.read(request, reply, async (reads, _location, at, graph) => {
         const q = request.query as { from: number; to?: number; limit: number };
         const answer = await reads.slices(graph, { from: q.from, limit: q.limit, ...(q.to === undefined ? {} : { to: q.to }) });
-        return { graph, slice: at.head, head: answer.head, slices: answer.slices, next: answer.next };
+        return { graph, slice: Math.min(q.to ?? answer.head, answer.head), head: answer.head, slices: answer.slices, next: answer.next };
       }),
     );
     route('/v1/graphs/:graph/transactions/:txId', schemas.transaction, (request, reply) =>
@@ -290,7 +290,8 @@ export class QueryServer {
     for await (const { graph, partition } of backend.localGraphs(processor)) {
       if (q.cursor === undefined || graph > q.cursor) found.set(graph, { graph, processor, partition, owner: this.instance });
     }
-    const unreachable: string[] = [];
+    const incomplete: string[] = [];
+    for (const p of backend.health()) if (p.processor === processor && p.state === 'restoring') incomplete.push(`partition ${p.partition} is restoring`);
     if (q.scope === 'cluster') {
       await Promise.all(
         backend.peers(processor).map(async (url) => {
@@ -298,17 +299,18 @@ export class QueryServer {
             const params = new URLSearchParams({ processor, scope: 'local', limit: String(this.spec.maxLimit), ...(q.cursor === undefined ? {} : { cursor: q.cursor }) });
             const answer = await fetch(`${url}/v1/graphs?${params}`, { headers: { [forwardedByHeader]: this.instance, ...(request.headers.authorization === undefined ? {} : { authorization: request.headers.authorization }) }, signal: AbortSignal.timeout(5_000) });
             if (!answer.ok) throw new Error(`HTTP ${answer.status}`);
-            const body = (await answer.json()) as { graphs: { graph: string; processor: string; partition: number; owner: string }[] };
+            const body = (await answer.json()) as { graphs: { graph: string; processor: string; partition: number; owner: string }[]; incomplete?: string[] };
             for (const item of body.graphs) if (!found.has(item.graph)) found.set(item.graph, item);
-          } catch {
-            unreachable.push(url);
+            for (const why of body.incomplete ?? []) incomplete.push(`${url}: ${why}`);
+          } catch (error) {
+            incomplete.push(`${url} does not answer (${(error as Error).message})`);
           }
         }),
       );
     }
     const sorted = [...found.values()].sort((a, b) => (a.graph < b.graph ? -1 : a.graph > b.graph ? 1 : 0));
     const page = sorted.slice(0, q.limit);
-    return { graphs: page, next: sorted.length > page.length ? (page[page.length - 1]?.graph ?? null) : null, ...(unreachable.length === 0 ? {} : { unreachable }) };
+    return { graphs: page, next: sorted.length > page.length ? (page[page.length - 1]?.graph ?? null) : null, ...(incomplete.length === 0 ? {} : { incomplete }) };
   }
 
   /** GET /v1/graphs/:graph/changes: server-sent events, forwarded to the owner when it is elsewhere. */

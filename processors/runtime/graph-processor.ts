@@ -122,7 +122,7 @@ export class GraphProcessor {
       };
       this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
         this.assigned(payload.memberAssignment);
-        void this.ownership.refresh(payload.memberId);
+        void this.ownership.refresh(payload.memberId, this.member.instance, this.owned);
       });
       this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
         if (!payload.restart) this.fail(payload.error);

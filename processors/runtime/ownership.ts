@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { AssignerProtocol, type Admin } from 'kafkajs';
 import type { Instrumentation } from '../instrumentation/events';
@@ -66,23 +67,33 @@ export class Ownership {
 
   /**
    * Reads the group's assignment after a rebalance: this member's assignment userData, or (from
-   * a leader of an older graphfold) a map made of every member's metadata and assignment. A
-   * failure leaves the previous map, and the next rebalance (or `refresh`) tries again.
+   * a leader of an older graphfold) a map made of every member's metadata and assignment. The
+   * group may not show the new generation at once: until the map gives this instance exactly the
+   * partitions it was assigned (`mine`), it reads again, a little later each time. A failure
+   * leaves the previous map, and the next rebalance tries again.
    */
-  async refresh(memberId: string): Promise<void> {
+  async refresh(memberId: string, instance: string, mine: readonly number[]): Promise<void> {
     const generation = ++this.generation;
-    try {
-      const { groups } = await this.admin.describeGroups([this.groupId]);
-      const members = groups[0]?.members ?? [];
-      const mine = members.find((m) => m.memberId === memberId);
-      let map = mine === undefined ? undefined : readGroupMap(mine.memberAssignment);
-      if (map === undefined && members.length > 0) {
-        const plan = new Map(members.map((m) => [m.memberId, assignedPartitions(m.memberAssignment)]));
-        map = groupMap(plan, new Map(members.map((m) => [m.memberId, readMemberInfo(m.memberMetadata)])));
+    const expected = [...mine].sort((a, b) => a - b).join(',');
+    for (let attempt = 1; attempt <= 20 && generation === this.generation; attempt += 1) {
+      try {
+        const { groups } = await this.admin.describeGroups([this.groupId]);
+        const members = groups[0]?.members ?? [];
+        const own = members.find((m) => m.memberId === memberId);
+        let map = own === undefined ? undefined : readGroupMap(own.memberAssignment);
+        if (map === undefined && members.length > 0) {
+          const plan = new Map(members.map((m) => [m.memberId, assignedPartitions(m.memberAssignment)]));
+          map = groupMap(plan, new Map(members.map((m) => [m.memberId, readMemberInfo(m.memberMetadata)])));
+        }
+        const owned = Object.entries(map?.partitions ?? {}).flatMap(([p, owner]) => (owner === instance || owner === memberId ? [Number(p)] : []));
+        if (map !== undefined && generation === this.generation && owned.sort((a, b) => a - b).join(',') === expected) {
+          this.current = map;
+          return;
+        }
+      } catch {
+        // Read again below; routing keeps the previous map meanwhile.
       }
-      if (map !== undefined && generation === this.generation) this.current = map;
-    } catch {
-      // Kept as it was: routing falls back to the previous map until the next refresh.
+      await sleep(Math.min(2_000, 100 * attempt));
     }
   }
 

@@ -51,6 +51,7 @@ describe('the query API of a running processor', () => {
         expect(info.status).toBe(200);
         expect(info.body['head']).toBe(head);
         expect(info.body['time']).toBe(model.times[head]);
+        expect(info.body['headTime']).toBe(model.times[head]);
         expect(info.servedBy).toBe(running.query?.instance);
         const uids = [...model.lifetimes.keys()];
         for (const s of [1, Math.floor(head / 3), Math.floor((2 * head) / 3), head]) {

@@ -49,7 +49,7 @@ const subcommands: Readonly<Record<string, Subcommand>> = {
     summary: 'the graph\'s head slice and time, partition and owner',
     positionals: ['<graph>'],
     options: asOf,
-    run: (c) => show(c, `/v1/graphs/${seg(c, 0)}`, readParams(c), (b) => `graph ${str(b['graph'])}  head slice ${num(b['head'])} (${formatMicros(num(b['time']))})  processor ${str(b['processor'])}  partition ${num(b['partition'])}  owner ${str(b['owner'])}`),
+    run: (c) => show(c, `/v1/graphs/${seg(c, 0)}`, readParams(c), (b) => `graph ${str(b['graph'])}  slice ${num(b['slice'])} (${formatMicros(num(b['time']))}) of ${num(b['head'])}  processor ${str(b['processor'])}  partition ${num(b['partition'])}  owner ${str(b['owner'])}`),
   },
   atom: {
     usage: 'atom <graph> <uid>',
