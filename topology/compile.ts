@@ -144,6 +144,7 @@ function compileQuery(query: QueryWithDefaults): QuerySpec {
     maxHops: query.maxHops,
     maxLimit: query.maxLimit,
     maxStreams: query.maxStreams,
+    maxWaitMs: query.maxWaitMs,
     requestTimeoutMs: query.requestTimeoutMs,
   };
 }

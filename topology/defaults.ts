@@ -27,6 +27,7 @@ export interface QueryWithDefaults {
   readonly maxHops: number;
   readonly maxLimit: number;
   readonly maxStreams: number;
+  readonly maxWaitMs: number;
   readonly requestTimeoutMs: number;
 }
 
@@ -64,6 +65,7 @@ export const topologyDefaults = Object.freeze({
   maxHops: 4,
   maxLimit: 10_000,
   maxStreams: 100,
+  maxWaitMs: 30_000,
   queryRequestTimeoutMs: 40_000,
 });
 
@@ -105,6 +107,7 @@ export function addDefaults(input: TopologyInput, context: DefaultsContext): Top
             maxHops: input.query.maxHops ?? d.maxHops,
             maxLimit: input.query.maxLimit ?? d.maxLimit,
             maxStreams: input.query.maxStreams ?? d.maxStreams,
+            maxWaitMs: input.query.maxWaitMs ?? d.maxWaitMs,
             requestTimeoutMs: input.query.requestTimeoutMs ?? d.queryRequestTimeoutMs,
           },
         }),

@@ -107,6 +107,7 @@ const query = object<QueryInput>('query options: a mapping with listen (and adve
   maxHops: { read: integer(1, 16) },
   maxLimit: { read: integer(1, 1_000_000) },
   maxStreams: { read: integer(1, 100_000) },
+  maxWaitMs: { read: integer(100, 600_000) },
   requestTimeoutMs: { read: integer(1_000, 600_000) },
 });
 

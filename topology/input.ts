@@ -53,6 +53,8 @@ export interface QueryInput {
   readonly maxLimit?: number;
   /** Server-sent event streams (`/changes`) served at once; more are refused with 503. @default 100 */
   readonly maxStreams?: number;
+  /** The longest `wait=` a read-your-writes request may ask for; the default wait is 5 s (or this, if shorter). @default 30000 */
+  readonly maxWaitMs?: number;
   /** How long a request may take before it is answered 503 (a wait for a slice ends earlier, with 504). @default 40000 */
   readonly requestTimeoutMs?: number;
 }

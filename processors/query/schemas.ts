@@ -31,7 +31,7 @@ const readParameters = {
   },
   waitForSlice: { type: 'integer', minimum: 1, maximum: maxInteger, description: 'hold the request until the graph has this slice, then read as of it (unless asOf says otherwise)' },
   waitForTx: { type: 'string', minLength: 1, maxLength: 1024, description: 'hold the request until this txId is applied (or skipped), then read as of its slice; 409 if it was rejected' },
-  wait: { type: 'string', pattern: '^[0-9]{1,6}(ms|s)$', description: 'how long to hold a waitForSlice or waitForTx request: e.g. 500ms or 5s (default 5s, at most 30s)' },
+  wait: { type: 'string', pattern: '^[0-9]{1,6}(ms|s)$', description: 'how long to hold a waitForSlice or waitForTx request: e.g. 500ms or 5s (default 5s; at most query.maxWaitMs, 30s unless configured)' },
 } as const;
 
 const querystring = (properties: Record<string, unknown>, required: readonly string[] = []) => ({

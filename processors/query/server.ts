@@ -20,7 +20,6 @@ export interface QueryServerEvents {
 
 const probes = new Set(['/healthz', '/readyz', '/metrics']);
 const defaultWaitMs = 5_000;
-const maxWaitMs = 30_000;
 
 /** Query parameters as the route schemas let them through. */
 interface ReadQuery {
@@ -272,7 +271,7 @@ export class QueryServer {
 
   private waitTarget(query: ReadQuery): { readonly target: WaitTarget; readonly timeoutMs: number } | undefined {
     if (query.waitForSlice !== undefined && query.waitForTx !== undefined) throw badParameter('waitForTx', 'give waitForSlice or waitForTx, not both');
-    const timeoutMs = query.wait === undefined ? defaultWaitMs : parseDuration(query.wait);
+    const timeoutMs = query.wait === undefined ? Math.min(defaultWaitMs, this.spec.maxWaitMs) : parseDuration(query.wait, this.spec.maxWaitMs);
     if (query.waitForSlice !== undefined) return { target: { slice: query.waitForSlice }, timeoutMs };
     if (query.waitForTx !== undefined) return { target: { txId: query.waitForTx }, timeoutMs };
     if (query.wait !== undefined) throw badParameter('wait', 'wait goes with waitForSlice or waitForTx');
@@ -364,11 +363,11 @@ export class QueryServer {
   }
 }
 
-/** `500ms` or `5s`, at most 30 s. */
-function parseDuration(text: string): number {
+/** `500ms` or `5s`, at most `maxMs`. */
+function parseDuration(text: string, maxMs: number): number {
   const match = /^([0-9]+)(ms|s)$/.exec(text);
   const ms = match === null ? Number.NaN : Number(match[1]) * (match[2] === 's' ? 1000 : 1);
-  if (!(ms >= 0 && ms <= maxWaitMs)) throw badParameter('wait', `wait is a duration up to 30s, e.g. 500ms or 5s; got '${text}'`);
+  if (!(ms >= 0 && ms <= maxMs)) throw badParameter('wait', `wait is a duration up to ${maxMs} ms (query.maxWaitMs), e.g. 500ms or 5s; got '${text}'`);
   return ms;
 }
 

@@ -30,6 +30,8 @@ export interface QuerySpec {
   readonly maxHops: number;
   readonly maxLimit: number;
   readonly maxStreams: number;
+  /** The longest read-your-writes wait a request may ask for. */
+  readonly maxWaitMs: number;
   readonly requestTimeoutMs: number;
 }
 

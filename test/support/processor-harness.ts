@@ -70,7 +70,7 @@ export async function testTopology(topics: ProcessorTopics, options: TestTopolog
     processors: [processor],
     ...(options.query === undefined
       ? {}
-      : { query: { host: '127.0.0.1', port: options.query.port ?? 0, maxHops: 4, maxLimit: 10_000, maxStreams: 20, requestTimeoutMs: 40_000, ...(options.query.token === undefined ? {} : { token: options.query.token }) } }),
+      : { query: { host: '127.0.0.1', port: options.query.port ?? 0, maxHops: 4, maxLimit: 10_000, maxStreams: 20, maxWaitMs: 30_000, requestTimeoutMs: 40_000, ...(options.query.token === undefined ? {} : { token: options.query.token }) } }),
     origin: 'test',
   });
 }

@@ -20,7 +20,7 @@ import { openTempStore, type TempStore } from '../../support/temp-store';
  * read-your-writes waits; the changes stream; bad input; the token.
  */
 const graph = 'g';
-const spec: QuerySpec = { host: '127.0.0.1', port: 0, maxHops: 4, maxLimit: 500, maxStreams: 3, requestTimeoutMs: 20_000 };
+const spec: QuerySpec = { host: '127.0.0.1', port: 0, maxHops: 4, maxLimit: 500, maxStreams: 3, maxWaitMs: 30_000, requestTimeoutMs: 20_000 };
 const options = (offset: number): FoldOptions => ({ source: { topic: 'in', partition: 0, offset }, recordTime: 1_700_000_000_000_000 + (offset % 7) * 1_000_000, maxInstructions: 20 });
 
 /** The JSON form of a model value, as the API writes it. */
