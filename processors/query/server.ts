@@ -126,8 +126,8 @@ export class QueryServer {
   private routes(): void {
     const { app } = this;
     const schemas = routeSchemas(this.spec);
-    const route = (url: string, schema: object, handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>): void => {
-      app.get(url, { schema: { ...schema, ...(this.spec.token === undefined ? {} : { security: [{ bearer: [] }] }) } }, handler);
+    const route = (url: string, schema: object, handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>, streaming = false): void => {
+      app.get(url, { schema: { ...schema, ...(this.spec.token === undefined ? {} : { security: [{ bearer: [] }] }) } }, streaming ? handler : (request, reply) => this.inTime(handler(request, reply)));
     };
     app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {
       const live = this.ops.live();
@@ -210,7 +210,21 @@ export class QueryServer {
         { graphMayBeEmpty: true },
       ),
     );
-    route('/v1/graphs/:graph/changes', schemas.changes, (request, reply) => this.changes(request, reply));
+    route('/v1/graphs/:graph/changes', schemas.changes, (request, reply) => this.changes(request, reply), true);
+  }
+
+  /** The answer, or 503 once it takes longer than `requestTimeoutMs` (a wait is bounded shorter, and answers 504 itself). */
+  private async inTime<T>(work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new QueryError('unavailable', `the answer took longer than ${this.spec.requestTimeoutMs} ms (query.requestTimeoutMs); ask again, or ask for less (a smaller limit or fewer hops)`, { retryAfterSeconds: 1 })), this.spec.requestTimeoutMs);
+    });
+    try {
+      return await Promise.race([work, late]);
+    } finally {
+      clearTimeout(timer);
+      work.catch(() => undefined);
+    }
   }
 
   /**

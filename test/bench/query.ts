@@ -6,6 +6,8 @@ import { quantile } from './table';
 /** One kind of query over HTTP, measured by autocannon at a fixed rate and concurrency. */
 export interface QueryTiming {
   readonly kind: 'point read' | '2-hop';
+  /** Whether the processor was ingesting meanwhile (the target's condition), or idle (the server's overhead alone). */
+  readonly ingesting: boolean;
   readonly requests: number;
   readonly requestsPerSecond: number;
   readonly errors: number;
@@ -45,12 +47,13 @@ export interface QueryBenchOptions {
  */
 export async function measureQueries(options: QueryBenchOptions): Promise<QueryBench> {
   const paths = await queryPaths(options.url, options.graphs);
+  const timings: QueryTiming[] = [];
+  for (const kind of ['point read', '2-hop'] as const) timings.push(await load(options, kind, false, kind === 'point read' ? paths.point : paths.twoHop));
   const stop = new AbortController();
   const feeding = options.feed(options.kafka, options.ingestRate, stop.signal);
   try {
     await sleep(2_000);
-    const timings: QueryTiming[] = [];
-    for (const kind of ['point read', '2-hop'] as const) timings.push(await load(options, kind, kind === 'point read' ? paths.point : paths.twoHop));
+    for (const kind of ['point read', '2-hop'] as const) timings.push(await load(options, kind, true, kind === 'point read' ? paths.point : paths.twoHop));
     return { ingestRate: options.ingestRate, connections: options.connections, rate: options.rate, slice: 'old', timings };
   } finally {
     stop.abort();
@@ -58,7 +61,7 @@ export async function measureQueries(options: QueryBenchOptions): Promise<QueryB
   }
 }
 
-async function load(options: QueryBenchOptions, kind: QueryTiming['kind'], paths: readonly string[]): Promise<QueryTiming> {
+async function load(options: QueryBenchOptions, kind: QueryTiming['kind'], ingesting: boolean, paths: readonly string[]): Promise<QueryTiming> {
   const latencies: number[] = [];
   const reads: number[] = [];
   let next = 0;
@@ -86,6 +89,7 @@ async function load(options: QueryBenchOptions, kind: QueryTiming['kind'], paths
   const errors = result.errors + result.timeouts + result.non2xx;
   return {
     kind,
+    ingesting,
     requests: result.requests.total,
     requestsPerSecond: result.requests.total / options.seconds,
     errors,
