@@ -39,7 +39,13 @@ export interface GraphfoldEvents {
     readonly lag: number;
     readonly milliseconds: number;
   };
+  /** A committed batch is in the partition's store: queries see it from now on. */
+  'batch.written': { readonly processor: string; readonly partition: number };
   'batch.aborted': { readonly processor: string; readonly partition: number; readonly rewoundTo: number; readonly error: Error };
+  /** The query API listens (`url` is what the instance advertises to its group). */
+  'query.started': { readonly url: string; readonly instance: string; readonly authenticated: boolean };
+  /** A query request failed with an unexpected error (answered 500): a bug. */
+  'query.failed': { readonly method: string; readonly url: string; readonly error: Error };
   'record.rejected': {
     readonly processor: string;
     readonly topic: string;

@@ -38,17 +38,21 @@ export function diffTooLarge(message: Message, diff: GraphDiff, maxBytes: number
   return new TerminalError(
     'TOO_LARGE',
     `its diff would be a changelog record of ${size} bytes; the limit (maxRecordBytes) is ${maxBytes}: split the transaction (a Terminate also ends every attribute and relation of its atom)`,
-    { graph: diff.graph, txId: diff.txId, ...diff.source },
+    { graph: diff.graph, txId: diff.txId, slice: diff.slice - 1, ...diff.source },
   );
 }
 
-/** A refused record as a rejection: why, where from, and the original bytes; with the headers carried from it. */
+/**
+ * A refused record as a rejection: why, where from, and the original bytes; timestamped as the
+ * refused record (milliseconds), with the headers carried from it.
+ */
 export function rejectionMessage(
   error: TerminalError,
   source: SourcePosition,
   record: { readonly key: Buffer | null; readonly value: Buffer | null },
   schemaId: number,
   partition: number,
+  timestamp: number,
   carried: Message['headers'] = {},
 ): Message {
   const rejection = {
@@ -64,6 +68,7 @@ export function rejectionMessage(
     key: record.key,
     value: frame(schemaId, avroTypes().rejection.toBuffer(rejection)),
     partition,
+    timestamp: String(timestamp),
     headers: {
       ...carried,
       [rejectionHeaders.topic]: source.topic,

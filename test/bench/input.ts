@@ -23,7 +23,7 @@ export interface BenchInput {
   readonly bytes: { readonly total: number; readonly p50: number; readonly p99: number; readonly max: number };
 }
 
-/** The partition of a graph. */
+/** A graph's partition, as Kafka's default partitioner (murmur2) gives it: where graphfold routes its queries. */
 export function partitionOf(graph: string, partitions: number): number {
   return partitionOfKey(graph, partitions, 'murmur2');
 }

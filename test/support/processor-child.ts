@@ -75,7 +75,11 @@ export class ProcessorChild {
 }
 
 /** A topology file for one processor over `topics`, on the test cluster, with a short session timeout. */
-export async function writeTopologyFile(dir: string, topics: ProcessorTopics, options: { readonly application: string; readonly stateDir: string; readonly file?: string }): Promise<string> {
+export async function writeTopologyFile(
+  dir: string,
+  topics: ProcessorTopics,
+  options: { readonly application: string; readonly stateDir: string; readonly file?: string; readonly query?: { readonly listen: string; readonly token?: string } },
+): Promise<string> {
   const cluster = testCluster();
   const file = join(dir, options.file ?? `${uniqueName('topology')}.yaml`);
   const yaml = [
@@ -96,6 +100,7 @@ export async function writeTopologyFile(dir: string, topics: ProcessorTopics, op
     '    replicationFactor: 1',
     `    concurrency: ${topics.partitions}`,
     '    sessionTimeoutMs: 6000',
+    ...(options.query === undefined ? [] : ['query:', `  listen: ${options.query.listen}`, ...(options.query.token === undefined ? [] : [`  token: ${options.query.token}`])]),
   ].join('\n');
   await writeFile(file, `${yaml}\n`);
   return file;

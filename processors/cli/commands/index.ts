@@ -1,9 +1,10 @@
 import type { Command } from '../command';
 import { produceCommand } from './produce';
+import { queryCommand } from './query';
 import { runCommand } from './run';
 import { schemaCommand } from './schema';
 import { tailCommand } from './tail';
 import { topologyCommand } from './topology';
 
 /** The commands of `graphfold`, in the order the top-level help lists them. */
-export const commands: readonly Command[] = [runCommand, topologyCommand, produceCommand, tailCommand, schemaCommand];
+export const commands: readonly Command[] = [runCommand, topologyCommand, produceCommand, tailCommand, queryCommand, schemaCommand];
