@@ -9,7 +9,7 @@ import { SchemaCatalog } from '../../processors/runtime/schema-catalog';
 import { startLocalCluster, stopLocalCluster } from '../broker/local-cluster';
 import type { Contender, ContenderRun, ContenderSetup } from './contenders/contender';
 import { ceiling, graphfold, graphfoldStoreDirs, kafkaStreams } from './contenders/index';
-import { encodeWorkload, produceInput, type BenchInput } from './input';
+import { benchGraphPrefix, encodeWorkload, produceInput, type BenchInput } from './input';
 import { measureLatency, measureThroughput, type Latency, type Throughput } from './measure';
 import { printTable } from './table';
 import { measureQueries, type QueryBench } from './query';
@@ -205,7 +205,7 @@ async function measureQueryPhase(kafka: Kafka, contender: Contender, setup: Cont
         await producer.disconnect();
       }
     };
-    return await measureQueries({ url, graphs: Array.from({ length: graphs }, (_, i) => `graph-${i}`), rate: size.queryRate, connections: 8, seconds: size.querySeconds, ingestRate, feed, kafka });
+    return await measureQueries({ url, graphs: Array.from({ length: graphs }, (_, i) => `${benchGraphPrefix}${i}`), rate: size.queryRate, connections: 8, seconds: size.querySeconds, ingestRate, feed, kafka });
   } finally {
     await run.stop();
   }

@@ -28,6 +28,9 @@ export function partitionOf(graph: string, partitions: number): number {
   return partitionOfKey(graph, partitions, 'murmur2');
 }
 
+/** The workload's graph ids are this and a number (see {@link encodeWorkload}). */
+export const benchGraphPrefix = 'customer-';
+
 /**
  * Generates `transactions` workload transactions and encodes them as records. Graph ids default to
  * customer-0, customer-1, ...: murmur2 spreads 32 of them 7/7/9/9 over 4 partitions (graph-0 ... would be 7/13/10/2).
@@ -36,7 +39,7 @@ export function encodeWorkload(options: { readonly seed: number; readonly graphs
   readonly messages: Message[];
   readonly txs: GraphTransaction[];
 } {
-  const stream = workload({ seed: options.seed, graphs: options.graphs, graphPrefix: options.graphPrefix ?? 'customer-', peoplePerGraph: 1 << 14 });
+  const stream = workload({ seed: options.seed, graphs: options.graphs, graphPrefix: options.graphPrefix ?? benchGraphPrefix, peoplePerGraph: 1 << 14 });
   const messages: Message[] = [];
   const txs: GraphTransaction[] = [];
   for (let i = 0; i < options.transactions; i += 1) {
