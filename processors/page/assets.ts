@@ -17,6 +17,8 @@ const files = {
   'page.js': 'text/javascript; charset=utf-8',
   'page.css': 'text/css; charset=utf-8',
   'page.js.map': 'application/json; charset=utf-8',
+  'page.css.map': 'application/json; charset=utf-8',
+  'page.js.LEGAL.txt': 'text/plain; charset=utf-8',
 } as const;
 
 /** Where the page's files are served; none needs a token. */

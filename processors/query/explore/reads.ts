@@ -103,6 +103,13 @@ export class ExploreReads {
   async subgraph(graph: string, at: ReadAt, options: SubgraphOptions): Promise<SubgraphJson> {
     const slice = at.slice;
     const seeds = await this.seeds(graph, at, options);
+    // A hub is the other end of every one of its neighbours' relations: read each atom once.
+    const atoms = new Map<Uid, Promise<AtomAt | undefined>>();
+    const atomAt = (uid: Uid): Promise<AtomAt | undefined> => {
+      let found = atoms.get(uid);
+      if (found === undefined) atoms.set(uid, (found = this.store.atomAt(graph, uid, slice)));
+      return found;
+    };
     const drawable = (atom: AtomAt): boolean => atom.kind === 'entity' || (atom.kind === 'attribute' && options.attributes === 'nodes');
     const nodes = new Map<Uid, { atom: AtomAt; distance: number; fields: FieldJson[] }>();
     const edges = new Map<Uid, { edge: RelationEdge; source: Uid; target: Uid }>();
@@ -119,7 +126,7 @@ export class ExploreReads {
     const read = new Set<Uid>();
     for (let hop = 0; frontier.length > 0; hop += 1) {
       const next: Uid[] = [];
-      const lists = await Promise.all(frontier.map((uid) => this.relationsOf(graph, uid, slice)));
+      const lists = await Promise.all(frontier.map((uid) => this.relationsOf(graph, uid, slice, atomAt)));
       for (const [i, list] of lists.entries()) {
         const uid = frontier[i] as Uid;
         read.add(uid);
@@ -277,10 +284,10 @@ export class ExploreReads {
   }
 
   /** An atom's relations alive at the slice, both directions, each with the atom at its other end. */
-  private async relationsOf(graph: string, uid: Uid, slice: number): Promise<{ edge: RelationEdge; direction: Direction; other: AtomAt }[]> {
+  private async relationsOf(graph: string, uid: Uid, slice: number, atomAt: (uid: Uid) => Promise<AtomAt | undefined>): Promise<{ edge: RelationEdge; direction: Direction; other: AtomAt }[]> {
     const [out, into] = await Promise.all([this.store.relationsAt(graph, uid, 'out', { slice }), this.store.relationsAt(graph, uid, 'in', { slice })]);
     const listed = [...out.map((edge) => ({ edge, direction: 'out' as const })), ...into.map((edge) => ({ edge, direction: 'in' as const }))];
-    const others = await Promise.all(listed.map(({ edge }) => this.store.atomAt(graph, edge.other, slice)));
+    const others = await Promise.all(listed.map(({ edge }) => atomAt(edge.other)));
     const found: { edge: RelationEdge; direction: Direction; other: AtomAt }[] = [];
     for (const [i, item] of listed.entries()) {
       const other = others[i];
