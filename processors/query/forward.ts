@@ -10,7 +10,7 @@ export const servedByHeader = 'graphfold-served-by';
 
 /** Headers passed on to the owner, and back from it. */
 const requestHeaders = ['authorization', 'accept', 'last-event-id'] as const;
-const answerHeaders = ['content-type', 'retry-after', 'cache-control', servedByHeader] as const;
+const answerHeaders = ['content-type', 'retry-after', 'cache-control', 'server-timing', servedByHeader] as const;
 
 export interface ForwardTarget {
   readonly url: string;

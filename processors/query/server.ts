@@ -129,8 +129,8 @@ export class QueryServer {
   private routes(): void {
     const { app } = this;
     const schemas = routeSchemas(this.spec);
-    const route = (url: string, schema: object, handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>): void => {
-      app.get(url, { schema: { ...schema, ...(this.spec.token === undefined ? {} : { security: [{ bearer: [] }] }) } }, handler);
+    const route = (url: string, schema: object, handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>, streaming = false): void => {
+      app.get(url, { schema: { ...schema, ...(this.spec.token === undefined ? {} : { security: [{ bearer: [] }] }) } }, streaming ? handler : (request, reply) => this.inTime(handler(request, reply)));
     };
     app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {
       const live = this.ops.live();
@@ -213,11 +213,25 @@ export class QueryServer {
         { graphMayBeEmpty: true },
       ),
     );
-    route('/v1/graphs/:graph/changes', schemas.changes, (request, reply) => this.changes(request, reply));
+    route('/v1/graphs/:graph/changes', schemas.changes, (request, reply) => this.changes(request, reply), true);
     for (const explore of exploreRoutes(this.spec)) {
       route(explore.url, explore.schema, (request, reply) =>
         this.read(request, reply, (reads, _location, at, graph) => explore.answer(reads, at, graph, request), { graphMayBeEmpty: explore.graphMayBeEmpty === true }),
       );
+    }
+  }
+
+  /** The answer, or 503 once it takes longer than `requestTimeoutMs` (a wait is bounded shorter, and answers 504 itself). */
+  private async inTime<T>(work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new QueryError('unavailable', `the answer took longer than ${this.spec.requestTimeoutMs} ms (query.requestTimeoutMs); ask again, or ask for less (a smaller limit or fewer hops)`, { retryAfterSeconds: 1 })), this.spec.requestTimeoutMs);
+    });
+    try {
+      return await Promise.race([work, late]);
+    } finally {
+      clearTimeout(timer);
+      work.catch(() => undefined);
     }
   }
 
@@ -248,7 +262,11 @@ export class QueryServer {
     if (options.graphMayBeEmpty === true) at = { slice: 0, head: 0 };
     else if (asOf.asOf === undefined && asOf.asOfTime === undefined && waited !== undefined) at = { slice: waited, head: (await here.reads.at(graph, {})).head };
     else at = await here.reads.at(graph, asOf);
-    return answer(here.reads, here, at, graph);
+    const started = process.hrtime.bigint();
+    const body = await answer(here.reads, here, at, graph);
+    // The read's own time, so a client (and the benchmark) can tell it from the HTTP around it.
+    void reply.header('server-timing', `read;dur=${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(3)}`);
+    return body;
   }
 
   /** Where a graph is, or the error that says why it cannot be read now. */

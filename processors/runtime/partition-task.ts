@@ -50,6 +50,9 @@ const transactionRetry = { initialRetryTime: 10, maxRetryTime: 2_000, retries: 1
 /** Produce requests stay well under the broker's default 1 MiB record-batch limit. */
 const maxChunkBytes = 512 * 1024;
 
+/** Transactions folded between two turns of the event loop. */
+const foldChunk = 64;
+
 const changelogKey = 'changelog';
 /** The offset of the rejections partition up to which the store's record of rejected txIds is complete. */
 const rejectionsKey = 'rejections';
@@ -166,7 +169,9 @@ export class PartitionTask {
         encoded = diffMessage(diff, this.ctx.schemaIds.diff, this.partition);
         return diffTooLarge(encoded, diff, this.ctx.spec.maxRecordBytes);
       };
-      for (const input of inputs) {
+      for (const [i, input] of inputs.entries()) {
+        // Folding is CPU work on the event loop: let it serve queries (and heartbeats) between chunks of a large batch.
+        if (i % foldChunk === foldChunk - 1) await new Promise((resolve) => setImmediate(resolve));
         const result: FoldResult | TerminalError = 'tx' in input ? await this.store.fold(input.tx, this.foldOptions(input.source, input.timestamp), admit) : input.error;
         if (result instanceof TerminalError || result.outcome === 'refused') {
           const error = result instanceof TerminalError ? result : result.error;

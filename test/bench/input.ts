@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Kafka, Message } from 'kafkajs';
+import { partitionOf as murmur2Partition } from '../../processors/runtime/partitioner';
 import { avroTypes } from '../../processors/codec/avro';
 import { frame } from '../../processors/codec/framing';
 import { transactionToAvro } from '../../processors/codec/transaction';
@@ -22,8 +22,9 @@ export interface BenchInput {
   readonly bytes: { readonly total: number; readonly p50: number; readonly p99: number; readonly max: number };
 }
 
+/** A graph's partition, as Kafka's default partitioner (murmur2) gives it: where graphfold routes its queries. */
 export function partitionOf(graph: string, partitions: number): number {
-  return createHash('sha1').update(graph).digest().readUInt32BE(0) % partitions;
+  return murmur2Partition(graph, partitions);
 }
 
 /** Generates `transactions` workload transactions and encodes them as records. */

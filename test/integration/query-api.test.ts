@@ -4,6 +4,7 @@ import { QueryClient } from '../../processors/query/client';
 import { runTopology } from '../../processors/runtime/host';
 import { workload } from '../bench/workload';
 import { canonical } from '../support/canonical';
+import { runCli } from '../support/cli';
 import { testKafka } from '../support/kafka';
 import { waitForCaughtUp } from '../support/processor-child';
 import { createProcessorTopics, testTopology, transactionMessage, transactionSchemaId } from '../support/processor-harness';
@@ -103,6 +104,17 @@ describe('the query API of a running processor', () => {
       const rejectedWait = client.get(`/v1/graphs/${first}`, { waitForTx: 'ryw-refused', wait: '20s' });
       await producer.send({ topic: topics.input, messages: [transactionMessage({ graph: first, txId: 'ryw-refused', instructions: [{ op: 'Terminate', target: { uid: 'e'.repeat(32) } }] }, schemaId)] });
       expect((await rejectedWait).status).toBe(409);
+
+      // graphfold query: readable lines by default, the API's JSON with --json, one graphfold: line when it fails.
+      const url = running.query?.url as string;
+      const cli = await runCli(['query', 'atom', first, entity, '--url', url]);
+      expect(cli).toMatchObject({ code: 0, stderr: '' });
+      expect(cli.stdout).toMatch(new RegExp(`^entity +Person +${entity}`));
+      const json = await runCli(['query', 'tx', first, 'refused', '--url', url, '--json']);
+      expect(JSON.parse(json.stdout)).toMatchObject({ status: 'rejected', rejection: { code: 'NOT_FOUND' } });
+      expect((await runCli(['query', 'tx', first, 'refused', '--url', url])).stdout).toContain('rejected NOT_FOUND at instruction 0');
+      expect(await runCli(['query', 'atom', first, 'not-a-uid', '--url', url])).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(/^graphfold: uid must match pattern .*\n$/) });
+      expect(await runCli(['query', 'graph', first, '--url', 'http://127.0.0.1:9'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/^graphfold: cannot reach the query API at http:\/\/127.0.0.1:9: .*\n$/) });
 
       const listed = await client.get('/v1/graphs', { limit: 100 });
       expect((listed.body['graphs'] as { graph: string }[]).map((g) => g.graph).sort()).toEqual([...graphs].sort());

@@ -1,4 +1,5 @@
 import { loadTopology } from '../../../topology/loader';
+import { closest } from '../../../topology/suggestion';
 import { showValue } from '../../engine/value';
 import type { Change, GraphDiff, Value } from '../../engine/model';
 import { diffFromJsonValue } from '../../codec/json';
@@ -191,12 +192,16 @@ export const queryCommand: Command = {
   help,
   async run(args, io) {
     const [what, ...rest] = args;
-    if (what === undefined || what === '--help' || what === '-h') {
+    if (what === '--help' || what === '-h') {
       io.stdout.write(`${help}\n`);
-      return what === undefined ? 2 : 0;
+      return 0;
     }
+    if (what === undefined) throw new UsageError('graphfold query', `missing what to query: ${Object.keys(subcommands).join(', ')}`);
     const sub = subcommands[what];
-    if (sub === undefined) throw new UsageError('graphfold query', `unknown query '${what}' (queries: ${Object.keys(subcommands).join(', ')})`);
+    if (sub === undefined) {
+      const near = closest(what, Object.keys(subcommands));
+      throw new UsageError('graphfold query', `unknown query '${what}'${near === undefined ? ` (queries: ${Object.keys(subcommands).join(', ')})` : `; did you mean ${near}?`}`);
+    }
     const options = { ...common, ...sub.options };
     const line = parseArguments(rest, { command: `graphfold query ${what}`, options, positionals: sub.positionals.map((name) => ({ name, description: name })) });
     if (line.help) {

@@ -19,6 +19,8 @@ const help = [
   'Runs the topology\'s processors: consumes their input topics in consumer groups, folds each',
   'transaction into its graph exactly once, and produces diffs and rejections. Each assigned',
   'partition is restored from its changelog first (progress is logged). Logs go to stderr.',
+  'With a query: section in the topology it also serves the query API (graphfold query, curl),',
+  'forwarding each request to the instance that owns the graph.',
   'SIGTERM or Ctrl-C stops gracefully: batches in flight finish or abort, stores close; a second',
   'Ctrl-C kills at once (nothing is lost: the next start restores from the changelog).',
   'Exit code 1 when a processor fails (the log says why and what to do).',
