@@ -23,7 +23,7 @@ async function bundle(): Promise<void> {
     entryPoints: { page: join(web, 'main.ts') },
     outdir: out,
     bundle: true,
-    minify: process.env['GRAPHFOLD_PAGE_NOMINIFY'] === undefined,
+    minify: true,
     sourcemap: 'linked',
     format: 'iife',
     target: ['es2022'],

@@ -71,17 +71,25 @@ export class Drawing {
     cy.resize();
     const detailed = scene.nodes.size <= detailedLabelsMax;
     const wanted = new Set<string>([...scene.nodes.keys(), ...scene.edges.keys()]);
-    const drawnBefore = cy.nodes().length;
+    const before = cy.elements();
+    const drawnBefore = before.nodes().length;
     let removed = 0;
     const added: ElementDefinition[] = [];
+    let fresh = cy.collection();
     cy.batch(() => {
       const drawn = new Map<string, cytoscape.SingularElementReturnValue>();
-      for (const element of cy.elements()) if (wanted.has(element.id())) drawn.set(element.id(), element);
-      const gone = cy.elements().filter((element) => !wanted.has(element.id()));
-      removed = gone.length;
-      for (const node of gone.nodes()) this.places.set(node.id(), { ...node.position() });
-      for (const element of gone) this.signatures.delete(element.id());
-      cy.remove(gone);
+      const gone: string[] = [];
+      before.forEach((element) => {
+        if (wanted.has(element.id())) drawn.set(element.id(), element);
+        else gone.push(element.id());
+      });
+      if (gone.length > 0) {
+        const leaving = before.filter((element) => !wanted.has(element.id()));
+        leaving.nodes().forEach((node) => void this.places.set(node.id(), { ...node.position() }));
+        for (const id of gone) this.signatures.delete(id);
+        cy.remove(leaving);
+        removed = gone.length;
+      }
       const put = (group: 'nodes' | 'edges', data: { readonly id: string }, classes: string[], place: Position | undefined): void => {
         // An element whose label and status did not change is left alone (restyling thousands costs more than the rest).
         const signature = `${JSON.stringify(data)}|${classes.join(' ')}`;
@@ -98,34 +106,44 @@ export class Drawing {
       };
       for (const node of scene.nodes.values()) put('nodes', nodeData(node, detailed), classesOf(node, !detailed), this.places.get(node.uid));
       for (const edge of scene.edges.values()) put('edges', edgeData(edge, detailed), classesOf(edge, !detailed), undefined);
-      cy.add(added);
+      if (added.length > 0) fresh = cy.add(added);
     });
-    const addedNodes = new Set(added.filter((a) => a.group === 'nodes' && a.position === undefined).map((a) => a.data.id as string));
-    const newNodes = cy.nodes().filter((n) => addedNodes.has(n.id()));
+    const unplaced = new Set(added.filter((a) => a.group === 'nodes' && a.position === undefined).map((a) => a.data.id as string));
+    const newNodes = fresh.nodes().filter((node) => unplaced.has(node.id()));
+    const nodes = cy.nodes();
     let layout: DrawStats['layout'] = 'none';
-    const fresh = options.relayout === true || drawnBefore === 0 || newNodes.length > Math.max(20, cy.nodes().length / 2);
-    if (fresh && cy.nodes().length > 0) {
-      layout = await this.layoutAll(scene);
-      this.fit();
+    const relayout = options.relayout === true || drawnBefore === 0 || newNodes.length > Math.max(20, nodes.length / 2);
+    if (relayout && nodes.length > 0) {
+      layout = await this.layoutAll(scene, nodes);
+      this.fit(nodes);
     } else if (newNodes.length > 0) {
       layout = 'placed';
       this.placeBesideNeighbours(newNodes);
       if (options.animate === true) {
-        for (const node of newNodes) {
+        newNodes.forEach((node) => {
           node.style('opacity', 0);
           node.animate({ style: { opacity: 1 } }, { duration: 600, complete: () => void node.removeStyle('opacity') });
-        }
+        });
       }
     }
-    for (const node of cy.nodes()) this.places.set(node.id(), { ...node.position() });
+    nodes.forEach((node) => void this.places.set(node.id(), { ...node.position() }));
     this.scene = scene;
     await nextFrame();
-    return { nodes: cy.nodes().length, edges: cy.edges().length, added: added.length, removed, layout, ms: performance.now() - started };
+    return { nodes: nodes.length, edges: scene.edges.size, added: added.length, removed, layout, ms: performance.now() - started };
   }
 
   /** The drawn elements (for the page's own checks and the browser tests). */
   elements(): { readonly id: string; readonly group: 'nodes' | 'edges'; readonly status: string; readonly label: string; readonly type: string }[] {
     return this.cy.elements().map((e) => ({ id: e.id(), group: e.isNode() ? 'nodes' : 'edges', status: String(e.data('status')), label: String(e.data('label')), type: String(e.data('type')) }));
+  }
+
+  /** Where an element is drawn, in the page's coordinates (for the browser tests' pointer). */
+  pointOf(uid: string): Position | undefined {
+    const element = this.cy.getElementById(uid);
+    if (element.empty()) return undefined;
+    const at = element.isNode() ? (element as NodeSingular).renderedPosition() : (element as cytoscape.EdgeSingular).renderedMidpoint();
+    const box = this.cy.container()?.getBoundingClientRect();
+    return box === undefined ? undefined : { x: box.left + at.x, y: box.top + at.y };
   }
 
   /** Centres the view on a node and selects it. */
@@ -137,14 +155,21 @@ export class Drawing {
     this.cy.animate({ center: { eles: node } }, { duration: 300 });
   }
 
-  /** Fits the nodes in the view (by their shapes: measuring thousands of labels would cost more than the drawing). */
-  fit(): void {
+  /** Fits the nodes in the view, by their positions (a bounding box would measure thousands of labels). */
+  fit(nodes = this.cy.nodes()): void {
     const cy = this.cy;
-    const box = cy.nodes().boundingBox({ includeLabels: false, includeOverlays: false });
-    if (!(box.w >= 0 && box.h >= 0) || cy.nodes().empty()) return;
-    const pad = 40;
-    const zoom = Math.max(cy.minZoom(), Math.min(1.5, (cy.width() - 2 * pad) / Math.max(box.w, 1), (cy.height() - 2 * pad) / Math.max(box.h, 1)));
-    cy.viewport({ zoom, pan: { x: cy.width() / 2 - zoom * (box.x1 + box.w / 2), y: cy.height() / 2 - zoom * (box.y1 + box.h / 2) } });
+    if (nodes.empty()) return;
+    let [x1, y1, x2, y2] = [Infinity, Infinity, -Infinity, -Infinity];
+    nodes.forEach((node) => {
+      const { x, y } = node.position();
+      x1 = Math.min(x1, x);
+      y1 = Math.min(y1, y);
+      x2 = Math.max(x2, x);
+      y2 = Math.max(y2, y);
+    });
+    const pad = 50;
+    const zoom = Math.max(cy.minZoom(), Math.min(1.5, (cy.width() - 2 * pad) / Math.max(x2 - x1, 1), (cy.height() - 2 * pad) / Math.max(y2 - y1, 1)));
+    cy.viewport({ zoom, pan: { x: cy.width() / 2 - (zoom * (x1 + x2)) / 2, y: cy.height() / 2 - (zoom * (y1 + y2)) / 2 } });
   }
 
   /**
@@ -153,11 +178,10 @@ export class Drawing {
    * its own, a ring holding as many nodes as fit around it (one ring per distance would be a
    * circle thousands of nodes round).
    */
-  private async layoutAll(scene: Scene): Promise<DrawStats['layout']> {
-    const cy = this.cy;
+  private async layoutAll(scene: Scene, nodes: cytoscape.NodeCollection): Promise<DrawStats['layout']> {
     let options: LayoutOptions;
     let name: DrawStats['layout'];
-    if (cy.nodes().length <= forceLayoutMax) {
+    if (nodes.length <= forceLayoutMax) {
       name = 'fcose';
       options = { name: 'fcose', quality: 'default', randomize: true, animate: false, fit: false, nodeRepulsion: 6000, idealEdgeLength: 90, packComponents: true } as unknown as LayoutOptions;
     } else {
@@ -165,7 +189,7 @@ export class Drawing {
       const rings = ringsOf([...scene.nodes.values()]);
       options = { name: 'concentric', animate: false, fit: false, concentric: (node: NodeSingular) => 1_000_000 - (rings.get(node.id()) ?? 0), levelWidth: () => 1, minNodeSpacing: 8, avoidOverlap: false };
     }
-    const layout = cy.layout(options);
+    const layout = this.cy.layout(options);
     const done = new Promise<void>((resolve) => layout.one('layoutstop', () => resolve()));
     layout.run();
     await done;

@@ -78,6 +78,8 @@ interface PageProbe {
   draws: number;
   health: Health['state'];
   elements: () => ReturnType<Drawing['elements']>;
+  pointOf: (uid: string) => { readonly x: number; readonly y: number } | undefined;
+  comparedWith: () => number | undefined;
   state: () => PageState;
 }
 
@@ -105,6 +107,8 @@ const probe: PageProbe = {
   draws: 0,
   health: 'ok',
   elements: () => drawing.elements(),
+  pointOf: (uid) => drawing.pointOf(uid),
+  comparedWith: () => shown?.comparedWith,
   state: () => state,
 };
 (window as unknown as { graphfold: PageProbe }).graphfold = probe;
@@ -125,7 +129,8 @@ function syncControls(): void {
   ui.hops.value = String(state.hops);
   ui.limit.value = String(state.limit);
   ui.attributeNodes.checked = state.attributes === 'nodes';
-  ui.diffFrom.value = state.diffFrom === undefined ? '' : String(state.diffFrom);
+  // A slice typed to compare with stays until Diff or Clear.
+  if (state.diffFrom !== undefined) ui.diffFrom.value = String(state.diffFrom);
   ui.live.setAttribute('aria-pressed', String(state.live));
   ui.slider.max = String(head);
   ui.slider.value = String(state.slice ?? head);
@@ -165,7 +170,8 @@ api.onHealth((health) => {
     const restore = health.restore;
     const progress = restore === undefined ? '' : ` Restored ${restore.records.toLocaleString('en-US')} records${restore.to === null || restore.position === null ? '' : ` (offset ${restore.position} of ${restore.to})`}${restore.etaSeconds === null ? '' : `, about ${Math.ceil(restore.etaSeconds)} s left`}.`;
     const title = health.state === 'restoring' ? 'Restoring.' : health.state === 'offline' ? 'No answer.' : 'Unavailable.';
-    ui.banner.textContent = `${title} ${health.message}.${progress} ${seconds > 0 ? `Retrying in ${seconds} s…` : 'Retrying…'} (what is drawn is as of slice ${probe.drawnSlice ?? '-'}, and may be behind)`;
+    const behind = probe.drawnSlice === undefined ? '' : ` What is drawn is as of slice ${probe.drawnSlice}, and may be behind.`;
+    ui.banner.textContent = `${title} ${health.message}.${progress} ${seconds > 0 ? `Retrying in ${seconds} s…` : 'Retrying…'}${behind}`;
   };
   render();
   bannerTimer = setInterval(render, 500);
@@ -672,6 +678,7 @@ ui.diffButton.addEventListener('click', () => {
 ui.diffClear.addEventListener('click', () => {
   const { diffFrom: _diff, ...rest } = state;
   state = rest;
+  ui.diffFrom.value = '';
   setState({}, { draw: true });
 });
 
