@@ -445,7 +445,11 @@ async function loadSlices(fresh: boolean): Promise<void> {
   }
 }
 
+let rejectionsLoading = false;
+
 async function loadRejections(): Promise<void> {
+  if (rejectionsLoading) return;
+  rejectionsLoading = true;
   try {
     const answer = await api.get<{ rejections: Rejection[] }>(graphPath('/rejections'), { limit: 200, ...processorParam() });
     ui.rejectionCount.textContent = answer.rejections.length === 0 ? '' : `(${answer.rejections.length})`;
@@ -464,6 +468,8 @@ async function loadRejections(): Promise<void> {
     );
   } catch (error) {
     showError(error);
+  } finally {
+    rejectionsLoading = false;
   }
 }
 
@@ -477,6 +483,8 @@ function startLive(): void {
   const controller = new AbortController();
   live = controller;
   document.body.dataset['live'] = 'connecting';
+  clearInterval(rejectionsTimer);
+  rejectionsTimer = setInterval(() => void loadRejections(), 10_000);
   api
     .follow(state.graph, {
       ...processorParam(),
@@ -499,8 +507,12 @@ function startLive(): void {
 function stopLive(): void {
   live?.abort();
   live = undefined;
+  clearInterval(rejectionsTimer);
   delete document.body.dataset['live'];
 }
+
+/** In live mode the rejections are read again now and then: a refused transaction makes no slice, so the change stream does not tell. */
+let rejectionsTimer: ReturnType<typeof setInterval> | undefined;
 
 function onLiveDiff(diff: Diff): void {
   head = Math.max(head, diff.slice);
@@ -510,18 +522,9 @@ function onLiveDiff(diff: Diff): void {
   ui.sliceLog.prepend(sliceItem(diff));
   const following = state.slice === undefined;
   syncControls();
-  if (diff.changes.length > 0 && rejectionsDue()) void loadRejections();
   if (!following) return;
   liveChanges.push(...diff.changes);
   void drawLive();
-}
-
-let rejectionsLoaded = 0;
-function rejectionsDue(): boolean {
-  const now = Date.now();
-  if (now - rejectionsLoaded < 5_000) return false;
-  rejectionsLoaded = now;
-  return true;
 }
 
 /** Draws the newest slice compared with the one drawn before it; slices that arrive meanwhile are drawn together next. */
