@@ -171,7 +171,7 @@ describe('the live page, in Chromium, against two instances with a token', () =>
       const name = model.relationsAt(person, 'out', model.head).find((r) => r.type === 'Name');
       expect(labelOf(drawn, person).split('\n')[0]).toBe(model.atomAt(name?.other as Uid, model.head)?.value?.value);
     }
-    expect(await page.textContent('#status')).toContain(`owner ${ownerInstance}`);
+    expect(await page.textContent('#status')).toContain(`owner ${ownerInstance} · answered by ${ownerInstance} through ${new URL(via).host}`);
     headLabels = drawn;
     measures['demo graph screenshot'] = await screenshot(page, 'demo-graph');
   });

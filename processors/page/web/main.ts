@@ -193,9 +193,38 @@ function note(text: string | undefined): void {
 const graphPath = (suffix = ''): string => `/v1/graphs/${encodeURIComponent(state.graph ?? '')}${suffix}`;
 const processorParam = (): { processor?: string } => (state.processor === undefined ? {} : { processor: state.processor });
 
+/** The server's maxima for hops and list lengths (its topology's query.maxHops and maxLimit), from its OpenAPI document. */
+interface ServerLimits {
+  readonly maxHops: number;
+  readonly maxLimit: number;
+}
+let serverLimits: Promise<ServerLimits> | undefined;
+/** Set once a view asked for more than the server allows. */
+let limitNotice: string | undefined;
+
+function limits(): Promise<ServerLimits> {
+  serverLimits ??= api
+    .get<{ paths: Record<string, { get?: { parameters?: { name: string; schema?: { maximum?: number } }[] } }> }>('/v1/openapi.json')
+    .then((doc) => {
+      const parameters = doc.paths['/v1/graphs/{graph}/subgraph']?.get?.parameters ?? [];
+      const maximum = (name: string, fallback: number): number => parameters.find((p) => p.name === name)?.schema?.maximum ?? fallback;
+      const found = { maxHops: maximum('hops', 4), maxLimit: maximum('limit', 10_000) };
+      ui.hops.max = String(found.maxHops);
+      ui.limit.max = String(found.maxLimit);
+      return found;
+    })
+    .catch(() => ({ maxHops: 4, maxLimit: 10_000 }));
+  return serverLimits;
+}
+
+/** `n`, or the server's maximum list length when that is smaller. */
+async function within(n: number): Promise<number> {
+  return Math.min(n, (await limits()).maxLimit);
+}
+
 async function listGraphs(): Promise<void> {
   try {
-    const listing = await api.get<GraphListing>('/v1/graphs', { limit: 1000, ...processorParam() });
+    const listing = await api.get<GraphListing>('/v1/graphs', { limit: await within(1000), ...processorParam() });
     ui.graphList.replaceChildren(...listing.graphs.map((g) => new Option(`partition ${g.partition}${g.owner === undefined ? '' : ` · ${g.owner}`}`, g.graph)));
     if (state.graph === undefined && listing.graphs[0] !== undefined) ui.graph.placeholder = `graph id, e.g. ${listing.graphs[0].graph}`;
   } catch (error) {
@@ -252,7 +281,7 @@ async function openGraph(): Promise<void> {
 
 function updateStatus(): void {
   if (info === undefined) return;
-  ui.status.textContent = `${info.graph} · ${info.processor} partition ${info.partition} · owner ${info.owner} · served by ${api.servedBy ?? '?'} · head ${head}`;
+  ui.status.textContent = `${info.graph} · ${info.processor} partition ${info.partition} · owner ${info.owner} · answered by ${api.servedBy ?? '?'} through ${location.host} · head ${head}`;
 }
 
 async function loadTypes(): Promise<readonly TypeCount[]> {
@@ -285,8 +314,20 @@ async function sceneAt(slice: number | undefined, quiet = false): Promise<Scene>
   const [main, ...expanded] = viewRequests(state);
   if (main === undefined) return emptyScene(slice ?? head);
   const read = async (request: typeof main, asOf: number | undefined, isMain: boolean): Promise<Subgraph | undefined> => {
+    const params = { ...request, ...(asOf === undefined ? {} : { asOf }), ...processorParam() };
     try {
-      return await api.get<Subgraph>(graphPath('/subgraph'), { ...request, ...(asOf === undefined ? {} : { asOf }), ...processorParam() });
+      try {
+        return await api.get<Subgraph>(graphPath('/subgraph'), params);
+      } catch (error) {
+        // More hops or nodes than this server allows: ask again within its maxima (and say so).
+        if (!(error instanceof ApiError && error.status === 400 && (error.body.parameter === 'limit' || error.body.parameter === 'hops'))) throw error;
+        const { maxHops, maxLimit } = await limits();
+        if (isMain && (state.limit > maxLimit || state.hops > maxHops)) {
+          setState({ limit: Math.min(state.limit, maxLimit), hops: Math.min(state.hops, maxHops) });
+          limitNotice = `this server draws at most ${maxLimit} nodes, ${maxHops} hops out (its query.maxLimit and maxHops)`;
+        }
+        return await api.get<Subgraph>(graphPath('/subgraph'), { ...params, hops: Math.min(params.hops, maxHops), limit: Math.min(params.limit, maxLimit) });
+      }
     } catch (error) {
       if (error instanceof ApiError && error.status === 404 && error.body.error === 'not_found' && error.body.parameter === 'from') {
         if (isMain && !quiet) note(error.message);
@@ -346,7 +387,8 @@ async function draw(options: { readonly relayout?: boolean; readonly live?: { re
     const counts = countStatuses(view);
     const compared = view.comparedWith === undefined ? '' : ` · ${counts.created} created, ${counts.changed} changed, ${counts.terminated} terminated since ${view.comparedWith}`;
     ui.drawStats.textContent = `${stats.nodes} nodes, ${stats.edges} edges in ${Math.round(probe.lastDraw.totalMs)} ms${compared}`;
-    if (view.truncated) note(`Only the first ${state.limit} nodes are drawn: raise "At most", or draw fewer hops.`);
+    if (view.truncated) note(`Only the first ${state.limit} nodes are drawn: ${limitNotice ?? 'raise "At most", or draw fewer hops'}.`);
+    else if (limitNotice !== undefined) note(`Drawn within the server's limits: ${limitNotice}.`);
     else if (scene.nodes.size === 0 && ui.message.hidden) note(`Nothing to draw as of slice ${slice}.`);
     legend(view);
     syncControls();
@@ -431,9 +473,10 @@ function sliceItem(info: SliceInfo): HTMLLIElement {
 async function loadSlices(fresh: boolean): Promise<void> {
   const to = fresh ? head : oldestSliceShown - 1;
   if (to < 1) return;
-  const from = Math.max(1, to - 99);
   try {
-    const answer = await api.get<{ slices: SliceInfo[] }>(graphPath('/slices'), { from, to, limit: 100, ...processorParam() });
+    const page = await within(100);
+    const from = Math.max(1, to - page + 1);
+    const answer = await api.get<{ slices: SliceInfo[] }>(graphPath('/slices'), { from, to, limit: page, ...processorParam() });
     const items = [...answer.slices].reverse().map(sliceItem);
     if (fresh) ui.sliceLog.replaceChildren(...items);
     else ui.sliceLog.append(...items);
@@ -451,7 +494,7 @@ async function loadRejections(): Promise<void> {
   if (rejectionsLoading) return;
   rejectionsLoading = true;
   try {
-    const answer = await api.get<{ rejections: Rejection[] }>(graphPath('/rejections'), { limit: 200, ...processorParam() });
+    const answer = await api.get<{ rejections: Rejection[] }>(graphPath('/rejections'), { limit: await within(200), ...processorParam() });
     ui.rejectionCount.textContent = answer.rejections.length === 0 ? '' : `(${answer.rejections.length})`;
     ui.rejections.replaceChildren(
       ...(answer.rejections.length === 0
@@ -600,7 +643,7 @@ async function search(): Promise<void> {
   }
   if (state.graph === undefined) return;
   try {
-    const answer = await api.get<{ matches: SearchMatch[]; scanned: number; complete: boolean }>(graphPath('/search'), { value, ...(type === undefined ? {} : { type }), limit: 100, asOf: state.slice, ...processorParam() });
+    const answer = await api.get<{ matches: SearchMatch[]; scanned: number; complete: boolean }>(graphPath('/search'), { value, ...(type === undefined ? {} : { type }), limit: await within(100), asOf: state.slice, ...processorParam() });
     ui.searchNote.textContent = `${answer.matches.length} found${answer.complete ? '' : ` (stopped after ${answer.scanned.toLocaleString('en-US')} atoms: narrow the search)`}`;
     ui.searchResults.replaceChildren(
       ...answer.matches.map((m) => {

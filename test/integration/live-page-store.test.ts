@@ -11,13 +11,14 @@ import { StoreBackend } from '../support/store-backend';
 import { openTempStore, type TempStore } from '../support/temp-store';
 
 /**
- * The live page while a graph's partition restores, in Chromium: the query server over a real
- * store, behind a test backend that holds the partition in the restoring state (with progress)
- * until the test lets go, so the page meets the server's real 503 with Retry-After and restore
- * progress for as long as the test needs (a real restore of a small graph is over in
+ * The live page in Chromium over a query server on a real store, without a broker. While a
+ * graph's partition restores: a test backend holds the partition in the restoring state (with
+ * progress) until the test lets go, so the page meets the server's real 503 with Retry-After and
+ * restore progress for as long as the test needs (a real restore of a small graph is over in
  * milliseconds; live-page.test.ts kills a real owner). The page says so in its banner, retries
  * after Retry-After, and draws once the partition is ready; a live stream that the restore cut
- * resumes after it without a gap.
+ * resumes after it without a gap. And on a server with small query.maxLimit and maxHops, the
+ * page draws within them and says so.
  */
 class RestoringBackend extends StoreBackend {
   restoring: RestoreProgress | undefined;
@@ -37,7 +38,7 @@ interface Probe {
 /** What page functions (which cannot see this module's scope) read: `(globalThis as unknown as InPage).graphfold`. */
 type InPage = { graphfold: Probe };
 
-describe('the live page while a partition restores', () => {
+describe('the live page over a real store', () => {
   let temp: TempStore;
   let server: QueryServer;
   let backend: RestoringBackend;
@@ -105,5 +106,23 @@ describe('the live page while a partition restores', () => {
     const listed = await page.locator('#slice-log li').evaluateAll((items) => items.map((li) => (li as unknown as { dataset: { slice: string } }).dataset.slice));
     expect(listed.slice(0, 2)).toEqual([String(model.head), String(model.head - 1)]);
     expect(new Set(listed).size).toBe(listed.length);
+  });
+
+  test('a server that allows fewer nodes and hops than asked: the page draws within them and says so', async () => {
+    const small = await QueryServer.listen({ host: '127.0.0.1', port: 0, maxHops: 2, maxLimit: 12, maxStreams: 4, maxWaitMs: 30_000, requestTimeoutMs: 20_000 }, backendOps);
+    small.serve(backend);
+    try {
+      const tab = await browser.newPage({ viewport: { width: 1280, height: 760 } });
+      await tab.goto(`${small.url}/#graph=${graph}&type=Person&hops=4`);
+      await tab.waitForFunction(() => (globalThis as unknown as InPage).graphfold.ready, undefined, { timeout: 30_000 });
+      const nodes = await tab.evaluate(() => (globalThis as unknown as { graphfold: { elements: () => { group: string }[] } }).graphfold.elements().filter((e) => e.group === 'nodes').length);
+      expect(nodes).toBe(12);
+      expect(await tab.textContent('#message')).toBe('Only the first 12 nodes are drawn: this server draws at most 12 nodes, 2 hops out (its query.maxLimit and maxHops).');
+      expect(tab.url()).toContain('hops=2');
+      expect(await tab.inputValue('#limit')).toBe('12');
+      await tab.close();
+    } finally {
+      await small.close();
+    }
   });
 });
