@@ -37,7 +37,7 @@ async function bundle(): Promise<void> {
   const sizes = Object.entries(result.metafile.outputs)
     .filter(([file]) => !file.endsWith('.map'))
     .map(([file, output]) => `${file.split('/').pop()} ${Math.round(output.bytes / 1024)} KiB`);
-  process.stdout.write(`page: dist/page (${sizes.join(', ')})\n`);
+  process.stdout.write(`the live page, bundled into dist/page: ${sizes.join(', ')}\n`);
 }
 
 bundle().catch((error: unknown) => {
