@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { GraphSchema } from '../processors/engine/schema';
 import { Secret } from '../processors/runtime/secret';
-import type { KafkaSpec, ProcessorSpec, RegistrySpec, TlsSpec, Topology } from '../processors/runtime/topology';
-import type { ProcessorWithDefaults, TlsWithDefaults, TopologyWithDefaults } from './defaults';
+import type { KafkaSpec, ProcessorSpec, QuerySpec, RegistrySpec, TlsSpec, Topology } from '../processors/runtime/topology';
+import type { ProcessorWithDefaults, QueryWithDefaults, TlsWithDefaults, TopologyWithDefaults } from './defaults';
 import { readGraphSchema } from './graph-schema';
 import { collisionKey } from './kafka-names';
 import { ProblemList } from './problems';
@@ -55,6 +55,7 @@ export function compileTopology(topology: TopologyWithDefaults, context: Compile
     registry,
     store: { ...topology.store, dir: resolve(context.baseDir, topology.store.dir) },
     processors,
+    ...(topology.query === undefined ? {} : { query: compileQuery(topology.query) }),
     ...(topology.ops === undefined ? {} : { ops: compileListen(topology.ops.listen) }),
     origin: context.origin,
   });
@@ -141,6 +142,22 @@ function checkProcessors(processors: readonly ProcessorWithDefaults[], context: 
 function compileListen(listen: string): { readonly host: string; readonly port: number } {
   const colon = listen.lastIndexOf(':');
   return { host: listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(listen.slice(colon + 1)) };
+}
+
+function compileQuery(query: QueryWithDefaults): QuerySpec {
+  const colon = query.listen.lastIndexOf(':');
+  const host = query.listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  return {
+    host,
+    port: Number(query.listen.slice(colon + 1)),
+    ...(query.advertise === undefined ? {} : { advertise: query.advertise.replace(/\/+$/, '') }),
+    ...(query.token === undefined ? {} : { token: query.token }),
+    maxHops: query.maxHops,
+    maxLimit: query.maxLimit,
+    maxStreams: query.maxStreams,
+    maxWaitMs: query.maxWaitMs,
+    requestTimeoutMs: query.requestTimeoutMs,
+  };
 }
 
 function compileKafka(kafka: TopologyWithDefaults['kafka'], context: CompileContext): KafkaSpec {

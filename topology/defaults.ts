@@ -19,6 +19,18 @@ export interface TopologyWithDefaults {
   readonly store: { readonly dir: string; readonly cachedAtoms: number; readonly cacheBytes: number; readonly writeBufferBytes: number };
   readonly processors: readonly ProcessorWithDefaults[];
   readonly ops?: { readonly listen: string };
+  readonly query?: QueryWithDefaults;
+}
+
+export interface QueryWithDefaults {
+  readonly listen: string;
+  readonly advertise?: string;
+  readonly token?: string;
+  readonly maxHops: number;
+  readonly maxLimit: number;
+  readonly maxStreams: number;
+  readonly maxWaitMs: number;
+  readonly requestTimeoutMs: number;
 }
 
 export type TlsWithDefaults = Omit<TlsInput, 'rejectUnauthorized'> & { readonly rejectUnauthorized: boolean };
@@ -62,6 +74,11 @@ export const topologyDefaults = Object.freeze({
   partitioner: 'murmur2' as PartitionerName,
   /** W3C trace context, so a trace runs from the producer through graphfold to the consumers. */
   carryHeaders: Object.freeze(['traceparent', 'tracestate']) as readonly string[],
+  maxHops: 4,
+  maxLimit: 10_000,
+  maxStreams: 100,
+  maxWaitMs: 30_000,
+  queryRequestTimeoutMs: 40_000,
 });
 
 /** Facts of the machine some defaults depend on. */
@@ -93,6 +110,20 @@ export function addDefaults(input: TopologyInput, context: DefaultsContext): Top
       cacheBytes: bytes(store.cacheBytes) ?? d.cacheBytes,
       writeBufferBytes: bytes(store.writeBufferBytes) ?? d.writeBufferBytes,
     },
+    ...(input.query === undefined
+      ? {}
+      : {
+          query: {
+            listen: input.query.listen,
+            ...(input.query.advertise === undefined ? {} : { advertise: input.query.advertise }),
+            ...(input.query.token === undefined ? {} : { token: input.query.token }),
+            maxHops: input.query.maxHops ?? d.maxHops,
+            maxLimit: input.query.maxLimit ?? d.maxLimit,
+            maxStreams: input.query.maxStreams ?? d.maxStreams,
+            maxWaitMs: input.query.maxWaitMs ?? d.maxWaitMs,
+            requestTimeoutMs: input.query.requestTimeoutMs ?? d.queryRequestTimeoutMs,
+          },
+        }),
     processors: input.processors.map((p) => ({
       name: p.name,
       inputs: p.inputs,

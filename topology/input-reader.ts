@@ -1,6 +1,6 @@
 import { partitionerNames } from '../processors/codec/partitioner';
 import { readGraphSchema } from './graph-schema';
-import { saslMechanisms, type KafkaInput, type OpsInput, type ProcessorInput, type RegistryInput, type SaslInput, type StoreInput, type TlsInput, type TopologyInput } from './input';
+import { saslMechanisms, type KafkaInput, type OpsInput, type ProcessorInput, type QueryInput, type RegistryInput, type SaslInput, type StoreInput, type TlsInput, type TopologyInput } from './input';
 import { brokerAddressProblem, idNameProblem, registryUrlProblem, topicNameProblem } from './kafka-names';
 import { boolean, byKind, byteSize, integer, list, object, oneOf, problem, secret, string, type ReadContext } from './reader';
 
@@ -130,11 +130,31 @@ function headerNameProblem(name: string): string | undefined {
   return name.toLowerCase().startsWith('graphfold-') ? `'${name}' is a header graphfold writes itself; carry another one` : undefined;
 }
 
+const listenAddress = string('host:port, e.g. 127.0.0.1:7070', (text) => {
+  const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/.exec(text);
+  if (match === null) return `'${text}' is not host:port (e.g. 127.0.0.1:7070, or 0.0.0.0:7070 to serve other hosts)`;
+  return Number(match[2]) > 65_535 ? `port ${match[2]} is out of range: 0 (any free port) to 65535` : undefined;
+});
+
+const httpUrl = string('an http:// or https:// URL', (text) => (/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(text) ? undefined : `'${text}' is not an http:// or https:// URL, e.g. http://graphfold-1:7070`));
+
+const query = object<QueryInput>('query options: a mapping with listen (and advertise, token, maxHops, maxLimit, maxStreams, requestTimeoutMs)', {
+  listen: { read: listenAddress, required: 'write the address to serve on, e.g. listen: 127.0.0.1:7070' },
+  advertise: { read: httpUrl },
+  token: { read: string('a bearer token', (text) => (text.length < 16 ? 'the token is shorter than 16 characters: use a long random one, e.g. from openssl rand -hex 32' : undefined)) },
+  maxHops: { read: integer(1, 16) },
+  maxLimit: { read: integer(1, 1_000_000) },
+  maxStreams: { read: integer(1, 100_000) },
+  maxWaitMs: { read: integer(100, 600_000) },
+  requestTimeoutMs: { read: integer(1_000, 600_000) },
+});
+
 const topology = object<TopologyInput>('a topology: a mapping with application, kafka, registry, store and processors', {
   application: { read: string('an application name', idNameProblem), required: 'write the application name, e.g. application: crm-graph' },
   kafka: { read: kafka, required: 'write the cluster, e.g. kafka: { brokers: ${KAFKA_BROKERS} }' },
   registry: { read: registry, required: 'write the schema registry, e.g. registry: { url: ${SCHEMA_REGISTRY_URL} }' },
   store: { read: store },
+  query: { read: query },
   ops: { read: ops },
   processors: { read: list('a list of processors', processor, { minItems: 1 }), required: 'write at least one processor (name, inputs, diffs, rejections)' },
 });

@@ -26,10 +26,43 @@ export interface TopologyInput {
   /** One or more graph processors. Required. */
   readonly processors: readonly ProcessorInput[];
   /**
+   * The HTTP query API this instance serves over the graphs of its processors (and forwards to
+   * the instance that owns a graph). @default none (no query server)
+   */
+  readonly query?: QueryInput;
+  /**
    * An HTTP server of its own for `/metrics` (Prometheus), `/healthz` and `/readyz`, for an
    * instance that serves no query API (which serves the same routes). @default none
    */
   readonly ops?: OpsInput;
+}
+
+export interface QueryInput {
+  /**
+   * `host:port` to listen on; port 0 picks a free port. Binds loopback unless told otherwise:
+   * write `0.0.0.0:7070` to serve other hosts (and set a token). Required.
+   */
+  readonly listen: string;
+  /**
+   * The base URL other instances (and clients following a redirect) reach this one at.
+   * @default http://<listen host>:<port>
+   */
+  readonly advertise?: string;
+  /**
+   * A bearer token every request but the probes (/healthz, /readyz, /metrics) must send as
+   * `Authorization: Bearer <token>`; write `${VAR}`. @default none (no authentication)
+   */
+  readonly token?: string;
+  /** The most hops a neighbourhood or path query may ask for. @default 4 */
+  readonly maxHops?: number;
+  /** The most items one page or neighbourhood answer may hold. @default 10000 */
+  readonly maxLimit?: number;
+  /** Server-sent event streams (`/changes`) served at once; more are refused with 503. @default 100 */
+  readonly maxStreams?: number;
+  /** The longest `wait=` a read-your-writes request may ask for; the default wait is 5 s (or this, if shorter). @default 30000 */
+  readonly maxWaitMs?: number;
+  /** How long a request may take before it is answered 503 (a wait for a slice ends earlier, with 504). @default 40000 */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface OpsInput {

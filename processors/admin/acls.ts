@@ -9,10 +9,11 @@ import { topicPlans } from './topics';
  *
  * For `graphfold run`, per processor (`<app>` the application, `<p>` the processor):
  * - Read, Describe on its input topics: it consumes them, and commits their offsets inside its
- *   transactions; Read on its diffs topic too: a restore folds the changelog;
+ *   transactions; Read on its diffs topic too: a restore folds the changelog; and on its
+ *   rejections topic: opening a partition reads back the rejections its store does not hold;
  * - Write, Describe on its diffs and rejections topics;
  * - Read on the consumer group `<app>-<p>`, and on the groups prefixed `<app>-<p>-restore-` that
- *   its restores read the changelog in;
+ *   its restores read the changelog and the rejections in;
  * - Write, Describe on the transactional ids prefixed `<app>-<p>-` (one per input partition).
  * No cluster ACL: a transactional producer needs no IdempotentWrite since Kafka 3.0 (KIP-679).
  *
@@ -62,10 +63,10 @@ function runGrants(topology: Topology, processor: ProcessorSpec): AclGrant[] {
   // Every transactional id of the processor, `<app>-<p>-<partition>`, shares this prefix.
   const transactionalPrefix = transactionalId(topology, processor, 0).replace(/0$/, '');
   return [
-    { operations: ['Read', 'Describe'], resourceType: 'topic', patternType: 'literal', names: [...processor.inputs, processor.diffs], why: 'consume the inputs (offsets committed in transactions); restore from the changelog' },
+    { operations: ['Read', 'Describe'], resourceType: 'topic', patternType: 'literal', names: [...processor.inputs, processor.diffs, processor.rejections], why: 'consume the inputs (offsets committed in transactions); restore from the changelog and the rejections' },
     { operations: ['Write', 'Describe'], resourceType: 'topic', patternType: 'literal', names: [processor.diffs, processor.rejections], why: 'produce diffs and rejections' },
     { operations: ['Read'], resourceType: 'group', patternType: 'literal', names: [group], why: 'the consumer group' },
-    { operations: ['Read'], resourceType: 'group', patternType: 'prefixed', names: [`${group}-restore-`], why: 'the groups a restore reads the changelog in' },
+    { operations: ['Read'], resourceType: 'group', patternType: 'prefixed', names: [`${group}-restore-`], why: 'the groups a restore reads the changelog and the rejections in' },
     { operations: ['Write', 'Describe'], resourceType: 'transactional-id', patternType: 'prefixed', names: [transactionalPrefix], why: 'one transactional producer per input partition' },
   ];
 }

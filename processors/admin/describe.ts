@@ -21,6 +21,16 @@ export function describeTopology(topology: Topology): string {
   field('registry', `${topology.registry.url}${describeRegistryAccess(topology.registry)}`);
   if (topology.ops !== undefined) field('ops', `http://${topology.ops.host.includes(':') ? `[${topology.ops.host}]` : topology.ops.host}:${topology.ops.port} (/metrics, /healthz, /readyz)`);
   field('store', store.dir, `per partition: ${store.cachedAtoms} cached atoms, ${formatBytes(store.cacheBytes)} block cache, ${formatBytes(store.writeBufferBytes)} write buffer`);
+  const { query } = topology;
+  if (query === undefined) field('query API', 'none (add query: { listen: 127.0.0.1:7070 } to serve one)');
+  else {
+    const host = query.host.includes(':') ? `[${query.host}]` : query.host;
+    field(
+      'query API',
+      `http://${host}:${query.port === 0 ? '<any free port>' : query.port}${query.advertise === undefined ? '' : `, advertised as ${query.advertise}`}`,
+      `${query.token === undefined ? 'no token (anyone who reaches it may read)' : 'bearer token required'}; at most ${query.maxHops} hops, ${query.maxLimit} items, ${query.maxStreams} change streams`,
+    );
+  }
 
   for (const processor of topology.processors) {
     lines.push('', `Processor ${processor.name}`);

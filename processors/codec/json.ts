@@ -55,6 +55,12 @@ export function diffFromJsonValue(json: unknown): GraphDiff {
   };
 }
 
+/**
+ * A `JSON.stringify` replacer that renders values the way the JSON form reads them back: bigints
+ * as numbers (decimal strings beyond 2^53), bytes as base64, non-finite floats as strings.
+ */
+export const jsonReplacer = replacer;
+
 /** Renders values the way the JSON form reads them back. */
 function replacer(this: unknown, key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();

@@ -8,7 +8,10 @@ import { isValueType, sameValue, showValue, valueProblem, valueTypeOf } from './
 export interface FoldOptions {
   /** The record the transaction came from; copied into the diff and into refusals. */
   readonly source: SourcePosition;
-  /** Microseconds since the epoch: the slice time when the transaction carries none. */
+  /**
+   * Microseconds since the epoch: the slice time when the transaction carries none. Either way a
+   * slice is stamped no earlier than the slice before it (see {@link sliceTime}).
+   */
   readonly recordTime: number;
   /** Checked when present. */
   readonly schema?: GraphSchema;
@@ -68,7 +71,7 @@ class Fold {
   private readonly created: Change[] = [];
   private readonly assignOrder: Working[] = [];
   private readonly terminated: Change[] = [];
-  private head: number | undefined;
+  private head = 0;
   private index = -1;
 
   constructor(
@@ -81,6 +84,7 @@ class Fold {
 
   run(): FoldResult {
     const { tx } = this;
+    this.head = this.state.head();
     if (tx.graph !== this.graph) this.refuse('INVALID_INSTRUCTION', `transaction names graph '${tx.graph}' but was folded into graph '${this.graph}'`);
     if (this.graph.length === 0 || this.graph.includes('\0')) this.refuse('INVALID_INSTRUCTION', 'graph id must be non-empty and free of NUL characters');
     if (tx.txId.length === 0) this.refuse('INVALID_INSTRUCTION', 'txId must be non-empty');
@@ -94,7 +98,6 @@ class Fold {
     const seen = this.state.txSlice(tx.txId);
     if (seen !== undefined) return { outcome: 'duplicate', slice: seen };
 
-    this.head = this.state.head();
     if (tx.expectSlice !== undefined && tx.expectSlice !== this.head) {
       this.refuse('STALE_SLICE', `transaction expects graph '${this.graph}' at slice ${tx.expectSlice}, but it is at slice ${this.head}`);
     }
@@ -390,14 +393,23 @@ class Fold {
     if (changes.length === 0) return { outcome: 'unchanged' };
     const diff: GraphDiff = {
       graph: this.graph,
-      slice: (this.head ?? 0) + 1,
+      slice: this.head + 1,
       txId: this.tx.txId,
-      time: this.tx.time ?? this.options.recordTime,
+      time: sliceTime(this.tx.time ?? this.options.recordTime, this.state.headTime()),
       source: this.options.source,
       changes,
     };
     return { outcome: 'applied', diff };
   }
+}
+
+/**
+ * The time a new slice is stamped with: the transaction's time (or its record's timestamp), but
+ * never earlier than the graph's latest slice, so slice times never decrease within a graph and
+ * "as of time t" names one slice. Deterministic (law 3): both inputs come from the input log.
+ */
+export function sliceTime(given: number, headTime: number): number {
+  return given < headTime ? headTime : given;
 }
 
 function article(kind: AtomKind): string {

@@ -36,6 +36,8 @@ export interface GraphState {
   readonly graph: string;
   /** The latest slice; 0 for a graph that has none. */
   head(): number;
+  /** The latest slice's time (microseconds since the epoch); 0 for a graph that has none. */
+  headTime(): number;
   /** The slice a txId made; null when it was applied as all no-ops; undefined when never seen. */
   txSlice(txId: string): number | null | undefined;
   /** The atom with this uid, live or terminated; undefined when no such uid was ever created. */

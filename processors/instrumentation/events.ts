@@ -59,7 +59,13 @@ export interface GraphfoldEvents {
   'ops.listening': { readonly url: string };
   /** A stop was asked for; batches in flight finish or abort. */
   'processor.stopping': { readonly processor: string };
+  /** A committed batch is in the partition's store: queries see it from now on. */
+  'batch.written': { readonly processor: string; readonly partition: number };
   'batch.aborted': { readonly processor: string; readonly partition: number; readonly rewoundTo: number; readonly error: Error };
+  /** The query API listens (`url` is what the instance advertises to its group). */
+  'query.started': { readonly url: string; readonly instance: string; readonly authenticated: boolean };
+  /** A query request failed with an unexpected error (answered 500): a bug. */
+  'query.failed': { readonly method: string; readonly url: string; readonly error: Error };
   'record.rejected': {
     readonly processor: string;
     readonly topic: string;

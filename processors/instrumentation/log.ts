@@ -99,6 +99,8 @@ export function attachLog(instrumentation: Instrumentation, options: LogOptions 
       }
     },
     'batch.aborted': (p) => line('WARN', 'batch aborted; rewound and retrying', { processor: p.processor, partition: p.partition, rewoundTo: p.rewoundTo, ...errorFields(p.error) }),
+    'query.started': (p) => line('INFO', 'query API listening', { url: p.url, instance: p.instance, token: p.authenticated ? 'required' : 'none' }),
+    'query.failed': (p) => line('ERROR', 'query request failed (a bug)', { method: p.method, url: p.url, ...errorFields(p.error), stack: p.error.stack }),
     'record.rejected': (p) => {
       if (options.verbose === true) line('DEBUG', 'record rejected', { processor: p.processor, topic: p.topic, partition: p.partition, offset: p.offset, code: p.code, graph: p.graph, txId: p.txId, message: p.message });
     },

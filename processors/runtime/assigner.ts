@@ -1,15 +1,36 @@
 import { AssignerProtocol, type Assigner, type PartitionAssigner } from 'kafkajs';
 
+/** What a member tells the group leader about itself (its member metadata's userData, as JSON). */
+export interface MemberInfo {
+  /** The partition numbers it holds now. */
+  readonly owned: readonly number[];
+  /** The base URL of its query API, as others reach it; null when it serves none. */
+  readonly query: string | null;
+  /** Its instance id (null from a member of an older graphfold, which sent only `owned`). */
+  readonly instance: string | null;
+}
+
+/**
+ * Who holds what, as the leader assigned it: handed to every member in its assignment's userData
+ * (JSON), so any instance can route a graph's request to the owner of its partition.
+ */
+export interface GroupMap {
+  /** Partition number -> the instance that owns it. */
+  readonly partitions: Readonly<Record<string, string>>;
+  /** Instance -> its query URL, or null. */
+  readonly instances: Readonly<Record<string, string | null>>;
+}
+
 /**
  * Co-partitioned, sticky assignment: partition number p of every subscribed topic goes to the
  * same member, since one store holds partition p of all of a processor's input topics. Members
  * keep the partitions they own while the load stays balanced, so a member leaving moves only its
  * own partitions (and only those are restored elsewhere).
  *
- * `owned` reports the partition numbers this member holds now; it travels to the group leader in
- * the member metadata.
+ * `member` reports what this member is and holds now; it travels to the group leader in the
+ * member metadata ({@link MemberInfo}), and the leader hands every member the {@link GroupMap}.
  */
-export function coPartitionedAssigner(owned: () => readonly number[]): PartitionAssigner {
+export function coPartitionedAssigner(member: () => MemberInfo): PartitionAssigner {
   return ({ cluster }): Assigner => ({
     name: 'GraphfoldCoPartitioned',
     version: 1,
@@ -17,37 +38,73 @@ export function coPartitionedAssigner(owned: () => readonly number[]): Partition
       await cluster.refreshMetadata();
       const counts = topics.map((topic) => cluster.findTopicPartitionMetadata(topic).length);
       const partitions = Math.max(0, ...counts);
-      const previous = new Map(members.map((m) => [m.memberId, ownedPartitions(m.memberMetadata)]));
+      const infos = new Map(members.map((m) => [m.memberId, readMemberInfo(m.memberMetadata)]));
       const plan = assignPartitions(
         members.map((m) => m.memberId),
         partitions,
-        previous,
+        new Map([...infos].map(([id, info]) => [id, info.owned])),
       );
+      const userData = Buffer.from(JSON.stringify(groupMap(plan, infos)));
       return members.map(({ memberId }) => {
         const mine = plan.get(memberId) ?? [];
         const assignment: Record<string, number[]> = {};
         topics.forEach((topic, i) => {
           assignment[topic] = mine.filter((p) => p < (counts[i] as number));
         });
-        return { memberId, memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 1, assignment, userData: Buffer.alloc(0) }) };
+        return { memberId, memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 1, assignment, userData }) };
       });
     },
     protocol({ topics }) {
       return {
         name: 'GraphfoldCoPartitioned',
-        metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.from(JSON.stringify(owned())) }),
+        metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.from(JSON.stringify(member())) }),
       };
     },
   });
 }
 
-function ownedPartitions(metadata: Buffer): number[] {
+/** The map of a plan: each partition's instance (a member of an older graphfold is named by its member id), each instance's URL. */
+export function groupMap(plan: ReadonlyMap<string, readonly number[]>, infos: ReadonlyMap<string, MemberInfo>): GroupMap {
+  const map = { partitions: {} as Record<string, string>, instances: {} as Record<string, string | null> };
+  for (const [memberId, mine] of plan) {
+    const info = infos.get(memberId);
+    const instance = info?.instance ?? memberId;
+    map.instances[instance] = info?.query ?? null;
+    for (const p of mine) map.partitions[String(p)] = instance;
+  }
+  return map;
+}
+
+/** A member's metadata: the object form, or the array of owned partitions an older graphfold sends. */
+export function readMemberInfo(metadata: Buffer): MemberInfo {
+  const none: MemberInfo = { owned: [], query: null, instance: null };
   try {
     const decoded = AssignerProtocol.MemberMetadata.decode(metadata);
-    const owned: unknown = JSON.parse(decoded?.userData.toString() || '[]');
-    return Array.isArray(owned) ? owned.filter((p): p is number => Number.isInteger(p) && p >= 0) : [];
+    const data: unknown = JSON.parse(decoded?.userData.toString() || '[]');
+    const partitions = (list: unknown): number[] => (Array.isArray(list) ? list.filter((p): p is number => Number.isInteger(p) && p >= 0) : []);
+    if (Array.isArray(data)) return { ...none, owned: partitions(data) };
+    if (data === null || typeof data !== 'object') return none;
+    const { owned, query, instance } = data as Record<string, unknown>;
+    return { owned: partitions(owned), query: typeof query === 'string' ? query : null, instance: typeof instance === 'string' && instance !== '' ? instance : null };
   } catch {
-    return [];
+    return none;
+  }
+}
+
+/** The group map in a member's assignment, or undefined when the leader sent none (an older graphfold). */
+export function readGroupMap(assignment: Buffer): GroupMap | undefined {
+  try {
+    const decoded = AssignerProtocol.MemberAssignment.decode(assignment);
+    const data: unknown = JSON.parse(decoded?.userData.toString() || 'null');
+    if (data === null || typeof data !== 'object') return undefined;
+    const { partitions, instances } = data as Record<string, unknown>;
+    if (partitions === null || typeof partitions !== 'object' || instances === null || typeof instances !== 'object') return undefined;
+    const map = { partitions: {} as Record<string, string>, instances: {} as Record<string, string | null> };
+    for (const [p, instance] of Object.entries(partitions)) if (typeof instance === 'string') map.partitions[p] = instance;
+    for (const [instance, url] of Object.entries(instances)) map.instances[instance] = typeof url === 'string' ? url : null;
+    return map;
+  } catch {
+    return undefined;
   }
 }
 

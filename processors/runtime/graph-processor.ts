@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigResourceTypes, type Admin, type Consumer, type ConsumerRunConfig, type EachBatchPayload, type Kafka } from 'kafkajs';
 import { avroTypes } from '../codec/avro';
+import type { PartitionerName } from '../codec/partitioner';
 import { classify, coordinatorMissesForRefusal, FatalError, type GraphfoldError } from '../errors';
 import type { Instrumentation } from '../instrumentation/events';
 import { CoordinatorMisses, FailureBudget, retry, unreachableBackoff } from '../retry';
@@ -10,9 +11,18 @@ import { kafkaClient } from './kafka-client';
 import { Lifecycle } from './lifecycle';
 import { outputLimits } from './outputs';
 import { PartitionMonitor } from './partition-monitor';
+import { anonymousIdentity, Ownership, type MemberIdentity, type RestoreProgress } from './ownership';
 import { PartitionTask, type TaskContext } from './partition-task';
 import { SchemaCatalog } from './schema-catalog';
 import { groupId, type ProcessorSpec, type Topology } from './topology';
+import type { GroupMap } from './assigner';
+import type { GraphStore } from '../store/graph-store';
+
+/** A partition as the query service sees it on this instance. */
+export type PartitionView =
+  | { readonly state: 'ready'; readonly store: GraphStore }
+  | { readonly state: 'restoring'; readonly progress: RestoreProgress | undefined }
+  | { readonly state: 'not-owned' };
 
 type ProcessorState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
@@ -67,6 +77,9 @@ export class GraphProcessor {
   private readonly stopRequested = new AbortController();
   private readonly cluster: string;
   private owned: readonly number[] = [];
+  private inputPartitions = 0;
+  /** Who owns which partition, for routing queries. */
+  readonly ownership: Ownership;
   /** Set once the output schemas are registered. */
   private ctx: TaskContext | undefined;
   private stopped: Promise<void> | undefined;
@@ -85,6 +98,7 @@ export class GraphProcessor {
     private readonly topology: Topology,
     private readonly spec: ProcessorSpec,
     private readonly instrumentation: Instrumentation,
+    readonly member: MemberIdentity = anonymousIdentity(),
   ) {
     this.lifecycle = new Lifecycle(`processor ${spec.name}`, 'created', transitions);
     this.cluster = `Kafka cluster at ${topology.kafka.brokers.join(',')}`;
@@ -96,7 +110,7 @@ export class GraphProcessor {
     this.joining = { doing: `consume ${spec.inputs.join(', ')} in consumer group ${group}`, needs: `Read on group ${group}`, coordinated: `consumer group ${group}` };
     this.consumer = kafkaClient(topology.kafka, spec.name, { onRefused, retry: groupRetry }).consumer({
       groupId: groupId(topology, spec),
-      partitionAssigners: [coPartitionedAssigner(() => this.owned)],
+      partitionAssigners: [coPartitionedAssigner(() => ({ owned: this.owned, ...member }))],
       sessionTimeout: spec.sessionTimeoutMs,
       heartbeatInterval: Math.max(500, Math.floor(spec.sessionTimeoutMs / 10)),
       maxBytesPerPartition: 1 << 20,
@@ -119,6 +133,34 @@ export class GraphProcessor {
       this.settleDone = (error) => (error === undefined ? resolve() : reject(error));
     });
     this.done.catch(() => undefined);
+    this.ownership = new Ownership(this.admin, groupId(topology, spec), spec.name, instrumentation);
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /** How the processor's producers map graph ids to partitions: where each graph lives. */
+  get partitioner(): PartitionerName {
+    return this.spec.partitioner;
+  }
+
+  /** The number of input partitions (known once started). */
+  get partitions(): number {
+    return this.inputPartitions;
+  }
+
+  /** The group map of the last rebalance, for routing. */
+  get map(): GroupMap | undefined {
+    return this.ownership.map;
+  }
+
+  /** A partition on this instance: its store when its task is open, its restore while it opens. */
+  partitionView(partition: number): PartitionView {
+    if (!this.owned.includes(partition) || !this.lifecycle.is('running')) return { state: 'not-owned' };
+    const task = this.tasks.get(partition);
+    if (task !== undefined && !task.closed) return { state: 'ready', store: task.reads };
+    return { state: 'restoring', progress: this.ownership.restore(partition) };
   }
 
   /**
@@ -162,6 +204,7 @@ export class GraphProcessor {
         this.coordinatorMisses.reset();
         this.monitor.reportSuccess();
         this.assigned(payload.memberAssignment);
+        void this.ownership.refresh(payload.memberId, this.member.instance, this.owned);
       });
       this.consumer.on(this.consumer.events.CRASH, ({ payload }) => this.crashed(payload.error, payload.restart));
       await attempting(this.topology.kafka, this.joining, async () => {
@@ -209,6 +252,7 @@ export class GraphProcessor {
     const tasks = [...this.tasks.values()];
     this.tasks.clear();
     await bounded(Promise.all([...tasks.map((task) => task.close()), this.consumer.disconnect(), this.admin.disconnect(), this.monitor.stop()]));
+    this.ownership.close();
     this.lifecycle.to('stopped');
     this.instrumentation.emit('processor.stopped', { processor: this.spec.name });
     this.settleDone();
@@ -401,6 +445,7 @@ export class GraphProcessor {
     const count = (topic: string): number => metadata.find((m) => m.name === topic)?.partitions.length ?? 0;
     const inputCounts = spec.inputs.map(count);
     const partitions = inputCounts[0] ?? 0;
+    this.inputPartitions = partitions;
     if (inputCounts.some((c) => c !== partitions)) {
       throw new FatalError(`processor ${spec.name}: input topics must be co-partitioned, but have ${spec.inputs.map((t, i) => `${t}: ${inputCounts[i]}`).join(', ')} partitions`);
     }

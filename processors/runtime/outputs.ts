@@ -76,16 +76,16 @@ export function diffTooLarge(message: Message, diff: GraphDiff, maxBytes: number
   return new TerminalError(
     'TOO_LARGE',
     `its diff would be a changelog record of ${size} bytes; the limit (maxRecordBytes) is ${maxBytes}: split the transaction (a Terminate also ends every attribute and relation of its atom)`,
-    { graph: diff.graph, txId: diff.txId, ...diff.source },
+    { graph: diff.graph, txId: diff.txId, slice: diff.slice - 1, ...diff.source },
   );
 }
 
 /**
- * A refused record as a rejection: why, where from, and the original bytes; with the headers
- * carried from it. A rejection always fits its topic: a value longer than
- * `limits.rejectionPayloadBytes` is cut to its first bytes, and the rejection says so (in its
- * message, and in headers with the original size and SHA-256); a key over 16 KiB and a message
- * over 8 KiB characters are cut alike.
+ * A refused record as a rejection: why, where from, and the original bytes; timestamped as the
+ * refused record (milliseconds), with the headers carried from it. A rejection always fits its
+ * topic: a value longer than `limits.rejectionPayloadBytes` is cut to its first bytes, and the
+ * rejection says so (in its message, and in headers with the original size and SHA-256); a key
+ * over 16 KiB and a message over 8 KiB characters are cut alike.
  */
 export function rejectionMessage(
   error: TerminalError,
@@ -94,6 +94,7 @@ export function rejectionMessage(
   schemaId: number,
   partition: number,
   limits: Pick<OutputLimits, 'rejectionPayloadBytes'>,
+  timestamp: number,
   carried: Message['headers'] = {},
 ): Message {
   const value = record.value ?? Buffer.alloc(0);
@@ -116,6 +117,7 @@ export function rejectionMessage(
     key,
     value: frame(schemaId, avroTypes().rejection.toBuffer(rejection)),
     partition,
+    timestamp: String(timestamp),
     headers: {
       ...carried,
       [rejectionHeaders.topic]: source.topic,

@@ -12,6 +12,7 @@ import { GraphStore, StoreLayoutError, type Checkpoint } from '../store/graph-st
 import { attempting, type Attempt } from './access-refusal';
 import { Lifecycle } from './lifecycle';
 import { chunks, diffMessage, diffTooLarge, rejectionMessage, type OutputLimits } from './outputs';
+import { restoreRejections } from './rejection-restore';
 import { restorePartition } from './restore';
 import type { SchemaCatalog } from './schema-catalog';
 import { groupId, storeDirectory, transactionalId, type ProcessorSpec, type Topology } from './topology';
@@ -58,6 +59,8 @@ const transactionRetry = { initialRetryTime: 10, maxRetryTime: 2_000, retries: 1
 /** Produce requests stay well under the broker's default 1 MiB record-batch limit. */
 const maxChunkBytes = 512 * 1024;
 
+/** Transactions folded between two turns of the event loop. */
+const foldChunk = 64;
 
 /**
  * One input partition of a processor: its store (one RocksDB database), its transactional
@@ -77,7 +80,9 @@ const maxChunkBytes = 512 * 1024;
  * 4. Restore: replay the changelog from the checkpoint to its end into the store (the store's bulk
  *    replay: the diffs were validated when folded, so they are applied without the engine, a
  *    fetched batch per WriteBatch). A diff that does not follow its graph's head means the store
- *    is damaged: delete it and restore from the start.
+ *    is damaged: delete it and restore from the start. Then the store's record of rejected txIds,
+ *    which the changelog does not hold: the rejections of this partition's records from the
+ *    checkpoint's rejections offset (all the topic keeps, for a new store) to the topic's end.
  * 5. Read the group's committed offsets of the input partitions: records below them were
  *    processed by the previous owner (possibly after kafkajs fetched, before step 1 fenced it)
  *    and are skipped. The store's checkpoint records them with the changelog's end: the store now
@@ -87,13 +92,16 @@ const maxChunkBytes = 512 * 1024;
  * 1. Skip records below the committed offset.
  * 2. Decode each record (writer schemas fetched from the registry first); a record that does not
  *    decode becomes a rejection.
- * 3. Prefetch the transactions, then fold each in order into the store's staged state.
+ * 3. Prefetch the transactions, then fold each in order into the store's staged state (yielding
+ *    to the event loop every 64, for queries); a refused transaction is staged in the store's
+ *    record of rejected txIds, so it is written with the batch that refused it.
  * 4. In one Kafka transaction: produce the diffs to the changelog's partition of the same number
  *    and the rejections, send the consumer offset (last + 1), commit. The changelog's next offset
  *    is then past the transaction's commit marker, which follows its diffs in the partition (only
  *    this task writes there); opening step 1 waits until a previous owner's markers are written.
  * 5. Wait for the store's previous write, then commit the store: the staged batch and the
- *    checkpoint (input offsets, the changelog's next offset), written while the next batch folds.
+ *    checkpoint (input offsets, the changelog's and the rejections' next offsets), written while
+ *    the next batch folds.
  * 6. Resolve the offset with kafkajs, which then fetches on.
  * Any failure: abort the Kafka transaction, discard what the store staged and close the task,
  * leaving the offset unresolved, and throw the failure classified (errors.ts), with the partition
@@ -154,6 +162,11 @@ export class PartitionTask {
     return sizes.reduce((a, b) => a + b, 0);
   }
 
+  /** The partition's store, for queries (which read written state only); valid until the task closes. */
+  get reads(): GraphStore {
+    return this.store;
+  }
+
   /** Processes one batch exactly once, or fails and closes the task (see the class comment). */
   async process(batch: Batch, hooks: BatchHooks): Promise<void> {
     this.lifecycle.to('processing');
@@ -182,13 +195,16 @@ export class PartitionTask {
         encoded = diffMessage(diff, this.ctx.schemaIds.diff, this.partition, headers);
         return diffTooLarge(encoded, diff, this.ctx.limits.diffBytes);
       };
-      for (const input of inputs) {
+      for (const [i, input] of inputs.entries()) {
+        // Folding is CPU work on the event loop: let it serve queries (and heartbeats) between chunks of a large batch.
+        if (i % foldChunk === foldChunk - 1) await new Promise((resolve) => setImmediate(resolve));
         headers = input.headers;
         const result: FoldResult | TerminalError = 'tx' in input ? await this.fold(input.tx, this.foldOptions(input.source, input.timestamp), admit) : input.error;
         if (result instanceof TerminalError || result.outcome === 'refused') {
           const error = result instanceof TerminalError ? result : result.error;
-          rejections.push(rejectionMessage(error, input.source, input.record, this.ctx.schemaIds.rejection, batch.partition % this.ctx.rejectionPartitions, this.ctx.limits, input.headers));
+          rejections.push(rejectionMessage(error, input.source, input.record, this.ctx.schemaIds.rejection, batch.partition % this.ctx.rejectionPartitions, this.ctx.limits, input.timestamp, input.headers));
           this.reportRejection(input.source, error);
+          this.recordRejection(input.source, input.timestamp, error);
         } else if (result.outcome === 'applied') {
           diffs.push(encoded as Message); // encoded by `admit`, which the store calls with the diff it stages
         } else {
@@ -209,8 +225,10 @@ export class PartitionTask {
         if (meta?.baseOffset === undefined) throw new RetriableError(`the broker returned no offset for diffs sent to ${this.ctx.spec.diffs}`, { topic: this.ctx.spec.diffs, partition: this.partition });
         changelogNext = Number(meta.baseOffset) + chunk.length + 1;
       }
+      let rejectionsNext: number | undefined;
       for (const chunk of chunks(rejections, maxChunkBytes)) {
-        await attempting(topology.kafka, inTransaction(`write rejections to topic ${spec.rejections}`, `Write on topic ${spec.rejections}`), () => open.send({ topic: spec.rejections, messages: chunk }));
+        const [meta] = await attempting(topology.kafka, inTransaction(`write rejections to topic ${spec.rejections}`, `Write on topic ${spec.rejections}`), () => open.send({ topic: spec.rejections, messages: chunk }));
+        if (meta?.baseOffset !== undefined) rejectionsNext = Number(meta.baseOffset) + chunk.length;
       }
       await attempting(topology.kafka, { doing: `commit the offsets of ${batch.topic} in consumer group ${group}`, needs: `Read on group ${group} and on topic ${batch.topic}`, coordinated: `consumer group ${group}` }, () =>
         open.sendOffsets({
@@ -226,9 +244,14 @@ export class PartitionTask {
       this.changelogNext = changelogNext;
       this.resumeAt.set(batch.topic, last + 1);
       await this.written;
-      const checkpoint: Checkpoint = { changelog: changelogNext, inputs: { ...this.store.checkpoint().inputs, [batch.topic]: last + 1 } };
+      const previous = this.store.checkpoint();
+      const rejectionsAt = rejectionsNext ?? previous.rejections;
+      const checkpoint: Checkpoint = { changelog: changelogNext, inputs: { ...previous.inputs, [batch.topic]: last + 1 }, ...(rejectionsAt === undefined ? {} : { rejections: rejectionsAt }) };
       this.written = this.store.commit(checkpoint);
-      this.written.catch(() => undefined);
+      this.written.then(
+        () => this.ctx.instrumentation.emit('batch.written', { processor: this.ctx.spec.name, partition: this.partition }),
+        () => undefined,
+      );
       hooks.resolveOffset(String(last));
       this.lifecycle.to('ready');
       this.ctx.instrumentation.emit('batch.committed', {
@@ -294,7 +317,7 @@ export class PartitionTask {
   private async decode(
     messages: readonly KafkaMessage[],
     source: (offset: number) => SourcePosition,
-  ): Promise<(({ readonly tx: GraphTransaction; readonly timestamp: number } | { readonly error: TerminalError }) & { readonly source: SourcePosition; readonly record: InputRecord; readonly headers: Message['headers'] })[]> {
+  ): Promise<(({ readonly tx: GraphTransaction } | { readonly error: TerminalError }) & { readonly source: SourcePosition; readonly timestamp: number; readonly record: InputRecord; readonly headers: Message['headers'] })[]> {
     const records = messages.map((message) => {
       const at = source(Number(message.offset));
       const contentType = headerText(message.headers, 'content-type');
@@ -310,7 +333,7 @@ export class PartitionTask {
       try {
         return { tx: this.decoder.decode(record, this.ctx.catalog.known), source: at, timestamp, record, headers };
       } catch (error) {
-        if (error instanceof TerminalError) return { error, source: at, record, headers };
+        if (error instanceof TerminalError) return { error, source: at, timestamp, record, headers };
         throw error;
       }
     });
@@ -327,6 +350,21 @@ export class PartitionTask {
       message: error.message,
       ...(error.context.graph === undefined ? {} : { graph: error.context.graph }),
       ...(error.context.txId === undefined ? {} : { txId: error.context.txId }),
+    });
+  }
+
+  /** Stages a refused transaction in the store's record of rejected txIds (a record whose txId is unknown is not kept). */
+  private recordRejection(source: SourcePosition, timestamp: number, error: TerminalError): void {
+    const { graph, txId, slice } = error.context;
+    if (graph === undefined || txId === undefined) return;
+    this.store.stageRejection(graph, {
+      txId,
+      code: error.code,
+      message: error.message,
+      ...(error.instructionIndex === undefined ? {} : { instructionIndex: error.instructionIndex }),
+      source,
+      head: slice ?? 0,
+      time: timestamp * 1000,
     });
   }
 
@@ -362,7 +400,30 @@ export class PartitionTask {
       await this.discardStore(error.message);
       await this.replayChangelog(end);
     }
+    await this.restoreRejectionLog();
     return end;
+  }
+
+  /**
+   * Opening step 4, for the store's record of rejected txIds (which the changelog does not hold):
+   * the rejections this partition's records got since the store's checkpoint (all the topic keeps,
+   * for a rebuilt store), then the checkpoint names the rejections partition's end.
+   */
+  private async restoreRejectionLog(): Promise<void> {
+    const { spec, topology } = this.ctx;
+    const partition = this.partition % this.ctx.rejectionPartitions;
+    const offsets = await attempting(topology.kafka, { doing: `read the offsets of rejections topic ${spec.rejections}`, needs: `Describe on topic ${spec.rejections}` }, () => this.ctx.admin.fetchTopicOffsets(spec.rejections));
+    const mine = offsets.find((o) => o.partition === partition);
+    if (mine === undefined) return;
+    const end = Number(mine.offset);
+    const checkpoint = this.store.checkpoint();
+    const from = Math.max(Number(mine.low), checkpoint.rejections ?? 0);
+    if (from >= end && checkpoint.rejections === end) return;
+    const group = groupId(topology, spec);
+    const restoreGroups = `${group}-restore-`;
+    const reading: Attempt = { doing: `read rejections topic ${spec.rejections} in a restore group (${restoreGroups}...)`, needs: `Read on topic ${spec.rejections} and on the groups prefixed ${restoreGroups}`, coordinated: `restore group ${restoreGroups}...` };
+    await attempting(topology.kafka, reading, () => restoreRejections(this.ctx.kafka, group, this.ctx.catalog, this.store, { topic: spec.rejections, partition, inputPartition: this.partition, inputs: spec.inputs, from, to: end }));
+    await this.store.commit({ ...checkpoint, rejections: end });
   }
 
   private async replayChangelog(end: number): Promise<void> {
@@ -433,7 +494,7 @@ export class PartitionTask {
     const current = this.store.checkpoint();
     const currentInputs = current.inputs ?? {};
     const same = current.changelog === changelogEnd && Object.keys(inputs).length === Object.keys(currentInputs).length && Object.entries(inputs).every(([k, v]) => currentInputs[k] === v);
-    if (!same) await this.store.commit({ changelog: changelogEnd, inputs });
+    if (!same) await this.store.commit({ changelog: changelogEnd, inputs, ...(current.rejections === undefined ? {} : { rejections: current.rejections }) });
   }
 }
 

@@ -17,8 +17,26 @@ export interface Topology {
   readonly processors: readonly ProcessorSpec[];
   /** The standalone server of `/metrics`, `/healthz` and `/readyz`, when configured. */
   readonly ops?: { readonly host: string; readonly port: number };
+  /** The query API, when this topology serves one. */
+  readonly query?: QuerySpec;
   /** Where the topology came from (a file path), for messages. */
   readonly origin: string;
+}
+
+/** The HTTP query API of an instance (see `topology/input.ts`, QueryInput). */
+export interface QuerySpec {
+  readonly host: string;
+  /** 0: any free port. */
+  readonly port: number;
+  /** The base URL others reach this instance at; undefined: derived from the bound address. */
+  readonly advertise?: string;
+  readonly token?: string;
+  readonly maxHops: number;
+  readonly maxLimit: number;
+  readonly maxStreams: number;
+  /** The longest read-your-writes wait a request may ask for. */
+  readonly maxWaitMs: number;
+  readonly requestTimeoutMs: number;
 }
 
 export interface KafkaSpec {

@@ -169,12 +169,20 @@ function milliseconds(wait: string): number {
   return Number(match[1]) * { ms: 1, s: 1_000, m: 60_000 }[match[2] as 'ms' | 's' | 'm'];
 }
 
+/**
+ * The longest wait one request asks the service for: its default bound (query.maxWaitMs); a longer
+ * wait asks again. A service bound lower still answers 400 naming `wait`: the SDK then halves its
+ * requests' waits until the service takes them (every bound is at least 100 ms).
+ */
+const maxRequestWaitMs = 30_000;
+
 /** What became of a transaction, asked of a query service (see {@link GraphProducer.outcome}). */
 export async function transactionOutcome(query: QueryServiceOptions, tx: { readonly graph: string; readonly txId: string }, wait: string): Promise<TransactionOutcome> {
   const deadline = Date.now() + milliseconds(wait);
   const { graph, txId } = tx;
+  let cap = maxRequestWaitMs;
   for (;;) {
-    const left = Math.max(0, deadline - Date.now());
+    const left = Math.min(cap, Math.max(0, deadline - Date.now()));
     const url = `${query.url.replace(/\/+$/, '')}/v1/graphs/${encodeURIComponent(graph)}/transactions/${encodeURIComponent(txId)}?waitForTx=${encodeURIComponent(txId)}&wait=${left}ms`;
     let response: Response;
     try {
@@ -188,7 +196,14 @@ export async function transactionOutcome(query: QueryServiceOptions, tx: { reado
       return { status: 'applied', graph, txId, slice };
     }
     if (response.status === 409 || body['status'] === 'rejected') return { status: 'rejected', graph, txId, rejection: (body['rejection'] ?? { code: 'UNKNOWN', message: JSON.stringify(body) }) as OutcomeRejection };
-    if (response.status === 504) return { status: 'pending', graph, txId, ...(typeof body['slice'] === 'number' ? { reached: body['slice'] } : {}) };
+    if (response.status === 504) {
+      if (Date.now() < deadline) continue; // the service's bound ended this request's wait, not ours
+      return { status: 'pending', graph, txId, ...(typeof body['slice'] === 'number' ? { reached: body['slice'] } : {}) };
+    }
+    if (response.status === 400 && body['parameter'] === 'wait' && left > 1) {
+      cap = Math.floor(left / 2);
+      continue;
+    }
     const retry = response.status === 404 || response.status === 503 || (response.status === 200 && body['status'] === 'unknown');
     if (!retry) {
       throw new FatalError(`GraphProducer: ${query.url} answered ${response.status} about transaction ${txId} of graph ${graph}: ${typeof body['message'] === 'string' ? body['message'] : JSON.stringify(body)}`, { graph, txId });

@@ -5,20 +5,21 @@ import type { Direction, GraphState, Need, RelationEdge } from '../engine/state'
 import { Writer } from './format/binary';
 import * as keys from './format/keys';
 import * as records from './format/records';
-import type { Checkpoint, Layout, SliceInfo } from './format/records';
+import type { Checkpoint, Layout, SliceInfo, StoredRejection } from './format/records';
 import { KeyFilter } from './key-filter';
 import { Loader } from './loader';
 import { MeteredReads, StoreMetrics } from './metered';
 import { WritePipeline, type CommitStats, type WrittenKeys } from './pipeline';
-import { GraphQueries, type AtomAt, type GraphReads } from './queries';
+import { GraphQueries, type AtomAt, type GraphReads, type Lifetime } from './queries';
 import { CachingWrittenState } from './read-cache';
+import { RejectionLog } from './rejections';
 import { BulkReplay } from './replay';
 import { Rocks, type CheckpointStats, type RocksOptions } from './rocks';
 import { stageDiff } from './staging';
 import { RocksWrittenState } from './written-state';
 
-export type { Checkpoint, Layout, SliceInfo } from './format/records';
-export type { AtomAt, GraphReads } from './queries';
+export type { Checkpoint, Layout, SliceInfo, StoredRejection } from './format/records';
+export type { AtomAt, GraphReads, Lifetime } from './queries';
 export type { CheckpointStats } from './rocks';
 export type { StoreMetrics } from './metered';
 
@@ -35,6 +36,11 @@ export interface GraphStoreOptions {
    * @default { sliceBucket: 16, typeBucket: 64 }
    */
   readonly layout?: Partial<Layout>;
+  /**
+   * Rejected transactions remembered per graph (the newest kept), for asking what became of a txId.
+   * @default 1000
+   */
+  readonly rejectionsKept?: number;
 }
 
 /** The layout of a store created without `layout` options, as a live processor's store is. */
@@ -50,7 +56,8 @@ export class StoreLayoutError extends StoreDivergedError {}
  * The graphs of one input partition in one RocksDB database: the store's facade over its parts,
  * which are the on-disk format (format/), the engine's views (graph-view.ts) and load planning
  * (loader.ts), staging (staging.ts), the write pipeline (pipeline.ts), the bulk replay of
- * restores (replay.ts) and the queries (queries.ts), metered (metered.ts) over a read cache
+ * restores (replay.ts), the record of rejected txIds (rejections.ts) and the queries
+ * (queries.ts, and slice-search.ts over them), metered (metered.ts) over a read cache
  * (read-cache.ts) over RocksDB (rocks.ts).
  *
  * Writing is a batch at a time, by one writer, which drives the engine:
@@ -62,15 +69,18 @@ export class StoreLayoutError extends StoreDivergedError {}
  *    the next batch may be staged while it is written (at most one write in flight); or
  *    `discard()` forgets what is staged (the Kafka transaction aborted).
  *
+ * A refused transaction is staged too (`stageRejection`): the record of rejected txIds
+ * (rejections.ts) writes it with the batch that refused it.
+ *
  * The engine's views see staged state over cached state. Queries see written state only, as of
- * any slice. The method names `stageRejection`, `rejectionOf` and `rejections` are reserved for
- * the record of rejected txIds (key tag 0x16).
+ * any slice.
  */
 export class GraphStore implements GraphReads {
   readonly metrics = new StoreMetrics();
   private readonly pipeline: WritePipeline;
   private readonly loader: Loader;
   private readonly replayer: BulkReplay;
+  private readonly rejectionLog: RejectionLog;
   private readonly cache: CachingWrittenState;
   private readonly reads: GraphReads;
   private readonly w = new Writer();
@@ -84,9 +94,11 @@ export class GraphStore implements GraphReads {
     layout: Layout,
     private readonly filter: KeyFilter,
     cachedAtoms: number,
+    rejectionsKept: number,
   ) {
     this.cache = new CachingWrittenState(new RocksWrittenState(rocks), cachedAtoms);
-    this.pipeline = new WritePipeline(rocks, layout, filter, cachedAtoms, written, (changed, stats) => this.written(changed, stats));
+    this.rejectionLog = new RejectionLog(rocks, rejectionsKept);
+    this.pipeline = new WritePipeline(rocks, layout, filter, cachedAtoms, written, this.rejectionLog, (changed, stats) => this.written(changed, stats));
     this.loader = new Loader(rocks, filter);
     this.replayer = new BulkReplay(rocks, this.pipeline, filter, cachedAtoms);
     this.reads = new MeteredReads(new GraphQueries(rocks, this.cache, this.pipeline.slicesPerBucket), this.metrics);
@@ -116,7 +128,7 @@ export class GraphStore implements GraphReads {
       await batch.write();
     }
     const filter = new KeyFilter(checkpoint === undefined);
-    return new GraphStore(rocks, checkpoint === undefined ? {} : records.decodeCheckpoint(checkpoint), layout, filter, options.cachedAtoms);
+    return new GraphStore(rocks, checkpoint === undefined ? {} : records.decodeCheckpoint(checkpoint), layout, filter, options.cachedAtoms, options.rejectionsKept ?? 1000);
   }
 
   /** Deletes a store directory (to rebuild it from the changelog). */
@@ -191,6 +203,15 @@ export class GraphStore implements GraphReads {
   }
 
   /**
+   * Stages a rejection of a transaction of `graph`, written with the next commit (in its
+   * WriteBatch); the store keeps the newest `rejectionsKept` per graph.
+   */
+  stageRejection(graph: string, rejection: StoredRejection): void {
+    this.settle();
+    this.rejectionLog.stage(this.pipeline.staging, graph, rejection);
+  }
+
+  /**
    * Stages diffs read from the changelog, in changelog order, by bulk replay (no fold: they
    * were validated when folded). Throws {@link StoreDivergedError} when a diff does not follow
    * its graph's head: the store must then be rebuilt.
@@ -262,6 +283,10 @@ export class GraphStore implements GraphReads {
     return this.reads.atoms(graph, slice);
   }
 
+  lifetimeOf(graph: string, uid: Uid): Promise<Lifetime | undefined> {
+    return this.reads.lifetimeOf(graph, uid);
+  }
+
   valueAt(graph: string, uid: Uid, slice?: number): Promise<Value | undefined> {
     return this.reads.valueAt(graph, uid, slice);
   }
@@ -292,6 +317,16 @@ export class GraphStore implements GraphReads {
 
   diff(graph: string, from: number, to: number): Promise<RangeDiff> {
     return this.reads.diff(graph, from, to);
+  }
+
+  /** The recorded rejection of a txId, if it is among the kept ones (written state only). */
+  rejectionOf(graph: string, txId: string): Promise<StoredRejection | undefined> {
+    return this.rejectionLog.rejectionOf(graph, txId);
+  }
+
+  /** The kept rejections of a graph, newest first. */
+  rejections(graph: string, options: { readonly limit?: number } = {}): AsyncGenerator<StoredRejection> {
+    return this.rejectionLog.rejections(graph, options.limit);
   }
 
   /** Approximate bytes of the store: its table files and memtables. */

@@ -20,6 +20,8 @@ export class GraphView implements GraphState, StagingView {
   readonly txSeed: KeySeed;
   /** The written head; undefined until read. */
   writtenHead: number | undefined;
+  /** The written head's time, read with it. */
+  writtenHeadTime = 0;
   /**
    * The latest record of each atom in memory: staged by a layer (see `stage`) or written; null
    * for a uid read and found absent. The store keeps what unwritten layers staged in it.
@@ -45,6 +47,15 @@ export class GraphView implements GraphState, StagingView {
     const head = this.knownHead();
     if (head === undefined) throw new NotLoaded([{ what: 'head' }]);
     return head;
+  }
+
+  headTime(): number {
+    for (let i = this.staged.length - 1; i >= 0; i -= 1) {
+      const staged = this.staged[i] as StagedGraph;
+      if (staged.head !== undefined) return staged.headTime;
+    }
+    if (this.writtenHead === undefined) throw new NotLoaded([{ what: 'head' }]);
+    return this.writtenHeadTime;
   }
 
   knownHead(): number | undefined {
@@ -139,7 +150,10 @@ export class GraphView implements GraphState, StagingView {
   absorb(staged: StagedGraph): void {
     if (this.staged[0] !== staged) throw new RangeError(`graph '${this.graph}': absorbing a layer out of order`);
     this.staged.shift();
-    if (staged.head !== undefined) this.writtenHead = staged.head;
+    if (staged.head !== undefined) {
+      this.writtenHead = staged.head;
+      this.writtenHeadTime = staged.headTime;
+    }
     for (const txId of staged.txs.keys()) this.txs.delete(txId);
     for (const [uid, events] of staged.adjacency) {
       for (const direction of ['out', 'in'] as const) {

@@ -89,9 +89,12 @@ export class Loader {
 
 function apply(view: GraphView, need: Need, value: Buffer | undefined): void {
   switch (need.what) {
-    case 'head':
-      view.writtenHead = value === undefined ? 0 : records.decodeNumber(value);
+    case 'head': {
+      const head = value === undefined ? undefined : records.decodeHead(value);
+      view.writtenHead = head?.slice ?? 0;
+      view.writtenHeadTime = head?.time ?? 0;
       return;
+    }
     case 'tx':
       view.txs.set(need.txId, value === undefined ? 'unseen' : records.decodeTx(value));
       return;

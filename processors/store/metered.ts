@@ -2,7 +2,7 @@ import type { RangeDiff } from '../engine/diff';
 import type { GraphDiff, Uid, Value } from '../engine/model';
 import type { Direction, RelationEdge } from '../engine/state';
 import type { SliceInfo } from './format/records';
-import type { AtomAt, GraphReads } from './queries';
+import type { AtomAt, GraphReads, Lifetime } from './queries';
 
 /** Calls of one store operation and the seconds they took. */
 export interface OperationMeter {
@@ -53,6 +53,10 @@ export class MeteredReads implements GraphReads {
   atoms(graph: string, slice?: number): AsyncGenerator<AtomAt> {
     this.metrics.observe('atoms', 0);
     return this.inner.atoms(graph, slice);
+  }
+
+  lifetimeOf(graph: string, uid: Uid): Promise<Lifetime | undefined> {
+    return this.timed('lifetimeOf', this.inner.lifetimeOf(graph, uid));
   }
 
   valueAt(graph: string, uid: Uid, slice?: number): Promise<Value | undefined> {

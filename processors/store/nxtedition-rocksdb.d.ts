@@ -19,6 +19,8 @@ declare module '@nxtedition/rocksdb' {
   export interface IteratorOptions {
     readonly gte?: Buffer;
     readonly lt?: Buffer;
+    /** Descending key order. */
+    readonly reverse?: boolean;
     readonly limit?: number;
     readonly keys?: boolean;
     readonly values?: boolean;

@@ -7,6 +7,7 @@ import * as records from './format/records';
 import type { Checkpoint, Layout } from './format/records';
 import { GraphView } from './graph-view';
 import type { KeyFilter } from './key-filter';
+import type { RejectionLog } from './rejections';
 import type { Rocks } from './rocks';
 import { encodeEvents, Layer, type StagedGraph } from './staging';
 
@@ -30,7 +31,8 @@ export interface CommitStats {
  * 1. Staging goes into the newest layer (`stagedFor`), over the views' caches.
  * 2. `commit(checkpoint)` encodes what the layer staged (each touched key once) into its
  *    WriteBatch with the checkpoint, opens a new layer for the next batch, and writes the batch
- *    after the write before it: at most one write in flight.
+ *    after the write before it (with the rejections the layer staged, which the record of
+ *    rejected txIds numbers then): at most one write in flight.
  * 3. Once written, a layer is absorbed into the views' caches at the next safe point (`settle`).
  * 4. `discard()` forgets the newest layer.
  * If a write fails, the pipeline refuses all further work (with the failure, classified by
@@ -52,6 +54,7 @@ export class WritePipeline {
     private readonly filter: KeyFilter,
     private readonly cachedAtoms: number,
     private written: Checkpoint,
+    private readonly rejections: RejectionLog,
     /** Called with what each layer changed once it is on disk, and how long the write took. */
     private readonly onWritten: (changed: readonly WrittenKeys[], stats: CommitStats) => void,
   ) {
@@ -139,7 +142,7 @@ export class WritePipeline {
         batch.append(graphKeys.adjacencyScratch(uid), w.buffer, w.length);
       }
       if (staged.head !== undefined) {
-        records.encodeNumber(w.reset(), staged.head);
+        records.encodeHead(w.reset(), { slice: staged.head, time: staged.headTime });
         batch.put(graphKeys.head(), w.buffer, w.length);
       }
       for (const [txId, slice] of staged.txs) {
@@ -155,8 +158,8 @@ export class WritePipeline {
     this.trim();
     this.writing = this.writing.then(async () => {
       const started = performance.now();
-      const operations = batch.size;
       try {
+        if (layer.rejections.size > 0) await this.rejections.write(batch, layer.rejections);
         await batch.write();
       } catch (error) {
         // Named by what it is (a full disk, a read-only one), with the directory and the OS error.
@@ -166,7 +169,7 @@ export class WritePipeline {
       }
       layer.written = true;
       this.written = checkpoint;
-      this.onWritten(changed, { operations, seconds: (performance.now() - started) / 1000 });
+      this.onWritten(changed, { operations: batch.size, seconds: (performance.now() - started) / 1000 });
     });
     return this.writing;
   }

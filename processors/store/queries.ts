@@ -19,6 +19,15 @@ export interface AtomAt {
   readonly value?: Value;
 }
 
+/** An atom's kind, type and lifetime, whatever the slice. */
+export interface Lifetime {
+  readonly kind: AtomKind;
+  readonly type: string;
+  readonly created: number;
+  /** The slice that terminated it, when one did. */
+  readonly terminated?: number;
+}
+
 /** Reads of written state, as of any slice (default: the graph's latest written slice). */
 export interface GraphReads {
   /** The graph's latest written slice; 0 when it has none. */
@@ -29,6 +38,8 @@ export interface GraphReads {
   atomAt(graph: string, uid: Uid, slice?: number): Promise<AtomAt | undefined>;
   /** Every atom of a graph that existed at `slice`, in uid order. */
   atoms(graph: string, slice?: number): AsyncGenerator<AtomAt>;
+  /** An atom's kind, type and lifetime (created, and terminated when it was); undefined for a uid never created. */
+  lifetimeOf(graph: string, uid: Uid): Promise<Lifetime | undefined>;
   /** An attribute's value at `slice`; undefined when none was assigned by then. */
   valueAt(graph: string, uid: Uid, slice?: number): Promise<Value | undefined>;
   /** The relations out of (or into) an atom that existed at `slice`, optionally of one type only; by type, then uid. */
@@ -84,6 +95,13 @@ export class GraphQueries implements GraphReads {
         if (existsAt(atom, at)) yield await this.viewAt(graphKeys, atom, at);
       }
     }
+  }
+
+  async lifetimeOf(graph: string, uid: Uid): Promise<Lifetime | undefined> {
+    const [atom] = await this.state.atoms(new keys.GraphKeys(graph), [uid]);
+    if (atom === undefined || atom === null) return undefined;
+    const { kind, type, created, terminated } = atom;
+    return terminated === undefined ? { kind, type, created } : { kind, type, created, terminated };
   }
 
   async valueAt(graph: string, uid: Uid, slice?: number): Promise<Value | undefined> {

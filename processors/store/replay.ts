@@ -112,7 +112,7 @@ export class BulkReplay {
     for (const [i, value] of values.entries()) {
       const g = targets[i] as ReplayGraph;
       const uid = uids[i];
-      if (uid === undefined) g.head = value === undefined ? 0 : records.decodeNumber(value);
+      if (uid === undefined) g.head = value === undefined ? 0 : records.decodeHead(value).slice;
       else g.atoms.set(uid, value === undefined ? null : records.decodeAtom(uid, value));
     }
   }
@@ -154,6 +154,7 @@ export class BulkReplay {
     }
     g.head = slice;
     staged.head = slice;
+    staged.headTime = diff.time;
     staged.txs.set(diff.txId, slice);
     this.filter.addText(g.txSeed, diff.txId);
     staged.diffs.push(diff);

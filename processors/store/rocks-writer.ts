@@ -9,8 +9,8 @@ import { Worker } from 'node:worker_threads';
  * thread use a database opened by the first through its handle. One thread for all stores: a
  * process has one JavaScript thread to keep busy and RocksDB's own threads for the rest.
  *
- * A batch's buffer holds, per operation: a byte (1 put, 2 append), the key's length (4 bytes,
- * little-endian), the key, the value's length, the value.
+ * A batch's buffer holds, per operation: a byte (1 put, 2 append, 3 delete), the key's length (4
+ * bytes, little-endian), the key, the value's length, the value (empty for a delete).
  */
 
 /** The worker's source: plain JavaScript, because a worker thread runs JavaScript, not the TypeScript the tests load. */
@@ -47,7 +47,8 @@ parentPort.on('message', async (message) => {
       const value = buf.subarray(pos + 4, pos + 4 + valueLength);
       pos += 4 + valueLength;
       if (op === 1) batch._put(key, value, {});
-      else batch._merge(key, value, {});
+      else if (op === 2) batch._merge(key, value, {});
+      else batch._del(key, {});
     }
     batch._writeSync({});
     batch._closeSync();

@@ -9,6 +9,8 @@ export interface RocksBatch {
   put(key: Buffer, value: Buffer, valueLength?: number): void;
   /** Appends `value` to the key's value (or makes it the value of an absent key); copies both. */
   append(key: Buffer, value: Buffer, valueLength?: number): void;
+  /** Deletes a key (after the operations before it in the batch; one after it wins); copies it. */
+  del(key: Buffer): void;
   /** Operations so far. */
   readonly size: number;
   write(): Promise<void>;
@@ -145,6 +147,7 @@ export class Rocks {
     return {
       put: (key, value, valueLength = value.length) => operations.add(put, key, value, valueLength),
       append: (key, value, valueLength = value.length) => operations.add(append, key, value, valueLength),
+      del: (key) => operations.add(del, key, empty, 0),
       get size() {
         return operations.count;
       },
@@ -165,14 +168,15 @@ export class Rocks {
   }
 
   /**
-   * Key-value pairs with `gte <= key < lt`, in key order, a native step at a time; at most
-   * `limit` pairs in all. Without `values`, values are empty. One consistent view throughout.
+   * Key-value pairs with `gte <= key < lt`, in key order (descending with `reverse`), a native
+   * step at a time; at most `limit` pairs in all. Without `values`, values are empty. One
+   * consistent view throughout.
    */
-  scan(gte: Buffer, lt: Buffer, options: { readonly limit?: number; readonly values?: boolean } = {}): AsyncGenerator<Entries> {
+  scan(gte: Buffer, lt: Buffer, options: { readonly limit?: number; readonly values?: boolean; readonly reverse?: boolean } = {}): AsyncGenerator<Entries> {
     this.checkOpen('scan');
     const values = options.values ?? true;
     const limit = options.limit ?? -1;
-    return this.entries(this.db.iterator({ gte, lt, limit, values, fillCache: false }), limit, values);
+    return this.entries(this.db.iterator({ gte, lt, limit, values, reverse: options.reverse ?? false, fillCache: false }), limit, values);
   }
 
   /** The pairs of an iterator (created when the scan was asked for: its view is of that moment). */
@@ -254,9 +258,10 @@ const empty = Buffer.alloc(0);
 
 const put = 1;
 const append = 2;
+const del = 3;
 const minBatchBytes = 64 * 1024;
 
-/** A batch's operations as the writer thread reads them: op byte, key length, key, value length, value. */
+/** A batch's operations as the writer thread reads them: op byte, key length, key, value length, value (empty for a delete). */
 class Operations {
   /** Owns its ArrayBuffer, which moves to the writer thread. */
   private bytes: Buffer;

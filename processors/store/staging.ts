@@ -3,7 +3,7 @@ import type { GraphDiff, Uid } from '../engine/model';
 import { NotLoaded, type Direction, type Need } from '../engine/state';
 import type { Writer } from './format/binary';
 import * as records from './format/records';
-import { StoredAtom } from './format/records';
+import { StoredAtom, type StoredRejection } from './format/records';
 import { GraphKeys } from './format/keys';
 import type { KeyFilter, KeySeed } from './key-filter';
 import type { RocksBatch } from './rocks';
@@ -26,6 +26,8 @@ export class StagedGraph {
   /** The latest record of every atom the layer changed. */
   readonly atoms = new Map<Uid, StoredAtom>();
   head: number | undefined;
+  /** The time of slice `head`. */
+  headTime = 0;
   /** The slice each txId made, null for a no-op. */
   readonly txs = new Map<string, number | null>();
   /** The events to append to each atom's adjacency entry, in slice order. */
@@ -67,6 +69,8 @@ export class Layer {
   /** On disk: absorbed into the cache at the next safe point. */
   written = false;
   readonly graphs = new Map<string, StagedGraph>();
+  /** The transactions the batch refused, by graph, in order (written by rejections.ts). */
+  readonly rejections = new Map<string, StoredRejection[]>();
 
   constructor(readonly batch: RocksBatch) {}
 
@@ -160,6 +164,7 @@ export function stageDiff(view: StagingView, staged: StagedGraph, diff: GraphDif
     }
   }
   staged.head = slice;
+  staged.headTime = diff.time;
   staged.txs.set(diff.txId, slice);
   filter.addText(view.txSeed, diff.txId);
   staged.diffs.push(diff);

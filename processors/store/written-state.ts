@@ -20,7 +20,7 @@ export class RocksWrittenState implements WrittenState {
 
   async head(keys: GraphKeys): Promise<number> {
     const value = await this.rocks.get(keys.head());
-    return value === undefined ? 0 : records.decodeNumber(value);
+    return value === undefined ? 0 : records.decodeHead(value).slice;
   }
 
   async atoms(keys: GraphKeys, uids: readonly Uid[]): Promise<(StoredAtom | null)[]> {

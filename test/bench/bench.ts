@@ -9,9 +9,10 @@ import { SchemaCatalog } from '../../processors/runtime/schema-catalog';
 import { startLocalCluster, stopLocalCluster } from '../broker/local-cluster';
 import type { Contender, ContenderRun, ContenderSetup } from './contenders/contender';
 import { ceiling, graphfold, graphfoldStoreDirs, kafkaStreams } from './contenders/index';
-import { encodeWorkload, produceInput, type BenchInput } from './input';
+import { benchGraphPrefix, encodeWorkload, produceInput, type BenchInput } from './input';
 import { measureLatency, measureThroughput, type Latency, type Throughput } from './measure';
 import { printTable } from './table';
+import { measureQueries, type QueryBench } from './query';
 import { measureTraversal, type Traversal } from './traversal';
 
 /**
@@ -24,8 +25,8 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const outIndex = args.indexOf('--out');
 const size = quick
-  ? { transactions: 40_000, warmup: 5_000, latencyRate: 200, latencySeconds: 6, traversalQueries: 30 }
-  : { transactions: 440_000, warmup: 40_000, latencyRate: 1_000, latencySeconds: 30, traversalQueries: 300 };
+  ? { transactions: 40_000, warmup: 5_000, latencyRate: 200, latencySeconds: 6, traversalQueries: 30, queryRate: 500, querySeconds: 5 }
+  : { transactions: 440_000, warmup: 40_000, latencyRate: 1_000, latencySeconds: 30, traversalQueries: 300, queryRate: 1_000, querySeconds: 20 };
 const partitions = 4;
 const graphs = 32;
 
@@ -114,6 +115,8 @@ async function main(): Promise<void> {
     const contenders: Contender[] = [ceiling, graphfold, kafkaStreams];
     const results: ContenderResult[] = [];
     let graphfoldStores: string[] = [];
+    let queries: QueryBench | undefined;
+    let graphfoldRun: { readonly setup: ContenderSetup; readonly ingestRate: number } | undefined;
     for (const contender of contenders) {
       const setup = async (phase: string, topic: string): Promise<ContenderSetup> => {
         const name = `${run}-${contender.name}-${phase}`;
@@ -139,6 +142,7 @@ async function main(): Promise<void> {
         say(`bench: ${contender.name}: cold restore from its changelog`);
         restore = await measureRestore(contender, main);
       }
+      if (contender === graphfold) graphfoldRun = { setup: main, ingestRate: Math.max(1, Math.round(throughput.transactionsPerSecond / 2)) };
       say(`bench: ${contender.name}: latency at ${size.latencyRate} tx/s`);
       const latencyTopic = `${run}-${contender.name}-latency-input`;
       await createTopics(admin, [latencyTopic]);
@@ -157,7 +161,11 @@ async function main(): Promise<void> {
     }
     say('\nbench: traversal: graphfold\'s stores (as the throughput run and its restore left them) against PostgreSQL');
     const traversal = await measureTraversal(graphfoldStores, size.traversalQueries, (line) => say(`bench: traversal: ${line}`));
-    report(results, traversal, input, Date.now() - started);
+    if (graphfoldRun !== undefined) {
+      say(`\nbench: query API: graphfold on its stores again, at ${size.queryRate} requests/s while it ingests ${graphfoldRun.ingestRate.toLocaleString()} tx/s (half its maximum)`);
+      queries = await measureQueryPhase(kafka, graphfold, graphfoldRun.setup, graphfoldRun.ingestRate, transactionSchemaId);
+    }
+    report(results, traversal, queries, input, Date.now() - started);
   } finally {
     await admin.disconnect();
     await rm(work, { recursive: true, force: true });
@@ -165,7 +173,45 @@ async function main(): Promise<void> {
   }
 }
 
-function report(results: readonly ContenderResult[], traversal: Traversal, input: BenchInput, elapsedMs: number): void {
+/**
+ * The query phase: graphfold again on its throughput run's stores (restored already), with its
+ * query API, fed new transactions of other graphs at `ingestRate` while autocannon reads the
+ * throughput run's graphs as of an old slice.
+ */
+async function measureQueryPhase(kafka: Kafka, contender: Contender, setup: ContenderSetup, ingestRate: number, schemaId: number): Promise<QueryBench> {
+  const run = await contender.start(setup);
+  try {
+    await run.ready();
+    const deadline = Date.now() + 60_000;
+    let url: string | undefined;
+    while (url === undefined) {
+      url = run.events.find((e) => e['message'] === 'query API listening')?.['url'] as string | undefined;
+      if (url === undefined && Date.now() > deadline) throw new Error('graphfold did not log its query API address');
+      if (url === undefined) await sleep(100);
+    }
+    const feedInput = encodeWorkload({ seed: 9, graphs, transactions: Math.ceil(ingestRate * (size.querySeconds * 2 + 20)), partitions, schemaId, graphPrefix: 'query-load-' });
+    const feed = async (client: Kafka, rate: number, signal: AbortSignal): Promise<void> => {
+      const producer = client.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      try {
+        const begun = Date.now();
+        const perTick = Math.max(1, Math.round(rate / 20));
+        for (let sent = 0; sent < feedInput.messages.length && !signal.aborted; sent += perTick) {
+          const due = begun + (sent / rate) * 1000;
+          if (due > Date.now()) await sleep(due - Date.now());
+          await producer.send({ topic: setup.input, messages: feedInput.messages.slice(sent, sent + perTick) });
+        }
+      } finally {
+        await producer.disconnect();
+      }
+    };
+    return await measureQueries({ url, graphs: Array.from({ length: graphs }, (_, i) => `${benchGraphPrefix}${i}`), rate: size.queryRate, connections: 8, seconds: size.querySeconds, ingestRate, feed, kafka });
+  } finally {
+    await run.stop();
+  }
+}
+
+function report(results: readonly ContenderResult[], traversal: Traversal, queries: QueryBench | undefined, input: BenchInput, elapsedMs: number): void {
   const byName = new Map(results.map((r) => [r.name, r]));
   const fixed = (n: number | undefined, digits = 0): string => (n === undefined || !Number.isFinite(n) ? '-' : n.toLocaleString(undefined, { maximumFractionDigits: digits, minimumFractionDigits: digits }));
   say('');
@@ -196,6 +242,14 @@ function report(results: readonly ContenderResult[], traversal: Traversal, input
       fixed(t.postgres.p50Ms / t.graphfold.p50Ms, 1),
     ]),
   );
+  if (queries !== undefined) {
+    say('');
+    say(`query API: latency at ${queries.rate.toLocaleString()} requests/s over ${queries.connections} connections, capacity closed-loop (autocannon), as of an old slice, graphfold idle and ingesting ${queries.ingestRate.toLocaleString()} tx/s; in-process = the server's own read time`);
+    printTable(
+      ['query', 'graphfold', 'requests timed', 'capacity requests/s', 'errors', 'HTTP p50 / p99 ms', 'in-process p50 / p99 ms', 'overhead p50 ms'],
+      queries.timings.map((t) => [t.kind, t.ingesting ? 'ingesting' : 'idle', fixed(t.requests), fixed(t.requestsPerSecond), fixed(t.errors), `${fixed(t.http.p50Ms, 2)} / ${fixed(t.http.p99Ms, 2)}`, `${fixed(t.inProcess.p50Ms, 3)} / ${fixed(t.inProcess.p99Ms, 3)}`, fixed(t.http.p50Ms - t.inProcess.p50Ms, 3)]),
+    );
+  }
   const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || b === 0 ? 'n/a' : (a / b).toFixed(2));
   const gf = byName.get('graphfold');
   // 3-hop medians as of the latest and an old slice, taken together.
@@ -212,10 +266,14 @@ function report(results: readonly ContenderResult[], traversal: Traversal, input
   };
   const file = outIndex >= 0 ? resolve(args[outIndex + 1] as string) : resolve(__dirname, '../../../.cache/bench', `report-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   void mkdir(dirname(file), { recursive: true })
-    .then(() => writeFile(file, `${JSON.stringify({ quick, input: { ...input, instructionsBefore: undefined }, results, traversal, ratios: lines, elapsedMs }, null, 2)}\n`))
+    .then(() => writeFile(file, `${JSON.stringify({ quick, input: { ...input, instructionsBefore: undefined }, results, traversal, queries, ratios: lines, elapsedMs }, null, 2)}\n`))
     .then(() => {
       say(`\nbench: report written to ${file} (${Math.round(elapsedMs / 1000)} s)`);
       for (const [name, value] of Object.entries(lines)) say(`ratio ${name}: ${value}`);
+      const twoHop = queries?.timings.find((t) => t.kind === '2-hop' && t.ingesting);
+      const point = queries?.timings.find((t) => t.kind === 'point read' && t.ingesting);
+      say(`query 2-hop p99 ms: ${twoHop === undefined ? 'n/a' : twoHop.http.p99Ms.toFixed(2)}`);
+      say(`query overhead p50 ms: ${point === undefined ? 'n/a' : (point.http.p50Ms - point.inProcess.p50Ms).toFixed(3)}`);
     });
 }
 

@@ -23,10 +23,13 @@ export interface BenchInput {
   readonly bytes: { readonly total: number; readonly p50: number; readonly p99: number; readonly max: number };
 }
 
-/** The partition of a graph. */
+/** A graph's partition, as Kafka's default partitioner (murmur2) gives it: where graphfold routes its queries. */
 export function partitionOf(graph: string, partitions: number): number {
   return partitionOfKey(graph, partitions, 'murmur2');
 }
+
+/** The workload's graph ids are this and a number (see {@link encodeWorkload}). */
+export const benchGraphPrefix = 'customer-';
 
 /**
  * Generates `transactions` workload transactions and encodes them as records. Graph ids default to
@@ -36,7 +39,7 @@ export function encodeWorkload(options: { readonly seed: number; readonly graphs
   readonly messages: Message[];
   readonly txs: GraphTransaction[];
 } {
-  const stream = workload({ seed: options.seed, graphs: options.graphs, graphPrefix: options.graphPrefix ?? 'customer-', peoplePerGraph: 1 << 14 });
+  const stream = workload({ seed: options.seed, graphs: options.graphs, graphPrefix: options.graphPrefix ?? benchGraphPrefix, peoplePerGraph: 1 << 14 });
   const messages: Message[] = [];
   const txs: GraphTransaction[] = [];
   for (let i = 0; i < options.transactions; i += 1) {

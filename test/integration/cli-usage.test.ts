@@ -28,7 +28,7 @@ describe('graphfold command line', () => {
     expect(top.stdout).toContain('usage: graphfold <command> [options]\n');
     expect(top.stdout).toContain('Run graphfold <command> --help (or graphfold help <command>) for its options; graphfold --version\nprints the version.\n');
     const listed = top.stdout.split('\n').filter((line) => line.startsWith('  ')).map((line) => line.trim().split(' ')[0]);
-    expect(listed).toEqual(['run', 'topology', 'produce', 'tail', 'schema', 'repair', 'reset']);
+    expect(listed).toEqual(['run', 'topology', 'produce', 'tail', 'query', 'schema', 'repair', 'reset']);
     expect(none).toEqual({ code: 2, stdout: '', stderr: top.stdout });
     expect(topology.code).toBe(0);
     expect(topology.stdout).toContain('usage: graphfold topology <describe|apply> --topology <file>');
@@ -73,6 +73,11 @@ describe('graphfold command line', () => {
         ['tail', '--topology', demo],
         ['tail', 'a', '--topology', demo, '--max', 'many'],
         ['produce', '--topology', demo, '--topic', 'crm-diffs'],
+        ['query'],
+        ['query', 'atmo', 'g'],
+        ['query', 'atom', 'g', '--url', 'http://127.0.0.1:1'],
+        ['query', 'graph', 'g'],
+        ['query', 'graph', 'g', '--url', 'ftp://x'],
       ].map((args) => runCli(args)),
     );
     expect(runs.map((run) => [run.code, run.stdout, run.stderr])).toEqual(
@@ -86,6 +91,11 @@ describe('graphfold command line', () => {
         'graphfold: missing <topic> (see graphfold tail --help)',
         "graphfold: --max expects a whole number of at least 1, got 'many' (see graphfold tail --help)",
         `graphfold: --topic crm-diffs is not an input of any processor in ${demo} (inputs: crm-instructions) (see graphfold produce --help)`,
+        'graphfold: missing what to query: graph, atom, atoms, relations, neighbours, path, diff, slices, tx, watch (see graphfold query --help)',
+        "graphfold: unknown query 'atmo'; did you mean atom? (see graphfold query --help)",
+        'graphfold: missing <uid> (see graphfold query atom --help)',
+        'graphfold: where is the query API? give --url http://<host>:<port>, or --topology <file> (see graphfold query --help)',
+        'graphfold: --url ftp://x is not an http:// or https:// URL (see graphfold query --help)',
       ].map((line) => [2, '', `${line}\n`]),
     );
   });

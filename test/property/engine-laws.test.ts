@@ -26,7 +26,7 @@ const options = (offset: number, schema: GraphSchema | undefined): FoldOptions =
 function summary(result: FoldResult): ModelOutcome {
   switch (result.outcome) {
     case 'applied':
-      return { outcome: 'applied', slice: result.diff.slice, changes: result.diff.changes };
+      return { outcome: 'applied', slice: result.diff.slice, time: result.diff.time, changes: result.diff.changes };
     case 'refused':
       return result.error.instructionIndex === undefined
         ? { outcome: 'refused', code: result.error.code }
@@ -93,7 +93,7 @@ async function fold(temp: TempStore, reference: GraphStore, s: { txs: readonly A
   for (const [i, atx] of s.txs.entries()) {
     const tx = concretizer.next(atx);
     txs.push(tx);
-    const expected = model.apply(tx);
+    const expected = model.apply(tx, options(i, schema).recordTime);
     const result = await foldInto(temp.store, tx, options(i, schema));
     results.push(result);
     seen.add(result.outcome === 'refused' ? result.error.code : result.outcome);
@@ -226,7 +226,7 @@ describe('engine and store, against the reference model', () => {
           const concretizer = new Concretizer(run.model);
           for (const probe of probes) {
             const tx = concretizer.next(probe);
-            const expected = run.model.apply(tx);
+            const expected = run.model.apply(tx, options(0, s.withSchema ? testSchema : undefined).recordTime);
             if (expected.outcome !== 'refused') {
               await foldInto(a.store, tx, options(0, s.withSchema ? testSchema : undefined));
               await a.store.commit(checkpoint);

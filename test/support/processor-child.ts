@@ -81,7 +81,17 @@ export class ProcessorChild {
 export async function writeTopologyFile(
   dir: string,
   topics: ProcessorTopics,
-  options: { readonly application: string; readonly stateDir: string; readonly file?: string; readonly processorLines?: readonly string[]; readonly storeLines?: readonly string[]; readonly topologyLines?: readonly string[] },
+  options: {
+    readonly application: string;
+    readonly stateDir: string;
+    readonly file?: string;
+    readonly processorLines?: readonly string[];
+    readonly storeLines?: readonly string[];
+    readonly topologyLines?: readonly string[];
+    readonly query?: { readonly listen: string; readonly token?: string };
+    /** The processor's graph schema, as a topology file writes it (written as a YAML flow mapping). */
+    readonly schema?: unknown;
+  },
 ): Promise<string> {
   const cluster = testCluster();
   const file = join(dir, options.file ?? `${uniqueName('topology')}.yaml`);
@@ -105,7 +115,9 @@ export async function writeTopologyFile(
     `    concurrency: ${topics.partitions}`,
     '    sessionTimeoutMs: 6000',
     ...(options.processorLines ?? []).map((line) => `    ${line}`),
+    ...(options.schema === undefined ? [] : [`    schema: ${JSON.stringify(options.schema)}`]),
     ...(options.topologyLines ?? []),
+    ...(options.query === undefined ? [] : ['query:', `  listen: ${options.query.listen}`, ...(options.query.token === undefined ? [] : [`  token: ${options.query.token}`])]),
   ].join('\n');
   await writeFile(file, `${yaml}\n`);
   return file;

@@ -44,6 +44,8 @@ export interface TestTopologyOptions {
   readonly maxRecordBytes?: number;
   readonly concurrency?: number;
   readonly taskTimeoutMs?: number;
+  /** Serve the query API (on a free loopback port unless `port` says otherwise). */
+  readonly query?: { readonly port?: number; readonly token?: string };
 }
 
 /** A compiled topology with one processor over `topics`, on the test cluster. */
@@ -71,6 +73,9 @@ export async function testTopology(topics: ProcessorTopics, options: TestTopolog
     registry: { url: cluster.registryUrl },
     store: { dir: options.stateDir ?? (await mkdtemp(join(tmpdir(), 'graphfold-state-'))), cachedAtoms: 10_000, cacheBytes: 8 << 20, writeBufferBytes: 4 << 20 },
     processors: [processor],
+    ...(options.query === undefined
+      ? {}
+      : { query: { host: '127.0.0.1', port: options.query.port ?? 0, maxHops: 4, maxLimit: 10_000, maxStreams: 20, maxWaitMs: 30_000, requestTimeoutMs: 40_000, ...(options.query.token === undefined ? {} : { token: options.query.token }) } }),
     origin: 'test',
   });
 }

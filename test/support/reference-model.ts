@@ -23,7 +23,7 @@ export interface ModelAtom {
 export type ModelSlice = ReadonlyMap<Uid, ModelAtom>;
 
 export type ModelOutcome =
-  | { readonly outcome: 'applied'; readonly slice: number; readonly changes: readonly Change[] }
+  | { readonly outcome: 'applied'; readonly slice: number; readonly time: number; readonly changes: readonly Change[] }
   | { readonly outcome: 'unchanged' }
   | { readonly outcome: 'duplicate'; readonly slice: number | null }
   | { readonly outcome: 'refused'; readonly code: RejectionCode; readonly instructionIndex?: number };
@@ -98,6 +98,8 @@ function isValueTypeName(t: string): boolean {
 export class ReferenceGraph {
   /** slices[s] is the graph at slice s; slices[0] is empty. */
   readonly slices: ModelSlice[] = [new Map()];
+  /** times[s] is the time of slice s (microseconds); times[0] is 0. */
+  readonly times: number[] = [0];
   /** Every atom ever created, with its lifetime. */
   readonly lifetimes = new Map<Uid, { created: number; terminated?: number; kind: AtomKind; type: string }>();
   private readonly txs = new Map<string, number | null>();
@@ -112,16 +114,17 @@ export class ReferenceGraph {
     return this.slices.length - 1;
   }
 
-  apply(tx: GraphTransaction): ModelOutcome {
+  /** Applies a transaction read from a record stamped `recordTime` (the slice time when the transaction has none). */
+  apply(tx: GraphTransaction, recordTime = 0): ModelOutcome {
     try {
-      return this.tryApply(tx);
+      return this.tryApply(tx, recordTime);
     } catch (e) {
       if (e instanceof Refused) return e.instructionIndex === undefined ? { outcome: 'refused', code: e.code } : { outcome: 'refused', code: e.code, instructionIndex: e.instructionIndex };
       throw e;
     }
   }
 
-  private tryApply(tx: GraphTransaction): ModelOutcome {
+  private tryApply(tx: GraphTransaction, recordTime: number): ModelOutcome {
     let at: number | undefined;
     const fail = (code: RejectionCode): never => {
       throw new Refused(code, at);
@@ -333,8 +336,23 @@ export class ReferenceGraph {
     for (const c of created) this.lifetimes.set(c.uid, { created: next, kind: (c as { kind: AtomKind }).kind, type: (c as { type: string }).type });
     for (const c of ended) (this.lifetimes.get(c.uid) as { terminated?: number }).terminated = next;
     this.slices.push(slice);
+    // Slice times never decrease: a time earlier than the previous slice's is raised to it.
+    const time = Math.max(tx.time ?? recordTime, this.times[this.times.length - 1] as number);
+    this.times.push(time);
     this.txs.set(tx.txId, next);
-    return { outcome: 'applied', slice: next, changes };
+    return { outcome: 'applied', slice: next, time, changes };
+  }
+
+  /** The slice a graph was at at time t: the last one stamped at or before t (0 when none was). */
+  sliceAt(time: number): number {
+    let slice = 0;
+    for (let s = 1; s < this.times.length; s += 1) if ((this.times[s] as number) <= time) slice = s;
+    return slice;
+  }
+
+  /** The slice a txId made (null: it changed nothing), or undefined when never applied. */
+  sliceOfTx(txId: string): number | null | undefined {
+    return this.txs.get(txId);
   }
 
   /** The atom at slice s, or undefined. */

@@ -26,8 +26,10 @@ const help = [
   'the cluster): batches in flight finish or abort, stores close, the group is left, within 20 s;',
   'a second signal exits at once. Nothing is lost either way: the next start restores from the',
   'changelog. Exit code 1 when a processor fails (the log says why and what to do).',
-  'With ops: { listen: <host:port> } in the topology it serves /metrics (Prometheus), /healthz',
-  'and /readyz there (the address is logged).',
+  'With a query: section in the topology it also serves the query API (graphfold query, curl),',
+  'forwarding each request to the instance that owns the graph, and /metrics (Prometheus),',
+  '/healthz and /readyz on the same port. With ops: { listen: <host:port> } it serves those',
+  'three there too (the address is logged).',
   '',
   'options:',
   optionsHelp(options),
@@ -56,7 +58,7 @@ export const runCommand: Command = {
         server = await startOpsServer(ops, topology.ops);
         instrumentation.emit('ops.listening', { url: server.url });
       }
-      const starting = runTopology(topology, instrumentation, { signal: io.signal });
+      const starting = runTopology(topology, instrumentation, { signal: io.signal, ops: () => ops });
       starting.catch(() => undefined);
       const started = await Promise.race([starting, signalled]);
       if (started === 'signal') {

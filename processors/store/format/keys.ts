@@ -14,30 +14,37 @@ import { writeUid } from './binary';
  * traversal reads one adjacency entry per atom, by multi-get. A value that is replaced moves to
  * the history, keyed by the slice that had assigned it, inverted so that "as of slice s" is one
  * seek. The type index and the slice log only grow: a bucket of slices per entry, extended by
- * appends too (see buckets.ts).
+ * appends too (see buckets.ts). Beside the graph, and not part of it (a rejection makes no
+ * slice), the store keeps the graph's newest rejected transactions, numbered in the order they
+ * were refused, with an index from txId to the number of its latest refusal (rejections.ts).
  *
  * | tag  | key rest            | value                                              | written by |
  * |------|---------------------|----------------------------------------------------|------------|
  * | 0x01 | (none: database-wide) | checkpoint                                       | put        |
  * | 0x02 | (none: database-wide) | layout                                           | put        |
- * | 0x10 |                     | head slice                                         | put        |
+ * | 0x10 |                     | head slice and its time                            | put        |
  * | 0x11 | uid                 | atom record                                        | put        |
  * | 0x12 | uid, inverted slice | a replaced value                                   | put        |
  * | 0x13 | uid                 | adjacency: relation events of both directions      | append     |
  * | 0x14 | bucket              | entities and relations created in the bucket, with their types | append |
  * | 0x15 | bucket              | the bucket's slices: info and changes              | append     |
- * | 0x16 | (reserved)          | the record of rejected txIds (GraphStore.stageRejection) |      |
+ * | 0x16 | rejection number    | a rejected transaction                             | put, delete |
  * | 0x17 | txId                | slice or no-op                                     | put        |
+ * | 0x18 | txId                | the number of its latest rejection                 | put, delete |
  *
- * Tags 0x03-0x0f and 0x18-0xff are unused.
+ * Tags 0x03-0x0f and 0x19-0xff are unused.
  */
-export const tags = { checkpoint: 0x01, layout: 0x02, head: 0x10, atom: 0x11, value: 0x12, adjacency: 0x13, type: 0x14, slice: 0x15, rejection: 0x16, tx: 0x17 } as const;
+export const tags = { checkpoint: 0x01, layout: 0x02, head: 0x10, atom: 0x11, value: 0x12, adjacency: 0x13, type: 0x14, slice: 0x15, rejection: 0x16, tx: 0x17, rejectedTx: 0x18 } as const;
 
 const maxSlice = Number.MAX_SAFE_INTEGER;
 
 function writeNumber(buf: Buffer, at: number, n: number): void {
   buf.writeUInt32BE(Math.floor(n / 0x1_0000_0000), at);
   buf.writeUInt32BE(n % 0x1_0000_0000, at + 4);
+}
+
+function readNumber(buf: Buffer, at: number): number {
+  return buf.readUInt32BE(at) * 0x1_0000_0000 + buf.readUInt32BE(at + 4);
 }
 
 /** The first key after every key that starts with `prefix`. */
@@ -67,6 +74,11 @@ export function graphOfHeadKey(key: Buffer): string {
 
 export function uidOfAtomKey(key: Buffer): Uid {
   return key.toString('hex', key.length - 16);
+}
+
+/** The number of a rejection key. */
+export function numberOfRejectionKey(key: Buffer): number {
+  return readNumber(key, key.length - 8);
 }
 
 /** The keys of one graph; the graph id is encoded once. */
@@ -140,8 +152,24 @@ export class GraphKeys {
   }
 
   tx(txId: string): Buffer {
-    const buf = this.key(tags.tx, Buffer.byteLength(txId));
-    buf.write(txId, this.prefix.length, 'utf8');
+    return this.textKey(tags.tx, txId);
+  }
+
+  /** The graph's rejection of this number (they are numbered in the order they were refused). */
+  rejection(n: number): Buffer {
+    const buf = this.key(tags.rejection, 8);
+    writeNumber(buf, this.prefix.length, n);
+    return buf;
+  }
+
+  /** The index entry of a rejected txId: the number of its latest rejection. */
+  rejectedTx(txId: string): Buffer {
+    return this.textKey(tags.rejectedTx, txId);
+  }
+
+  private textKey(tag: number, text: string): Buffer {
+    const buf = this.key(tag, Buffer.byteLength(text));
+    buf.write(text, this.prefix.length, 'utf8');
     return buf;
   }
 

@@ -1,4 +1,4 @@
-import { StoreDivergedError } from '../../errors';
+import { StoreDivergedError, type RejectionCode } from '../../errors';
 import type { AtomKind, Change, GraphDiff, SourcePosition, Uid, Value } from '../../engine/model';
 import type { AtomRecord, Direction, RelationEdge } from '../../engine/state';
 import { Reader, type Writer } from './binary';
@@ -351,6 +351,25 @@ export function decodeTyped(bucket: Buffer, type: string, slice: number): Uid[] 
 
 // --- small values ----------------------------------------------------------------------------
 
+/** A graph's head: its latest slice and that slice's time (the engine stamps no slice earlier). */
+export interface Head {
+  readonly slice: number;
+  /** Microseconds since the epoch; 0 for a graph without slices. */
+  readonly time: number;
+}
+
+export function encodeHead(w: Writer, head: Head): void {
+  w.varint(head.slice);
+  w.signed(head.time);
+}
+
+export function decodeHead(buf: Buffer): Head {
+  const r = new Reader(buf);
+  const slice = r.varint();
+  return { slice, time: r.signed() };
+}
+
+/** A number: the index entry of a rejected txId. */
 export function encodeNumber(w: Writer, n: number): void {
   w.varint(n);
 }
@@ -375,11 +394,19 @@ export interface Checkpoint {
   readonly changelog?: number;
   /** Per input topic, the offset after the last record the store reflects. */
   readonly inputs?: Readonly<Record<string, number>>;
+  /**
+   * The offset of the partition's rejections partition up to which the store's record of
+   * rejected txIds holds every rejection of the partition's records.
+   */
+  readonly rejections?: number;
 }
 
+const checkpointFlag = { changelog: 1, rejections: 2 } as const;
+
 export function encodeCheckpoint(w: Writer, checkpoint: Checkpoint): void {
-  w.byte(checkpoint.changelog === undefined ? 0 : 1);
+  w.byte((checkpoint.changelog === undefined ? 0 : checkpointFlag.changelog) | (checkpoint.rejections === undefined ? 0 : checkpointFlag.rejections));
   if (checkpoint.changelog !== undefined) w.signed(checkpoint.changelog);
+  if (checkpoint.rejections !== undefined) w.signed(checkpoint.rejections);
   const inputs = Object.entries(checkpoint.inputs ?? {});
   w.varint(inputs.length);
   for (const [topic, offset] of inputs) {
@@ -390,13 +417,56 @@ export function encodeCheckpoint(w: Writer, checkpoint: Checkpoint): void {
 
 export function decodeCheckpoint(buf: Buffer): Checkpoint {
   const r = new Reader(buf);
-  const changelog = r.byte() === 1 ? r.signed() : undefined;
+  const flags = r.byte();
+  const changelog = flags & checkpointFlag.changelog ? r.signed() : undefined;
+  const rejections = flags & checkpointFlag.rejections ? r.signed() : undefined;
   const inputs: Record<string, number> = {};
   for (let n = r.varint(); n > 0; n -= 1) {
     const topic = r.string();
     inputs[topic] = r.signed();
   }
-  return changelog === undefined ? { inputs } : { changelog, inputs };
+  return { ...(changelog === undefined ? {} : { changelog }), inputs, ...(rejections === undefined ? {} : { rejections }) };
+}
+
+// --- rejected transactions -------------------------------------------------------------------
+
+/** A transaction the processor refused, as the store remembers it (for `transactions/{txId}`). */
+export interface StoredRejection {
+  readonly txId: string;
+  /** 'OTHER' for a code this graphfold does not know (written by a newer one, read back from the rejections topic). */
+  readonly code: RejectionCode | 'OTHER';
+  readonly message: string;
+  readonly instructionIndex?: number;
+  readonly source: SourcePosition;
+  /** The graph's head when it was refused. */
+  readonly head: number;
+  /** Microseconds since the epoch: the record's time. */
+  readonly time: number;
+}
+
+export function encodeRejection(w: Writer, rejection: StoredRejection): void {
+  w.string(rejection.txId);
+  w.string(rejection.code);
+  w.string(rejection.message);
+  w.varint(rejection.instructionIndex === undefined ? 0 : rejection.instructionIndex + 1);
+  w.string(rejection.source.topic);
+  w.signed(rejection.source.partition);
+  w.signed(rejection.source.offset);
+  w.varint(rejection.head);
+  w.signed(rejection.time);
+}
+
+export function decodeRejection(buf: Buffer): StoredRejection {
+  const r = new Reader(buf);
+  const txId = r.string();
+  const code = r.name() as RejectionCode;
+  const message = r.string();
+  const index = r.varint();
+  const topic = r.name();
+  const source = { topic, partition: r.signed(), offset: r.signed() };
+  const head = r.varint();
+  const time = r.signed();
+  return index === 0 ? { txId, code, message, source, head, time } : { txId, code, message, instructionIndex: index - 1, source, head, time };
 }
 
 /** How a store lays out its data; fixed when the store is created. */
@@ -407,7 +477,10 @@ export interface Layout {
   readonly typeBucket: number;
 }
 
-/** The layout version this code writes and reads (version 1 kept relations in atom records). */
+/**
+ * The layout version this code writes and reads (version 1 kept relations in atom records, and
+ * its head record no time).
+ */
 export const layoutVersion = 2;
 
 export function encodeLayout(w: Writer, layout: Layout): void {

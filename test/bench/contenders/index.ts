@@ -44,6 +44,8 @@ export const graphfold: Contender = {
         `  url: ${setup.registryUrl}`,
         'store:',
         `  dir: ${stateDir(setup)}`,
+        'query:',
+        '  listen: 127.0.0.1:0',
         'processors:',
         `  - name: ${processorName}`,
         `    inputs: [${setup.input}]`,

@@ -43,6 +43,7 @@ describe('topology describe', () => {
         '  registry        https://registry:8081 (TLS: CA from the topology; basic auth as reg)',
         '  store           /var/lib/graphfold',
         '                  per partition: 100000 cached atoms, 128 MiB block cache, 32 MiB write buffer',
+        '  query API       none (add query: { listen: 127.0.0.1:7070 } to serve one)',
         '',
         'Processor orders',
         '  inputs          orders-in',
@@ -92,24 +93,24 @@ describe('topology describe', () => {
         '    # create the missing topics, compare the settings of the others',
         '    kafka-acls.sh --bootstrap-server k1:9092,k2:9092 --command-config <admin.properties> --add --allow-principal User:shop-svc --operation Create --operation Describe --operation DescribeConfigs --topic orders-in --topic orders-diffs --topic orders-rejections --topic mirror-diffs --topic mirror-rejections',
         '  graphfold run, processor orders:',
-        '    # consume the inputs (offsets committed in transactions); restore from the changelog',
-        '    kafka-acls.sh --bootstrap-server k1:9092,k2:9092 --command-config <admin.properties> --add --allow-principal User:shop-svc --operation Read --operation Describe --topic orders-in --topic orders-diffs',
+        '    # consume the inputs (offsets committed in transactions); restore from the changelog and the rejections',
+        '    kafka-acls.sh --bootstrap-server k1:9092,k2:9092 --command-config <admin.properties> --add --allow-principal User:shop-svc --operation Read --operation Describe --topic orders-in --topic orders-diffs --topic orders-rejections',
         '    # produce diffs and rejections',
         '    kafka-acls.sh --bootstrap-server k1:9092,k2:9092 --command-config <admin.properties> --add --allow-principal User:shop-svc --operation Write --operation Describe --topic orders-diffs --topic orders-rejections',
         '    # the consumer group',
         '    kafka-acls.sh --bootstrap-server k1:9092,k2:9092 --command-config <admin.properties> --add --allow-principal User:shop-svc --operation Read --group shop-orders',
-        '    # the groups a restore reads the changelog in',
+        '    # the groups a restore reads the changelog and the rejections in',
         '    kafka-acls.sh --bootstrap-server k1:9092,k2:9092 --command-config <admin.properties> --add --allow-principal User:shop-svc --operation Read --group shop-orders-restore- --resource-pattern-type prefixed',
         '    # one transactional producer per input partition',
         '    kafka-acls.sh --bootstrap-server k1:9092,k2:9092 --command-config <admin.properties> --add --allow-principal User:shop-svc --operation Write --operation Describe --transactional-id shop-orders- --resource-pattern-type prefixed',
         '  graphfold run, processor mirror:',
-        '    # consume the inputs (offsets committed in transactions); restore from the changelog',
-        '    kafka-acls.sh --bootstrap-server k1:9092,k2:9092 --command-config <admin.properties> --add --allow-principal User:shop-svc --operation Read --operation Describe --topic orders-diffs --topic mirror-diffs',
+        '    # consume the inputs (offsets committed in transactions); restore from the changelog and the rejections',
+        '    kafka-acls.sh --bootstrap-server k1:9092,k2:9092 --command-config <admin.properties> --add --allow-principal User:shop-svc --operation Read --operation Describe --topic orders-diffs --topic mirror-diffs --topic mirror-rejections',
         '    # produce diffs and rejections',
         '    kafka-acls.sh --bootstrap-server k1:9092,k2:9092 --command-config <admin.properties> --add --allow-principal User:shop-svc --operation Write --operation Describe --topic mirror-diffs --topic mirror-rejections',
         '    # the consumer group',
         '    kafka-acls.sh --bootstrap-server k1:9092,k2:9092 --command-config <admin.properties> --add --allow-principal User:shop-svc --operation Read --group shop-mirror',
-        '    # the groups a restore reads the changelog in',
+        '    # the groups a restore reads the changelog and the rejections in',
         '    kafka-acls.sh --bootstrap-server k1:9092,k2:9092 --command-config <admin.properties> --add --allow-principal User:shop-svc --operation Read --group shop-mirror-restore- --resource-pattern-type prefixed',
         '    # one transactional producer per input partition',
         '    kafka-acls.sh --bootstrap-server k1:9092,k2:9092 --command-config <admin.properties> --add --allow-principal User:shop-svc --operation Write --operation Describe --transactional-id shop-mirror- --resource-pattern-type prefixed',
@@ -128,10 +129,14 @@ describe('topology describe', () => {
         KAFKA_PASSWORD: 'kafka-password-value',
         SCHEMA_REGISTRY_USERNAME: 'registry-user',
         SCHEMA_REGISTRY_PASSWORD: 'registry-password-value',
+        HOSTNAME: 'graphfold-1',
+        GRAPHFOLD_TOKEN: 'token-value-0123456789abcdef',
       },
     });
     const text = describeTopology(topology);
     expect(text).not.toContain('password-value');
+    expect(text).not.toContain('token-value');
+    expect(text).toContain('query API       http://0.0.0.0:7070, advertised as http://graphfold-1:7070\n                  bearer token required');
     expect(text).not.toContain(readFileSync(join(repo, 'test/fixtures/topology/self-signed-cert.pem'), 'utf8').split('\n')[1]);
     expect(text).toContain('SASL scram-sha-512 as orders-svc');
     expect(text).toContain('--allow-principal User:orders-svc');

@@ -4,8 +4,8 @@ import { transactionOutcome } from '../../../processors/sdk/producer';
 
 /**
  * GraphProducer's wait for an outcome, against a tiny local stand-in of the query service's
- * transactions endpoint (the service itself is another branch's; the end-to-end path is tested
- * where both meet). It checks the request the SDK makes and how it reads each answer.
+ * transactions endpoint: the request the SDK makes and how it reads each answer, scripted
+ * (outcome-query-server.test.ts asks the real query server).
  */
 describe('GraphProducer: awaiting a transaction through the query service', () => {
   let server: Server;
@@ -47,7 +47,24 @@ describe('GraphProducer: awaiting a transaction through the query service', () =
     answers = [{ status: 409, body: { status: 'rejected', rejection } }];
     expect(await transactionOutcome({ url }, tx, '1s')).toEqual({ status: 'rejected', graph: 'acme corp', txId: 'tx/1', rejection });
     answers = [{ status: 504, body: { error: 'timeout', slice: 12 } }];
-    expect(await transactionOutcome({ url }, tx, '1s')).toEqual({ status: 'pending', graph: 'acme corp', txId: 'tx/1', reached: 12 });
+    expect(await transactionOutcome({ url }, tx, '0ms')).toEqual({ status: 'pending', graph: 'acme corp', txId: 'tx/1', reached: 12 });
+  });
+
+  test('a wait longer than the service holds a request asks in requests of at most 30s, again after a 504 before its end', async () => {
+    answers = [
+      { status: 504, body: { error: 'timeout', slice: 3 } },
+      { status: 200, body: { status: 'applied', appliedSlice: 4 } },
+    ];
+    expect(await transactionOutcome({ url }, tx, '2m')).toEqual({ status: 'applied', graph: 'acme corp', txId: 'tx/1', slice: 4 });
+    expect(requests.map((r) => r.path.replace(/.*&wait=/, ''))).toEqual(['30000ms', '30000ms']);
+    requests.length = 0;
+    answers = [
+      { status: 400, body: { error: 'bad_parameter', parameter: 'wait', message: 'wait is a duration up to 10000 ms' } },
+      { status: 400, body: { error: 'bad_parameter', parameter: 'wait', message: 'wait is a duration up to 10000 ms' } },
+      { status: 200, body: { status: 'applied', appliedSlice: 5 } },
+    ];
+    expect(await transactionOutcome({ url }, tx, '2m')).toEqual({ status: 'applied', graph: 'acme corp', txId: 'tx/1', slice: 5 });
+    expect(requests.map((r) => r.path.replace(/.*&wait=/, ''))).toEqual(['30000ms', '15000ms', '7500ms']);
   });
 
   test('a graph not known yet (404) or a partition restoring (503) is asked again within the wait', async () => {
@@ -63,8 +80,8 @@ describe('GraphProducer: awaiting a transaction through the query service', () =
   });
 
   test('a bad request is an error that says what the service answered', async () => {
-    answers = [{ status: 400, body: { error: 'bad_parameter', parameter: 'wait', message: 'wait must be at most 60s' } }];
-    await expect(transactionOutcome({ url }, tx, '5s')).rejects.toThrow(`answered 400 about transaction tx/1 of graph acme corp: wait must be at most 60s`);
+    answers = [{ status: 400, body: { error: 'bad_parameter', parameter: 'txId', message: 'txId must be at most 256 characters' } }];
+    await expect(transactionOutcome({ url }, tx, '5s')).rejects.toThrow(`answered 400 about transaction tx/1 of graph acme corp: txId must be at most 256 characters`);
     await expect(transactionOutcome({ url }, tx, 'soon')).rejects.toThrow("wait 'soon' is not a duration such as 5s or 500ms");
   });
 });

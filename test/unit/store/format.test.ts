@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GraphDiff } from '../../../processors/engine/model';
 import { Writer } from '../../../processors/store/format/binary';
-import { bucketKey, checkpointKey, GraphKeys, layoutKey, tags } from '../../../processors/store/format/keys';
+import { bucketKey, checkpointKey, GraphKeys, layoutKey, numberOfRejectionKey, tags } from '../../../processors/store/format/keys';
 import * as records from '../../../processors/store/format/records';
 import { StoredAtom } from '../../../processors/store/format/records';
 
@@ -23,6 +23,17 @@ const bytes = (write: (writer: Writer) => void): string => {
 const entity = new StoredAtom(u('a'), 'entity', 'Person', 3, undefined, undefined, undefined, undefined, undefined);
 const attribute = new StoredAtom(u('b'), 'attribute', 'String', 3, undefined, undefined, undefined, { type: 'String', value: 'Ada' }, 5);
 const relation = new StoredAtom(u('c'), 'relation', 'Knows', 4, 9, u('a'), u('d'), undefined, undefined);
+
+const refused: records.StoredRejection = {
+  txId: 'tx-8',
+  code: 'NOT_FOUND',
+  message: 'instruction 1 (Assign): no atom ffff',
+  instructionIndex: 1,
+  source: { topic: 'instructions', partition: 2, offset: 42 },
+  head: 7,
+  time: 1_700_000_000_000_001,
+};
+const { instructionIndex: _, ...refusedWhole } = refused;
 
 const diff: GraphDiff = {
   graph: 'g',
@@ -50,6 +61,8 @@ const encodings: Record<string, () => string> = {
   'key type bucket': () => bucketKey(new GraphKeys('g').tagged(tags.type), 2).toString('hex'),
   'key slice bucket': () => bucketKey(new GraphKeys('g').tagged(tags.slice), 2).toString('hex'),
   'key tx': () => new GraphKeys('g').tx('tx-7').toString('hex'),
+  'key rejection': () => new GraphKeys('g').rejection(300).toString('hex'),
+  'key rejected tx': () => new GraphKeys('g').rejectedTx('tx-8').toString('hex'),
   'atom entity': () => bytes((x) => records.encodeAtom(x, entity)),
   'atom attribute': () => bytes((x) => records.encodeAtom(x, attribute)),
   'atom relation, terminated': () => bytes((x) => records.encodeAtom(x, relation)),
@@ -75,10 +88,15 @@ const encodings: Record<string, () => string> = {
   'typed entry': () => bytes((x) => records.encodeTyped(x, 'Person', u('a'), 3)),
   'tx slice': () => bytes((x) => records.encodeTx(x, 7)),
   'tx no-op': () => bytes((x) => records.encodeTx(x, null)),
-  'head': () => bytes((x) => records.encodeNumber(x, 300)),
+  'head': () => bytes((x) => records.encodeHead(x, { slice: 300, time: 1_700_000_000_000_000 })),
+  'head, no slice': () => bytes((x) => records.encodeHead(x, { slice: 0, time: 0 })),
   'checkpoint': () => bytes((x) => records.encodeCheckpoint(x, { changelog: 1234, inputs: { instructions: 99, other: 0 } })),
+  'checkpoint, with rejections': () => bytes((x) => records.encodeCheckpoint(x, { changelog: 1234, inputs: { instructions: 99 }, rejections: 56 })),
   'checkpoint, empty': () => bytes((x) => records.encodeCheckpoint(x, {})),
   'layout': () => bytes((x) => records.encodeLayout(x, { sliceBucket: 16, typeBucket: 64 })),
+  'rejection': () => bytes((x) => records.encodeRejection(x, refused)),
+  'rejection, whole transaction': () => bytes((x) => records.encodeRejection(x, refusedWhole)),
+  'rejection number': () => bytes((x) => records.encodeNumber(x, 300)),
 };
 
 describe('store format, version 2', () => {
@@ -99,6 +117,12 @@ describe('store format, version 2', () => {
     records.decodeSlices('g', Buffer.from(fixture['slice'] as string, 'hex'), 1, 10, out);
     expect(out).toEqual([diff]);
     expect(records.decodeCheckpoint(Buffer.from(fixture['checkpoint'] as string, 'hex'))).toEqual({ changelog: 1234, inputs: { instructions: 99, other: 0 } });
+    expect(records.decodeCheckpoint(Buffer.from(fixture['checkpoint, with rejections'] as string, 'hex'))).toEqual({ changelog: 1234, inputs: { instructions: 99 }, rejections: 56 });
+    expect(records.decodeCheckpoint(Buffer.from(fixture['checkpoint, empty'] as string, 'hex'))).toEqual({ inputs: {} });
+    expect(records.decodeHead(Buffer.from(fixture['head'] as string, 'hex'))).toEqual({ slice: 300, time: 1_700_000_000_000_000 });
+    expect(records.decodeRejection(Buffer.from(fixture['rejection'] as string, 'hex'))).toEqual(refused);
+    expect(records.decodeRejection(Buffer.from(fixture['rejection, whole transaction'] as string, 'hex'))).toEqual(refusedWhole);
+    expect(numberOfRejectionKey(Buffer.from(fixture['key rejection'] as string, 'hex'))).toBe(300);
     expect(records.decodeLayout(Buffer.from(fixture['layout'] as string, 'hex'))).toEqual({ version: 2, layout: { sliceBucket: 16, typeBucket: 64 } });
     expect(records.decodeLayout(Buffer.from([1, 64, 16, 64]))).toEqual({ version: 1 });
   });

@@ -65,6 +65,19 @@ describe('topology loader: defaults and compiled form', () => {
     });
   });
 
+  test('a query section: loopback or any address, port 0 for a free one, defaults filled in; bad values are mistakes at their place', () => {
+    const base = [...head, 'processors:', '  - name: crm', '    inputs: [crm-in]'];
+    expect(load(yaml(...base, 'query:', '  listen: 127.0.0.1:0')).query).toEqual({ host: '127.0.0.1', port: 0, maxHops: 4, maxLimit: 10_000, maxStreams: 100, maxWaitMs: 30_000, requestTimeoutMs: 40_000 });
+    expect(load(yaml(...base, 'query: { listen: "[::1]:7070", advertise: http://g1:7070/, maxHops: 2 }')).query).toMatchObject({ host: '::1', port: 7070, advertise: 'http://g1:7070', maxHops: 2 });
+    expect(mistakes(yaml(...base, 'query:', '  listen: localhost', '  advertise: g1:7070', '  token: short', '  maxHops: 99', '  port: 1'))).toEqual([
+      "topo.yaml:10:11: query.listen: 'localhost' is not host:port (e.g. 127.0.0.1:7070, or 0.0.0.0:7070 to serve other hosts)",
+      "topo.yaml:11:14: query.advertise: 'g1:7070' is not an http:// or https:// URL, e.g. http://graphfold-1:7070",
+      'topo.yaml:12:10: query.token: the token is shorter than 16 characters: use a long random one, e.g. from openssl rand -hex 32',
+      'topo.yaml:13:12: query.maxHops: 99 is out of range: expected a whole number from 1 to 16',
+      'topo.yaml:14:3: query.port: unknown option (the options here are listen, advertise, token, maxHops, maxLimit, maxStreams, maxWaitMs, requestTimeoutMs)',
+    ]);
+  });
+
   test('the compiled topology is frozen all the way down', () => {
     const topology = load(yaml(...head, 'processors:', '  - name: crm', '    inputs: [crm-in]', '    schema: { entities: [Person] }'));
     expect(Object.isFrozen(topology)).toBe(true);
@@ -155,8 +168,11 @@ describe('topology loader: defaults and compiled form', () => {
         KAFKA_PASSWORD: 'kafka-secret',
         SCHEMA_REGISTRY_USERNAME: 'registry-user',
         SCHEMA_REGISTRY_PASSWORD: 'registry-secret',
+        HOSTNAME: 'graphfold-1',
+        GRAPHFOLD_TOKEN: 'a-token-of-sixteen-or-more',
       },
     });
+    expect(topology.query).toEqual({ host: '0.0.0.0', port: 7070, advertise: 'http://graphfold-1:7070', token: 'a-token-of-sixteen-or-more', maxHops: 4, maxLimit: 10_000, maxStreams: 100, maxWaitMs: 30_000, requestTimeoutMs: 40_000 });
     expect(topology.kafka.ssl).toEqual({ rejectUnauthorized: true, ca: readFileSync(join(fixtures, 'self-signed-cert.pem'), 'utf8') });
     expect(topology.kafka.sasl?.mechanism).toBe('scram-sha-512');
     expect(topology.kafka.sasl?.username).toBe('orders-svc');

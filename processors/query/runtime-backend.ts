@@ -1,0 +1,98 @@
+import { partitionOf } from '../codec/partitioner';
+import type { Instrumentation } from '../instrumentation/events';
+import type { GraphProcessor } from '../runtime/graph-processor';
+import type { GraphStore } from '../store/graph-store';
+import type { Location, PartitionHealth, QueryBackend } from './backend';
+import { GraphReads, type ReadLimits } from './reads';
+
+/**
+ * The query backend of a running topology: its processors' partitions, routed by the group map. A
+ * graph lives on the partition its processor's partitioner gives its id (the same check that
+ * refuses a record on another partition, WRONG_PARTITION).
+ */
+export class RuntimeBackend implements QueryBackend {
+  readonly processors: readonly string[];
+  private readonly byName: ReadonlyMap<string, GraphProcessor>;
+  private readonly reads = new WeakMap<GraphStore, GraphReads>();
+  private readonly listeners = new Map<string, Set<() => void>>();
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    readonly instance: string,
+    processors: readonly GraphProcessor[],
+    instrumentation: Instrumentation,
+    private readonly limits: ReadLimits,
+  ) {
+    this.processors = processors.map((p) => p.name);
+    this.byName = new Map(processors.map((p) => [p.name, p]));
+    this.unsubscribe = instrumentation.on('batch.written', ({ processor, partition }) => {
+      for (const listener of this.listeners.get(`${processor}/${partition}`) ?? []) listener();
+    });
+  }
+
+  locate(processorName: string, graph: string): Location | undefined {
+    const processor = this.byName.get(processorName);
+    if (processor === undefined || processor.partitions === 0) return undefined;
+    const partition = partitionOf(graph, processor.partitions, processor.partitioner);
+    const here = processor.partitionView(partition);
+    if (here.state === 'ready') return { where: 'local', processor: processorName, partition, reads: this.readsOf(here.store) };
+    if (here.state === 'restoring') return { where: 'restoring', processor: processorName, partition, progress: here.progress };
+    const map = processor.map;
+    const owner = map?.partitions[String(partition)];
+    if (owner === undefined) return { where: 'unassigned', processor: processorName, partition, why: 'the group has not assigned it yet (a rebalance is under way)' };
+    if (owner === this.instance) return { where: 'restoring', processor: processorName, partition, progress: undefined };
+    const url = map?.instances[owner];
+    if (url === undefined || url === null) return { where: 'unassigned', processor: processorName, partition, why: `its owner, ${owner}, serves no query API` };
+    return { where: 'remote', processor: processorName, partition, instance: owner, url };
+  }
+
+  onWritten(processor: string, partition: number, listener: () => void): () => void {
+    const key = `${processor}/${partition}`;
+    let set = this.listeners.get(key);
+    if (set === undefined) this.listeners.set(key, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.listeners.delete(key);
+    };
+  }
+
+  async *localGraphs(processorName: string): AsyncGenerator<{ readonly graph: string; readonly partition: number }> {
+    const processor = this.byName.get(processorName);
+    if (processor === undefined) return;
+    for (let partition = 0; partition < processor.partitions; partition += 1) {
+      const view = processor.partitionView(partition);
+      if (view.state !== 'ready') continue;
+      for await (const graph of view.store.graphs()) yield { graph, partition };
+    }
+  }
+
+  peers(processorName: string): readonly string[] {
+    const map = this.byName.get(processorName)?.map;
+    if (map === undefined) return [];
+    return Object.entries(map.instances).flatMap(([instance, url]) => (instance === this.instance || url === null ? [] : [url]));
+  }
+
+  health(): readonly PartitionHealth[] {
+    const out: PartitionHealth[] = [];
+    for (const [name, processor] of this.byName) {
+      for (let partition = 0; partition < processor.partitions; partition += 1) {
+        const view = processor.partitionView(partition);
+        if (view.state === 'ready') out.push({ processor: name, partition, state: 'ready' });
+        else if (view.state === 'restoring') out.push({ processor: name, partition, state: 'restoring', ...(view.progress === undefined ? {} : { restore: view.progress }) });
+      }
+    }
+    return out;
+  }
+
+  close(): void {
+    this.unsubscribe();
+    this.listeners.clear();
+  }
+
+  private readsOf(store: GraphStore): GraphReads {
+    let reads = this.reads.get(store);
+    if (reads === undefined) this.reads.set(store, (reads = new GraphReads(store, this.limits)));
+    return reads;
+  }
+}
