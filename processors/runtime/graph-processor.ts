@@ -74,6 +74,8 @@ export class GraphProcessor {
   private readonly queues = new Map<number, Promise<void>>();
   private readonly budgets = new Map<number, FailureBudget>();
   private readonly retryAt = new Map<number, number>();
+  /** The offset a failing partition is stuck at (the first of the batch that failed), for the message that gives up. */
+  private readonly stuckAt = new Map<number, string>();
   private readonly stopRequested = new AbortController();
   private readonly cluster: string;
   private owned: readonly number[] = [];
@@ -321,7 +323,9 @@ export class GraphProcessor {
         await task.process(batch, { resolveOffset });
         this.succeeded(partition);
       } catch (error) {
-        this.failed(partition, error, `offset ${batch.firstOffset() ?? '?'}`);
+        const offset = batch.firstOffset() ?? '?';
+        this.stuckAt.set(partition, offset);
+        this.failed(partition, error, `offset ${offset}`);
       }
     });
     await whileHeartbeating(work, heartbeat);
@@ -345,7 +349,8 @@ export class GraphProcessor {
       this.monitor.reportSuccess();
       return task;
     } catch (error) {
-      if (this.failed(partition, error, 'while opening')) {
+      const stuck = this.stuckAt.get(partition);
+      if (this.failed(partition, error, stuck === undefined ? 'while opening' : `offset ${stuck} (reopening its task)`)) {
         // A partition with no input would otherwise never be opened again.
         void this.serially(partition, async () => {
           await this.task(partition);
@@ -362,6 +367,7 @@ export class GraphProcessor {
   private succeeded(partition: number): void {
     this.budgets.get(partition)?.succeeded();
     this.retryAt.delete(partition);
+    this.stuckAt.delete(partition);
     this.monitor.reportSuccess();
   }
 
@@ -410,6 +416,7 @@ export class GraphProcessor {
     for (const partition of revoked) {
       this.budgets.delete(partition);
       this.retryAt.delete(partition);
+      this.stuckAt.delete(partition);
       void this.serially(partition, async () => {
         await this.tasks.get(partition)?.close();
         this.tasks.delete(partition);
