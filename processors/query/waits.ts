@@ -20,9 +20,15 @@ export async function waitFor(backend: QueryBackend, processor: string, graph: s
   if (first?.where !== 'local') throw new QueryError('unavailable', `graph '${graph}' is not served here any more; ask again`, { retryAfterSeconds: 1 });
   const deadline = Date.now() + timeoutMs;
   let wake: () => void = () => undefined;
-  const unsubscribe = backend.onWritten(processor, first.partition, () => wake());
+  // Set by every write, so one that lands while the loop checks (before it sleeps) is not missed.
+  let written = false;
+  const unsubscribe = backend.onWritten(processor, first.partition, () => {
+    written = true;
+    wake();
+  });
   try {
     for (;;) {
+      written = false;
       const here = backend.locate(processor, graph);
       if (here?.where !== 'local') throw new QueryError('unavailable', `graph '${graph}' moved to another instance while the request waited; ask again`, { retryAfterSeconds: 1 });
       const reached = await check(here.reads, graph, target);
@@ -34,6 +40,7 @@ export async function waitFor(backend: QueryBackend, processor: string, graph: s
           body: { graph, slice: reached.slice, head: reached.slice },
         });
       }
+      if (written) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, recheckMs));
         wake = () => {
