@@ -13,7 +13,7 @@ export class OpsMetrics {
   constructor(instrumentation: Instrumentation) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    const records = new Counter({ name: 'graphfold_records_total', help: 'Input records processed, by outcome: applied (a diff written), rejected (a rejection written), skipped (txId already applied)', labelNames: ['processor', 'outcome'], registers });
+    const records = new Counter({ name: 'graphfold_records_total', help: 'Input records processed, by outcome: applied (a diff written), rejected (a rejection written), skipped (nothing to write: its txId was already applied, or it changed nothing, a no-op)', labelNames: ['processor', 'outcome'], registers });
     const rejections = new Counter({ name: 'graphfold_rejections_total', help: 'Input records rejected, by rejection code', labelNames: ['processor', 'code'], registers });
     const lag = new Gauge({ name: 'graphfold_partition_lag', help: "Records of an owned input partition not yet committed: the broker's end offset minus the group's committed offset, measured every 5 s", labelNames: ['processor', 'partition'], registers });
     const stalled = new Gauge({ name: 'graphfold_partition_stalled', help: '1 while an owned partition has input waiting and committed nothing for 30 s', labelNames: ['processor', 'partition'], registers });
