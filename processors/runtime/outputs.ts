@@ -41,9 +41,10 @@ export const recordOverheadBytes = 1024;
 /**
  * Room a rejection needs besides its payload: every other field is capped so that together they
  * stay within it (key 16 KiB, graph id and txId 2 KiB each, message 8 KiB, carried headers
- * 16 KiB, graphfold's own headers and the Avro framing well under 4 KiB).
+ * 16 KiB: 44 KiB; graphfold's own headers and the Avro framing under 2 KiB). What is left of
+ * the headroom (16 KiB) keeps a record a little over maxRecordBytes whole.
  */
-const rejectionFrameBytes = 64 * 1024;
+const rejectionFrameBytes = 48 * 1024;
 /** What the rejections topic should accept beyond maxRecordBytes, so any record under it is embedded whole. */
 export const rejectionHeadroomBytes = 64 * 1024;
 const maxMessageBytes = 8 * 1024;

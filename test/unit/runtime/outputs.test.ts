@@ -28,12 +28,14 @@ describe('rejection records', () => {
     ['a value of 2 MiB', new TerminalError('TOO_LARGE', 'record value is too large'), { key: Buffer.from('g'), value: Buffer.alloc(2 * 1024 * 1024, 3) }],
     ['a 1 MiB key and no value', new TerminalError('DECODE_ERROR', 'record has no value'), { key: Buffer.alloc(1024 * 1024, 4), value: null }],
   ].map(([name, error, record]) => [name as string, error as TerminalError, record as { key: Buffer | null; value: Buffer | null }, {}]);
+  cases.push(['every field at once, from a topic with the longest name Kafka allows', new TerminalError('INVALID_INSTRUCTION', big(50_000, '€'), { graph: big(50_000), txId: big(50_000, 'ü') }, { instructionIndex: 2 ** 31 - 1 }), { key: Buffer.alloc(100_000, 7), value: Buffer.alloc(3 * 1024 * 1024, 8) }, { traceparent: big(15_000), tracestate: big(15_000), baggage: big(1_000) }]);
   cases.push(['carried headers of 1.5 MB', new TerminalError('TOO_LARGE', 'its diff would be too large', { graph: 'g', txId: 't' }), { key: Buffer.from('g'), value: Buffer.alloc(1_000_000, 5) }, { traceparent: big(500_000), tracestate: Array.from({ length: 20 }, () => Buffer.alloc(50_000, 6)) }]);
 
-  test.each(cases)('%s: fits the rejections topic', (_name, error, record, carried) => {
-    const message = rejectionMessage(error, source, record, 7, 0, limits, 1_700_000_000_000, carried);
+  test.each(cases)('%s: fits the rejections topic', (name, error, record, carried) => {
+    const from = name.startsWith('every field') ? { ...source, topic: 't'.repeat(249), offset: Number.MAX_SAFE_INTEGER } : source;
+    const message = rejectionMessage(error, from, record, 7, 0, limits, 1_700_000_000_000, carried);
     expect(size(message)).toBeLessThanOrEqual(topicMax - recordOverheadBytes);
-    expect(size(rejectionMessage(error, source, record, 7, 0, defaultLimits, 1_700_000_000_000, carried))).toBeLessThanOrEqual(defaultMax - recordOverheadBytes);
+    expect(size(rejectionMessage(error, from, record, 7, 0, defaultLimits, 1_700_000_000_000, carried))).toBeLessThanOrEqual(defaultMax - recordOverheadBytes);
     const decoded = avroTypes().rejection.fromBuffer((message.value as Buffer).subarray(5)) as { graph: string | null; txId: string | null; message: string; code: string };
     expect(decoded.code).toBe(error.code);
     expect(Buffer.byteLength(decoded.graph ?? '')).toBeLessThanOrEqual(2048);
