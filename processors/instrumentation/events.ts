@@ -42,6 +42,41 @@ export interface GraphfoldEvents {
   /** A committed batch is in the partition's store: queries see it from now on. */
   'batch.written': { readonly processor: string; readonly partition: number };
   'batch.aborted': { readonly processor: string; readonly partition: number; readonly rewoundTo: number; readonly error: Error };
+  /**
+   * A snapshot of a partition's store is in the snapshot store. `longestStepMs`: the longest the
+   * copy held the JavaScript thread at once (what it can delay processing by).
+   */
+  'snapshot.taken': {
+    readonly name: string;
+    readonly topic: string;
+    readonly partition: number;
+    readonly id: string;
+    readonly changelogOffset: number;
+    readonly entries: number;
+    readonly bytes: number;
+    readonly copySeconds: number;
+    readonly seconds: number;
+    readonly longestStepMs: number;
+    readonly store: string;
+  };
+  /** A snapshot was not restored: damaged, incompatible, or of another history of the changelog. */
+  'snapshot.skipped': { readonly name: string; readonly topic: string; readonly partition: number; readonly id: string; readonly reason: string };
+  /** A partition's store was replaced by a snapshot; the changelog after `changelogOffset` is replayed next. */
+  'snapshot.restored': {
+    readonly name: string;
+    readonly topic: string;
+    readonly partition: number;
+    readonly id: string;
+    readonly changelogOffset: number;
+    readonly bytes: number;
+    readonly seconds: number;
+    readonly takenBy: string;
+    readonly createdAt: string;
+  };
+  /** Taking or fetching a snapshot failed (the snapshot store is unreachable, the disk full, ...): the next schedule tries again; a restore replays the changelog instead. */
+  'snapshot.failed': { readonly name: string; readonly topic: string; readonly partition: number; readonly doing: 'take' | 'restore'; readonly error: Error };
+  /** Old snapshots deleted by the retention setting (or abandoned half-written). */
+  'snapshot.pruned': { readonly name: string; readonly topic: string; readonly partition: number; readonly ids: readonly string[] };
   /** The query API listens (`url` is what the instance advertises to its group). */
   'query.started': { readonly url: string; readonly instance: string; readonly authenticated: boolean };
   /** A query request failed with an unexpected error (answered 500): a bug. */

@@ -72,6 +72,24 @@ export function attachLog(instrumentation: Instrumentation, options: LogOptions 
       }
     },
     'batch.aborted': (p) => line('WARN', 'batch aborted; rewound and retrying', { processor: p.processor, partition: p.partition, rewoundTo: p.rewoundTo, ...errorFields(p.error) }),
+    'snapshot.taken': (p) =>
+      line('INFO', 'snapshot taken', {
+        name: p.name,
+        topic: p.topic,
+        partition: p.partition,
+        id: p.id,
+        changelogOffset: p.changelogOffset,
+        entries: p.entries,
+        mib: (p.bytes / 2 ** 20).toFixed(1),
+        seconds: p.seconds.toFixed(1),
+        longestStepMs: p.longestStepMs.toFixed(2),
+        store: p.store,
+      }),
+    'snapshot.skipped': (p) => line('WARN', 'snapshot skipped', { name: p.name, topic: p.topic, partition: p.partition, id: p.id, reason: p.reason }),
+    'snapshot.restored': (p) =>
+      line('INFO', 'snapshot restored', { name: p.name, topic: p.topic, partition: p.partition, id: p.id, changelogOffset: p.changelogOffset, mib: (p.bytes / 2 ** 20).toFixed(1), seconds: p.seconds.toFixed(1), takenBy: p.takenBy, createdAt: p.createdAt }),
+    'snapshot.failed': (p) => line('WARN', p.doing === 'take' ? 'snapshot failed; the next one is tried on schedule' : 'snapshot restore failed; replaying the changelog instead', { name: p.name, topic: p.topic, partition: p.partition, ...errorFields(p.error) }),
+    'snapshot.pruned': (p) => line('INFO', 'snapshots pruned', { name: p.name, topic: p.topic, partition: p.partition, ids: p.ids.join(',') }),
     'query.started': (p) => line('INFO', 'query API listening', { url: p.url, instance: p.instance, token: p.authenticated ? 'required' : 'none' }),
     'query.failed': (p) => line('ERROR', 'query request failed (a bug)', { method: p.method, url: p.url, ...errorFields(p.error), stack: p.error.stack }),
     'record.rejected': (p) => {

@@ -30,6 +30,11 @@ export type Entries = [Buffer, Buffer][];
 export interface CheckpointStats {
   readonly entries: number;
   readonly bytes: number;
+  /**
+   * The longest the copy held the JavaScript thread at once (one native step's pairs put into the
+   * copy's batch), in milliseconds: what the copy can delay the work of other stores by.
+   */
+  readonly longestStepMs: number;
 }
 
 /**
@@ -219,21 +224,26 @@ export class Rocks {
     const target = await Rocks.open(dir, options);
     let entries = 0;
     let bytes = 0;
+    let longestStepMs = 0;
     try {
       let batch = target.batch();
       let batchBytes = 0;
       for await (const pairs of source) {
+        let step = performance.now();
         for (const [key, value] of pairs) {
           batch.put(key, value);
           entries += 1;
           batchBytes += key.length + value.length;
           if (batchBytes >= checkpointBatchBytes) {
+            longestStepMs = Math.max(longestStepMs, performance.now() - step);
             await batch.write();
+            step = performance.now();
             bytes += batchBytes;
             batch = target.batch();
             batchBytes = 0;
           }
         }
+        longestStepMs = Math.max(longestStepMs, performance.now() - step);
       }
       await batch.write();
       bytes += batchBytes;
@@ -241,7 +251,7 @@ export class Rocks {
       await source.return(undefined);
       await target.close();
     }
-    return { entries, bytes };
+    return { entries, bytes, longestStepMs };
   }
 
   private checkOpen(operation: string): void {
