@@ -21,14 +21,17 @@ function tx(n: number): GraphTransaction {
     txId: `t${n}`,
     instructions: [
       { op: 'CreateEntity', uid: personUid(n), type: 'Person' },
-      ...(n > 3 ? [{ op: 'Relate' as const, type: 'Knows', source: { uid: personUid(n) }, target: { uid: personUid(n - 3) } }] : []),
+      ...(n > 3 ? [{ op: 'CreateRelation' as const, type: 'Knows', source: { uid: personUid(n) }, target: { uid: personUid(n - 3) } }] : []),
     ],
   };
 }
 
 /** Folds transactions `from..to` into the store and commits them at changelog offset `to + 1`. */
 async function fill(temp: TempStore, from: number, to: number): Promise<void> {
-  for (let n = from; n <= to; n += 1) await foldInto(temp.store, tx(n), { source: { topic: 'in', partition: 0, offset: n }, recordTime: 0, maxInstructions: 10 });
+  for (let n = from; n <= to; n += 1) {
+    const result = await foldInto(temp.store, tx(n), { source: { topic: 'in', partition: 0, offset: n }, recordTime: 0, maxInstructions: 10 });
+    if (result.outcome !== 'applied') throw new Error(`transaction ${n} was not applied: ${JSON.stringify(result)}`);
+  }
   await temp.store.commit({ changelog: to + 1, inputs: { in: to + 1 }, rejections: 0 });
 }
 
@@ -89,7 +92,8 @@ describe('Snapshots in a directory snapshot store', () => {
       const largest = [...newer.files].sort((a, b) => b.bytes - a.bytes)[0]?.name as string;
       const file = join(work, 'snapshots', topic, '0', newer.id, largest);
       const bytes = await readFile(file);
-      bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+      const at = Math.floor(bytes.length / 2);
+      bytes[at] = (bytes[at] as number) ^ 0xff;
       await writeFile(file, bytes);
 
       const target = join(work, 'restored');
