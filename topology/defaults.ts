@@ -20,7 +20,7 @@ export interface TopologyWithDefaults {
   readonly store: { readonly dir: string; readonly cachedAtoms: number; readonly cacheBytes: number; readonly writeBufferBytes: number };
   readonly processors: readonly ProcessorWithDefaults[];
   readonly query?: QueryWithDefaults;
-  readonly snapshots?: { readonly dir: string; readonly everyMs: number; readonly retain: number };
+  readonly snapshots?: { readonly dir: string; readonly everyMs: number; readonly retain: number; readonly minSavedRecords: number };
   readonly followers: readonly { readonly name: string; readonly diffs: string; readonly partitioner: PartitionerName }[];
 }
 
@@ -83,6 +83,7 @@ export const topologyDefaults = Object.freeze({
   /** Ten minutes of history at most to replay on top of the newest snapshot, for a few seconds of copying. */
   snapshotEveryMs: 10 * 60_000,
   snapshotsRetained: 3,
+  snapshotMinSavedRecords: 10_000,
 });
 
 /** Facts of the machine some defaults depend on. */
@@ -130,7 +131,7 @@ export function addDefaults(input: TopologyInput, context: DefaultsContext): Top
         }),
     ...(input.snapshots === undefined
       ? {}
-      : { snapshots: { dir: input.snapshots.dir, everyMs: milliseconds(input.snapshots.every) ?? d.snapshotEveryMs, retain: input.snapshots.retain ?? d.snapshotsRetained } }),
+      : { snapshots: { dir: input.snapshots.dir, everyMs: milliseconds(input.snapshots.every) ?? d.snapshotEveryMs, retain: input.snapshots.retain ?? d.snapshotsRetained, minSavedRecords: input.snapshots.minSavedRecords ?? d.snapshotMinSavedRecords } }),
     followers: (input.followers ?? []).map((f) => ({ name: f.name, diffs: f.diffs, partitioner: f.partitioner ?? d.partitioner })),
     processors: (input.processors ?? []).map((p) => ({
       name: p.name,

@@ -143,6 +143,7 @@ const snapshots = object<SnapshotsInput>('snapshot options: a mapping with dir (
   dir: { read: string('a directory path', nonEmpty('the snapshot directory')), required: 'write the directory snapshots go to (local, or shared by every instance), e.g. dir: /mnt/graphfold-snapshots' },
   every: { read: duration(1_000, 7 * 24 * 3_600_000) },
   retain: { read: integer(1, 1_000) },
+  minSavedRecords: { read: integer(1) },
 });
 
 const follower = object<FollowerInput>('a follower: a mapping with name and diffs (and partitioner)', {

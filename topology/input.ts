@@ -58,6 +58,12 @@ export interface SnapshotsInput {
   readonly every?: number | string;
   /** Snapshots kept per partition (and per writer: owners, followers); older ones are deleted. @default 3 */
   readonly retain?: number;
+  /**
+   * Changelog records a snapshot must spare a restore for it to be fetched: a store (an empty one,
+   * say) further behind the newest valid snapshot than this is replaced by it, a store closer to
+   * it replays the rest. @default 10000 (a replay of fewer takes about as long as the fetch)
+   */
+  readonly minSavedRecords?: number;
 }
 
 export interface FollowerInput {

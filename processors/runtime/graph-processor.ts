@@ -11,6 +11,7 @@ import { Lifecycle } from './lifecycle';
 import { anonymousIdentity, Ownership, type MemberIdentity, type RestoreProgress } from './ownership';
 import { PartitionTask, type TaskContext } from './partition-task';
 import { SchemaCatalog } from './schema-catalog';
+import { SnapshotSchedule, snapshotsOf, type SnapshotSubject } from './snapshot-policy';
 import { groupId, type ProcessorSpec, type Topology } from './topology';
 import type { GroupMap } from './assigner';
 import type { GraphStore } from '../store/graph-store';
@@ -53,6 +54,8 @@ export class GraphProcessor {
   readonly ownership: Ownership;
   /** Set once the output schemas are registered. */
   private ctx: TaskContext | undefined;
+  /** Snapshots the open tasks' stores, when the topology keeps snapshots. */
+  private schedule: SnapshotSchedule | undefined;
   /** Rejects when a client meets a broker certificate that does not verify (raced against the start). */
   private readonly refusal = refusalSignal();
   /** Why the processor failed, once it has. */
@@ -146,6 +149,11 @@ export class GraphProcessor {
       inputPartitions: partitions.inputs,
       instrumentation: this.instrumentation,
     };
+    const snapshots = snapshotsOf(this.topology, spec.diffs, { role: 'owner', application: this.topology.application, name: spec.name, instance: this.member.instance }, this.instrumentation);
+    if (snapshots !== undefined) {
+      this.ctx = { ...this.ctx, snapshots };
+      this.schedule = new SnapshotSchedule(snapshots, (this.topology.snapshots as NonNullable<Topology['snapshots']>).everyMs, () => this.snapshotSubjects(), spec.name, this.instrumentation);
+    }
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       this.assigned(payload.memberAssignment);
       void this.ownership.refresh(payload.memberId, this.member.instance, this.owned);
@@ -170,6 +178,7 @@ export class GraphProcessor {
     if (this.failure !== undefined) throw this.failure;
     if (!this.lifecycle.is('starting')) return;
     this.lifecycle.to('running');
+    this.schedule?.start();
     this.openOwned();
     this.instrumentation.emit('processor.started', { processor: spec.name, group, inputs: spec.inputs, diffs: spec.diffs, rejections: spec.rejections });
   }
@@ -180,15 +189,22 @@ export class GraphProcessor {
     if (!this.lifecycle.is('starting')) this.fail(refusal);
   }
 
-  /** Stops consuming, waits for batches in flight, closes every task. Idempotent. */
+  /**
+   * Stops consuming, waits for batches in flight, leaves the group (the partitions move at once),
+   * snapshots the stores that changed since their last snapshot (a clean stop, when the topology
+   * keeps snapshots; a failed processor takes none), closes every task. Idempotent.
+   */
   async stop(): Promise<void> {
     if (this.lifecycle.is('stopping', 'stopped', 'created')) return;
+    const clean = !this.lifecycle.is('failed');
     this.lifecycle.to('stopping');
     await this.consumer.stop().catch(() => undefined);
     await Promise.all([...this.queues.values()]);
+    await this.consumer.disconnect().catch(() => undefined);
+    if (clean) await this.schedule?.final(this.snapshotSubjects());
+    else await this.schedule?.stop();
     await Promise.all([...this.tasks.values()].map((task) => task.close()));
     this.tasks.clear();
-    await this.consumer.disconnect().catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
     this.ownership.close();
     this.lifecycle.to('stopped');
@@ -278,6 +294,11 @@ export class GraphProcessor {
         await this.task(partition);
       });
     }
+  }
+
+  /** The open tasks' stores, for the snapshot schedule. */
+  private snapshotSubjects(): SnapshotSubject[] {
+    return [...this.tasks.values()].filter((task) => !task.closed).map((task) => ({ partition: task.partition, store: task.reads }));
   }
 
   /** Input topics, changelog and rejections exist, with partition counts that fit. */

@@ -1,10 +1,11 @@
+import { rm } from 'node:fs/promises';
 import type { Instrumentation } from '../instrumentation/events';
 import { backendOps, type OpsEndpoints } from '../query/ops-endpoints';
 import { RuntimeBackend } from '../query/runtime-backend';
 import { QueryServer } from '../query/server';
 import type { QueryBackend } from '../query/backend';
 import { GraphProcessor } from './graph-processor';
-import type { Topology } from './topology';
+import { snapshotStagingDirectory, type Topology } from './topology';
 
 /** A topology's processors, running. */
 export interface RunningTopology {
@@ -28,6 +29,8 @@ export interface RunOptions {
  * with its error.
  */
 export async function runTopology(topology: Topology, instrumentation: Instrumentation, options: RunOptions = {}): Promise<RunningTopology> {
+  // Copies a killed process left half-way to the snapshot store.
+  if (topology.snapshots !== undefined) await rm(snapshotStagingDirectory(topology), { recursive: true, force: true });
   const server =
     topology.query === undefined
       ? undefined

@@ -12,6 +12,8 @@ import { Lifecycle } from './lifecycle';
 import { chunks, diffMessage, diffTooLarge, rejectionMessage } from './outputs';
 import { restoreRejections } from './rejection-restore';
 import { restorePartition } from './restore';
+import { openFromSnapshot } from './snapshot-policy';
+import type { Snapshots } from '../snapshots/snapshots';
 import type { SchemaCatalog } from './schema-catalog';
 import { groupId, storeDirectory, transactionalId, type ProcessorSpec, type Topology } from './topology';
 
@@ -27,6 +29,8 @@ export interface TaskContext {
   /** Partitions of the input topics, for the check that each record is on its key's partition. */
   readonly inputPartitions: number;
   readonly instrumentation: Instrumentation;
+  /** The changelog's snapshots, when the topology keeps them. */
+  readonly snapshots?: Snapshots;
 }
 
 /** What kafkajs hands `eachBatch`, as far as a task uses it. */
@@ -68,6 +72,8 @@ const foldChunk = 64;
  *    owner, if one is still alive, and aborts its open transaction, so the changelog's end
  *    (read_committed) stops moving.
  * 2. Open the store. A store that fails to open is deleted and rebuilt.
+ * 2a. With snapshots configured: a store that is empty, or further behind the newest valid
+ *    snapshot than a replay is worth, is replaced by that snapshot (snapshot-policy.ts).
  * 3. Compare the store's changelog checkpoint with the changelog. A store that claims more than
  *    the changelog holds is deleted and rebuilt; it never serves state the changelog lacks.
  * 4. Restore: replay the changelog from the checkpoint to its end into the store (the store's bulk
@@ -346,7 +352,7 @@ export class PartitionTask {
     });
   }
 
-  /** Opening steps 3 and 4; returns the changelog's end. */
+  /** Opening steps 2a, 3 and 4; returns the changelog's end. */
   private async restore(): Promise<number> {
     const { spec, topology } = this.ctx;
     const offsets = await attempting(topology.kafka, { doing: `read the offsets of changelog ${spec.diffs}`, needs: `Describe on topic ${spec.diffs}` }, () => this.ctx.admin.fetchTopicOffsets(spec.diffs));
@@ -354,6 +360,8 @@ export class PartitionTask {
     if (mine === undefined) throw new FatalError(`changelog ${spec.diffs} has no partition ${this.partition}; it needs as many partitions as the inputs (run graphfold topology apply)`, { topic: spec.diffs, partition: this.partition });
     const low = Number(mine.low);
     const end = Number(mine.offset);
+    this.store = await openFromSnapshot(this.store, this.ctx.snapshots, this.partition, storeOptions(this.ctx), { changelogEnd: end, minSavedRecords: topology.snapshots?.minSavedRecords ?? 0, roles: ['owner'], name: spec.name, instrumentation: this.ctx.instrumentation });
+    this.changelogNext = this.store.checkpoint().changelog ?? 0;
     if (this.changelogNext > end) await this.discardStore(`the store reflects the changelog up to offset ${this.changelogNext}, but the changelog ends at ${end}`);
     if (this.changelogNext < low) {
       if (this.changelogNext > 0) await this.discardStore(`the store is at changelog offset ${this.changelogNext}, before the changelog's first offset ${low}`);

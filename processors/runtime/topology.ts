@@ -86,6 +86,8 @@ export interface SnapshotsSpec {
   readonly everyMs: number;
   /** Snapshots kept per partition and writer role. */
   readonly retain: number;
+  /** Changelog records a snapshot must spare a restore for it to be fetched. */
+  readonly minSavedRecords: number;
 }
 
 /** A read-only copy of a diffs topic, served by the query API under its name. */

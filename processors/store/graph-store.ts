@@ -160,6 +160,11 @@ export class GraphStore implements GraphReads {
     return this.rocks.location;
   }
 
+  /** True once `close` was called. */
+  get isClosed(): boolean {
+    return this.closing !== undefined;
+  }
+
   /** The offsets the written state reflects; empty for a new store. */
   checkpoint(): Checkpoint {
     return this.pipeline.checkpoint;

@@ -69,9 +69,9 @@ describe('topology loader: defaults and compiled form', () => {
   test('snapshots, standbys and followers: defaults, durations, and a topology of followers only', () => {
     const base = [...head, 'processors:', '  - name: crm', '    inputs: [crm-in]', '    standbys: 1'];
     const topology = load(yaml(...base, 'snapshots:', '  dir: snaps'), { baseDir: '/srv/graphfold' });
-    expect(topology.snapshots).toEqual({ dir: '/srv/graphfold/snaps', everyMs: 600_000, retain: 3 });
+    expect(topology.snapshots).toEqual({ dir: '/srv/graphfold/snaps', everyMs: 600_000, retain: 3, minSavedRecords: 10_000 });
     expect(topology.processors[0]?.standbys).toBe(1);
-    expect(load(yaml(...base, 'snapshots: { dir: /s, every: 90s, retain: 5 }')).snapshots).toEqual({ dir: '/s', everyMs: 90_000, retain: 5 });
+    expect(load(yaml(...base, 'snapshots: { dir: /s, every: 90s, retain: 5, minSavedRecords: 1 }')).snapshots).toEqual({ dir: '/s', everyMs: 90_000, retain: 5, minSavedRecords: 1 });
     expect(load(yaml(...base, 'snapshots: { dir: /s, every: 120000 }')).snapshots?.everyMs).toBe(120_000);
     const followers = load(yaml(...head, 'followers:', '  - name: crm-copy', '    diffs: crm-diffs', '  - { name: billing, diffs: billing-diffs, partitioner: crc32 }'));
     expect(followers.processors).toEqual([]);
