@@ -81,7 +81,8 @@ interface Cursor {
 
 export class GraphReads {
   constructor(
-    private readonly store: GraphStore,
+    /** The partition's store (the explore routes read it too: explore/reads.ts). */
+    readonly store: GraphStore,
     private readonly limits: ReadLimits,
   ) {}
 

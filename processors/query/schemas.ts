@@ -254,3 +254,6 @@ export function routeSchemas(limits: SchemaLimits) {
     },
   } as const;
 }
+
+/** The building blocks of the route schemas, for route modules beside these (explore/schemas.ts). */
+export const schemaParts = { graphParameter, uid, slice, readParameters, querystring, params, value, atom, read, errors, source, namePattern } as const;

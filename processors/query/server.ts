@@ -1,11 +1,13 @@
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { jsonReplacer } from '../codec/json';
+import { isPagePath, registerPage } from '../page/assets';
 import type { QuerySpec } from '../runtime/topology';
 import type { Location, QueryBackend } from './backend';
 import { streamChanges } from './changes';
 import { forward, forwardedByHeader, servedByHeader } from './forward';
 import type { OpsEndpoints } from './ops-endpoints';
+import { exploreRoutes } from './explore/routes';
 import { badParameter, QueryError } from './query-error';
 import type { AsOf, GraphReads, ReadAt, RelationDirection } from './reads';
 import { routeSchemas } from './schemas';
@@ -90,7 +92,7 @@ export class QueryServer {
     app.addHook('onRequest', async (request, reply) => {
       reply.header(servedByHeader, server.instance);
       const path = request.url.split('?')[0] as string;
-      if (probes.has(path) || server.token === undefined) return;
+      if (probes.has(path) || isPagePath(path) || server.token === undefined) return;
       if (!server.token.accepts(request.headers.authorization)) {
         throw new QueryError('unauthorized', 'this server needs Authorization: Bearer <token> (the topology\'s query.token)');
       }
@@ -100,6 +102,7 @@ export class QueryServer {
       void reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}; the routes are listed at /v1/openapi.json` });
     });
     server.routes();
+    await registerPage(app);
     await app.listen({ host: spec.host, port: spec.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : spec.port;
@@ -211,6 +214,11 @@ export class QueryServer {
       ),
     );
     route('/v1/graphs/:graph/changes', schemas.changes, (request, reply) => this.changes(request, reply), true);
+    for (const explore of exploreRoutes(this.spec)) {
+      route(explore.url, explore.schema, (request, reply) =>
+        this.read(request, reply, (reads, _location, at, graph) => explore.answer(reads, at, graph, request), { graphMayBeEmpty: explore.graphMayBeEmpty === true }),
+      );
+    }
   }
 
   /** The answer, or 503 once it takes longer than `requestTimeoutMs` (a wait is bounded shorter, and answers 504 itself). */

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Message } from 'kafkajs';
+import type { Instruction } from '../../processors/engine/model';
 import { applyErrors, applyTopology, formatApplyReport } from '../../processors/admin/apply';
 import { prettyRecord } from '../../processors/cli/pretty';
 import { RecordDecoder, type GraphfoldRecord } from '../../processors/cli/record-decoder';
@@ -29,7 +30,8 @@ import { demoRecords, type DemoRecord } from './data';
  * started them). Applies `topology/demo.yaml`, runs its processor, sends a few hundred CRM
  * transactions over several graphs (some wrong on purpose), prints every diff and rejection as it
  * arrives, checks each record did what it should, reads a graph back as of earlier slices, and
- * stops.
+ * stops. `npm run demo -- --serve` then keeps serving the live page (it prints `page: <url>` once
+ * the page answers), sending a small transaction now and then, until Ctrl-C.
  */
 const say = (line = ''): void => {
   process.stdout.write(`${line}\n`);
@@ -43,7 +45,13 @@ function demoTopologyFile(): string {
   throw new Error('topology/demo.yaml not found above this module');
 }
 
-async function demo(): Promise<number> {
+async function demo(args: readonly string[]): Promise<number> {
+  const unknown = args.filter((a) => a !== '--serve');
+  if (unknown.length > 0) {
+    process.stderr.write(`graphfold: the demo takes one option, --serve (keep serving the live page until Ctrl-C); got ${unknown.join(' ')}\n`);
+    return 2;
+  }
+  const serve = args.includes('--serve');
   const env = process.env;
   let started = false;
   let brokers = env['KAFKA_BROKERS'];
@@ -71,6 +79,7 @@ async function demo(): Promise<number> {
     running = await runTopology(topology, instrumentation);
     let ok = await feedAndWatch(topology);
     if (ok && running.query !== undefined) ok = await queryTour(topology, running.query.url);
+    if (ok && serve && running.query !== undefined) await servePage(topology, running.query.url);
     await running.stop();
     await running.done;
     detach();
@@ -236,7 +245,56 @@ async function queryTour(topology: Topology, url: string): Promise<boolean> {
   return read.body['slice'] === fate['appliedSlice'];
 }
 
-demo().then(
+/**
+ * Serves the live page until Ctrl-C (SIGINT or SIGTERM): prints `page: <url>` once `/` answers,
+ * then every few seconds sends one transaction to the first graph (a deal changes stage, someone
+ * new knows someone), so the page's live mode shows slices arriving.
+ */
+async function servePage(topology: Topology, url: string): Promise<void> {
+  const processor = topology.processors[0];
+  const graph = records[0]?.graph;
+  if (processor === undefined || graph === undefined) return;
+  const answer = await fetch(`${url}/`);
+  if (answer.status !== 200) throw new Error(`the live page at ${url}/ answered ${answer.status}: ${(await answer.text()).slice(0, 200)}`);
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  say(`\n== The live page (Ctrl-C stops the demo); a transaction goes to ${graph} every 5 s, for its live mode`);
+  say(`page: ${url}/#graph=${encodeURIComponent(graph)}&live=1`);
+  const catalog = new SchemaCatalog(topology.registry);
+  const schemaId = await catalog.register(processor.inputs[0] as string, avroTypes().transaction);
+  const producer = kafkaClient(topology.kafka, 'demo').producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const deals = records.flatMap((r) => (r.graph === graph ? (r.tx?.instructions ?? []) : [])).flatMap((i) => (i.op === 'CreateEntity' && i.type === 'Deal' && i.uid !== undefined ? [i.uid] : []));
+  const people = records.flatMap((r) => (r.graph === graph ? (r.tx?.instructions ?? []) : [])).flatMap((i) => (i.op === 'CreateEntity' && i.type === 'Person' && i.uid !== undefined ? [i.uid] : []));
+  const stages = ['lead', 'qualified', 'proposal', 'won', 'lost'];
+  let n = 0;
+  try {
+    for (;;) {
+      const tick = await Promise.race([stopped.then(() => 'stop' as const), new Promise<'tick'>((resolve) => setTimeout(() => resolve('tick'), 5_000).unref())]);
+      if (tick === 'stop') break;
+      n += 1;
+      const txId = `${graph}-live-${runId}-${n}`;
+      const deal = deals[n % deals.length] as string;
+      const instructions: Instruction[] =
+        n % 3 === 0
+          ? [
+              { op: 'CreateEntity', ref: 'p', type: 'Person' },
+              { op: 'SetField', subject: { ref: 'p' }, relation: 'Name', value: { type: 'String', value: `Visitor ${n}` } },
+              { op: 'CreateRelation', type: 'Knows', source: { ref: 'p' }, target: { uid: people[n % people.length] as string } },
+            ]
+          : [{ op: 'SetField', subject: { uid: deal }, relation: 'Stage', value: { type: 'Enum', enum: 'DealStage', value: stages[n % stages.length] as string } }];
+      await producer.send({ topic: processor.inputs[0] as string, messages: [{ key: graph, value: frame(schemaId, avroTypes().transaction.toBuffer(transactionToAvro({ graph, txId, instructions }))) }] });
+      say(`   sent ${txId}: ${n % 3 === 0 ? `Visitor ${n} joins and knows someone` : `deal ${deal.slice(0, 8)} moves to ${stages[n % stages.length]}`}`);
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  say('\n== Stopping');
+}
+
+demo(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },

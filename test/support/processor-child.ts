@@ -78,7 +78,14 @@ export class ProcessorChild {
 export async function writeTopologyFile(
   dir: string,
   topics: ProcessorTopics,
-  options: { readonly application: string; readonly stateDir: string; readonly file?: string; readonly query?: { readonly listen: string; readonly token?: string } },
+  options: {
+    readonly application: string;
+    readonly stateDir: string;
+    readonly file?: string;
+    readonly query?: { readonly listen: string; readonly token?: string };
+    /** The processor's graph schema, as a topology file writes it (written as a YAML flow mapping). */
+    readonly schema?: unknown;
+  },
 ): Promise<string> {
   const cluster = testCluster();
   const file = join(dir, options.file ?? `${uniqueName('topology')}.yaml`);
@@ -100,6 +107,7 @@ export async function writeTopologyFile(
     '    replicationFactor: 1',
     `    concurrency: ${topics.partitions}`,
     '    sessionTimeoutMs: 6000',
+    ...(options.schema === undefined ? [] : [`    schema: ${JSON.stringify(options.schema)}`]),
     ...(options.query === undefined ? [] : ['query:', `  listen: ${options.query.listen}`, ...(options.query.token === undefined ? [] : [`  token: ${options.query.token}`])]),
   ].join('\n');
   await writeFile(file, `${yaml}\n`);
