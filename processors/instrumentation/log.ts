@@ -90,6 +90,9 @@ export function attachLog(instrumentation: Instrumentation, options: LogOptions 
       line('INFO', 'snapshot restored', { name: p.name, topic: p.topic, partition: p.partition, id: p.id, changelogOffset: p.changelogOffset, mib: (p.bytes / 2 ** 20).toFixed(1), seconds: p.seconds.toFixed(1), takenBy: p.takenBy, createdAt: p.createdAt }),
     'snapshot.failed': (p) => line('WARN', p.doing === 'take' ? 'snapshot failed; the next one is tried on schedule' : 'snapshot restore failed; replaying the changelog instead', { name: p.name, topic: p.topic, partition: p.partition, ...errorFields(p.error) }),
     'snapshot.pruned': (p) => line('INFO', 'snapshots pruned', { name: p.name, topic: p.topic, partition: p.partition, ids: p.ids.join(',') }),
+    'follower.started': (p) => line('INFO', 'follower started', { follower: p.follower, diffs: p.diffs, partitions: p.partitions, group: p.group }),
+    'follower.stopped': (p) => line('INFO', 'follower stopped', { follower: p.follower }),
+    'follower.failed': (p) => line('ERROR', 'follower failed', { follower: p.follower, ...errorFields(p.error) }),
     'query.started': (p) => line('INFO', 'query API listening', { url: p.url, instance: p.instance, token: p.authenticated ? 'required' : 'none' }),
     'query.failed': (p) => line('ERROR', 'query request failed (a bug)', { method: p.method, url: p.url, ...errorFields(p.error), stack: p.error.stack }),
     'record.rejected': (p) => {

@@ -1,25 +1,38 @@
-import { partitionOf } from '../codec/partitioner';
+import { partitionOf, type PartitionerName } from '../codec/partitioner';
 import type { Instrumentation } from '../instrumentation/events';
-import type { GraphProcessor } from '../runtime/graph-processor';
+import type { GroupMap } from '../runtime/assigner';
+import type { PartitionView } from '../runtime/graph-processor';
 import type { GraphStore } from '../store/graph-store';
 import type { Location, PartitionHealth, QueryBackend } from './backend';
 import { GraphReads, type ReadLimits } from './reads';
 
+/** What the backend serves: a processor (`GraphProcessor`) or a follower of a diffs topic (`Follower`). */
+export interface ServedGraphs {
+  readonly name: string;
+  readonly partitioner: PartitionerName;
+  /** The partitions of its topics; 0 until it started. */
+  readonly partitions: number;
+  /** Who owns which partition, for a processor's group; undefined for a follower, which holds them all. */
+  readonly map: GroupMap | undefined;
+  partitionView(partition: number): PartitionView;
+}
+
 /**
- * The query backend of a running topology: its processors' partitions, routed by the group map. A
+ * The query backend of a running topology: its processors' partitions, routed by the group map,
+ * and its followers' (every partition local). A
  * graph lives on the partition its processor's partitioner gives its id (the same check that
  * refuses a record on another partition, WRONG_PARTITION).
  */
 export class RuntimeBackend implements QueryBackend {
   readonly processors: readonly string[];
-  private readonly byName: ReadonlyMap<string, GraphProcessor>;
+  private readonly byName: ReadonlyMap<string, ServedGraphs>;
   private readonly reads = new WeakMap<GraphStore, GraphReads>();
   private readonly listeners = new Map<string, Set<() => void>>();
   private readonly unsubscribe: () => void;
 
   constructor(
     readonly instance: string,
-    processors: readonly GraphProcessor[],
+    processors: readonly ServedGraphs[],
     instrumentation: Instrumentation,
     private readonly limits: ReadLimits,
   ) {

@@ -4,6 +4,7 @@ import { backendOps, type OpsEndpoints } from '../query/ops-endpoints';
 import { RuntimeBackend } from '../query/runtime-backend';
 import { QueryServer } from '../query/server';
 import type { QueryBackend } from '../query/backend';
+import { Follower } from './follower';
 import { GraphProcessor } from './graph-processor';
 import { snapshotStagingDirectory, type Topology } from './topology';
 
@@ -18,12 +19,14 @@ export interface RunningTopology {
 }
 
 export interface RunOptions {
+  /** `followers`: only the topology's followers (`graphfold follow`). @default 'all' (processors and followers) */
+  readonly only?: 'all' | 'followers';
   /** The operations endpoints the query server mounts. @default a minimal set from the processors' partitions */
   readonly ops?: (backend: () => QueryBackend | undefined) => OpsEndpoints;
 }
 
 /**
- * Starts every processor of a topology, and its query API when it has one (listening first, so
+ * Starts every processor and follower of a topology, and its query API when it has one (listening first, so
  * that each processor advertises its URL to its group). If one fails to start, the others are
  * stopped and the error is thrown; if one fails later, the others are stopped and `done` rejects
  * with its error.
@@ -36,7 +39,10 @@ export async function runTopology(topology: Topology, instrumentation: Instrumen
       ? undefined
       : await QueryServer.listen(topology.query, options.ops ?? backendOps, { onError: (error, request) => instrumentation.emit('query.failed', { ...request, error }) });
   const member = server === undefined ? undefined : { instance: server.instance, query: server.url };
-  const processors = topology.processors.map((spec) => new GraphProcessor(topology, spec, instrumentation, member));
+  const processors: (GraphProcessor | Follower)[] = [
+    ...(options.only === 'followers' ? [] : topology.processors.map((spec) => new GraphProcessor(topology, spec, instrumentation, member))),
+    ...topology.followers.map((spec) => new Follower(topology, spec, instrumentation, member)),
+  ];
   const backend = server === undefined ? undefined : new RuntimeBackend(server.instance, processors, instrumentation, topology.query as NonNullable<Topology['query']>);
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
