@@ -77,6 +77,11 @@ export interface GraphfoldEvents {
   'snapshot.failed': { readonly name: string; readonly topic: string; readonly partition: number; readonly doing: 'take' | 'restore'; readonly error: Error };
   /** Old snapshots deleted by the retention setting (or abandoned half-written). */
   'snapshot.pruned': { readonly name: string; readonly topic: string; readonly partition: number; readonly ids: readonly string[] };
+  /** A standby replica of a partition this instance does not own follows the changelog from `position` (the changelog ended at `end`). */
+  'standby.opened': { readonly processor: string; readonly partition: number; readonly position: number; readonly end: number };
+  /** A standby replica stopped: the partition moved here (`taken`: its task took the store over) or elsewhere, or it failed (opened again later). */
+  'standby.closed': { readonly processor: string; readonly partition: number; readonly position: number; readonly why: 'taken' | 'unassigned' | 'stopping' };
+  'standby.failed': { readonly processor: string; readonly partition: number; readonly error: Error };
   /** A follower fetches its diffs topic (every partition, into its own stores). */
   'follower.started': { readonly follower: string; readonly diffs: string; readonly partitions: number; readonly group: string };
   'follower.stopped': { readonly follower: string };
@@ -84,9 +89,10 @@ export interface GraphfoldEvents {
   /**
    * A follower wrote a fetched batch of diffs into a partition's store: queries see it from now
    * on. `highWatermark`: the partition's end when fetched (its lag is the offsets between);
-   * `newestTimestamp`: the newest diff's record time (ms), when its owner produced it.
+   * `oldestTimestamp`, `newestTimestamp`: the batch's first and last diff's record times (ms),
+   * when their owner produced them.
    */
-  'follow.batch': { readonly follower: string; readonly partition: number; readonly records: number; readonly position: number; readonly highWatermark: number; readonly newestTimestamp: number };
+  'follow.batch': { readonly follower: string; readonly partition: number; readonly records: number; readonly position: number; readonly highWatermark: number; readonly oldestTimestamp: number; readonly newestTimestamp: number };
   /** The query API listens (`url` is what the instance advertises to its group). */
   'query.started': { readonly url: string; readonly instance: string; readonly authenticated: boolean };
   /** A query request failed with an unexpected error (answered 500): a bug. */

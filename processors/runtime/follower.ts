@@ -214,7 +214,7 @@ export class Follower {
     followed.records += messages.length;
     this.instrumentation.emit('batch.written', { processor: this.spec.name, partition: batch.partition });
     if (this.instrumentation.enabled('follow.batch')) {
-      this.instrumentation.emit('follow.batch', { follower: this.spec.name, partition: batch.partition, records: messages.length, position: next, highWatermark: Number(batch.highWatermark), newestTimestamp: Number(last.timestamp) });
+      this.instrumentation.emit('follow.batch', { follower: this.spec.name, partition: batch.partition, records: messages.length, position: next, highWatermark: Number(batch.highWatermark), oldestTimestamp: Number((messages[0] as KafkaMessage).timestamp), newestTimestamp: Number(last.timestamp) });
     }
     this.reached(followed, next);
   }
