@@ -76,7 +76,7 @@ export class GraphProcessor {
     this.catalog = new SchemaCatalog(topology.registry);
     this.consumer = this.kafka.consumer({
       groupId: groupId(topology, spec),
-      partitionAssigners: [coPartitionedAssigner(() => ({ owned: this.owned, ...member }))],
+      partitionAssigners: [coPartitionedAssigner(() => ({ owned: this.owned, ...member, positions: {} }))],
       sessionTimeout: spec.sessionTimeoutMs,
       heartbeatInterval: Math.max(500, Math.floor(spec.sessionTimeoutMs / 10)),
       maxBytesPerPartition: 1 << 20,
