@@ -49,14 +49,22 @@ export class RuntimeBackend implements QueryBackend {
     const partition = partitionOf(graph, processor.partitions, processor.partitioner);
     const here = processor.partitionView(partition);
     if (here.state === 'ready') return { where: 'local', processor: processorName, partition, reads: this.readsOf(here.store) };
-    if (here.state === 'restoring') return { where: 'restoring', processor: processorName, partition, progress: here.progress };
+    const standby = (view: { readonly store: GraphStore; readonly position: number; readonly lagSlices: number }): Extract<Location, { where: 'local' }> => ({
+      where: 'local',
+      processor: processorName,
+      partition,
+      reads: this.readsOf(view.store),
+      standby: { position: view.position, lagSlices: view.lagSlices },
+    });
+    if (here.state === 'restoring') return here.standby === undefined ? { where: 'restoring', processor: processorName, partition, progress: here.progress } : standby(here.standby);
     const map = processor.map;
     const owner = map?.partitions[String(partition)];
-    if (owner === undefined) return { where: 'unassigned', processor: processorName, partition, why: 'the group has not assigned it yet (a rebalance is under way)' };
-    if (owner === this.instance) return { where: 'restoring', processor: processorName, partition, progress: undefined };
+    const replica = here.state === 'standby' ? standby(here) : undefined;
+    if (owner === undefined) return replica ?? { where: 'unassigned', processor: processorName, partition, why: 'the group has not assigned it yet (a rebalance is under way)' };
+    if (owner === this.instance) return replica ?? { where: 'restoring', processor: processorName, partition, progress: undefined };
     const url = map?.instances[owner];
-    if (url === undefined || url === null) return { where: 'unassigned', processor: processorName, partition, why: `its owner, ${owner}, serves no query API` };
-    return { where: 'remote', processor: processorName, partition, instance: owner, url };
+    if (url === undefined || url === null) return replica ?? { where: 'unassigned', processor: processorName, partition, why: `its owner, ${owner}, serves no query API` };
+    return { where: 'remote', processor: processorName, partition, instance: owner, url, ...(replica === undefined ? {} : { standby: replica }) };
   }
 
   onWritten(processor: string, partition: number, listener: () => void): () => void {
@@ -92,6 +100,7 @@ export class RuntimeBackend implements QueryBackend {
       for (let partition = 0; partition < processor.partitions; partition += 1) {
         const view = processor.partitionView(partition);
         if (view.state === 'ready') out.push({ processor: name, partition, state: 'ready' });
+        else if (view.state === 'standby') out.push({ processor: name, partition, state: 'standby' });
         else if (view.state === 'restoring') out.push({ processor: name, partition, state: 'restoring', ...(view.progress === undefined ? {} : { restore: view.progress }) });
       }
     }

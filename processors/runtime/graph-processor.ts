@@ -19,7 +19,9 @@ import type { GraphStore } from '../store/graph-store';
 /** A partition as the query service sees it on this instance. */
 export type PartitionView =
   | { readonly state: 'ready'; readonly store: GraphStore }
-  | { readonly state: 'restoring'; readonly progress: RestoreProgress | undefined }
+  | { readonly state: 'restoring'; readonly progress: RestoreProgress | undefined; readonly standby?: { readonly store: GraphStore; readonly position: number; readonly lagSlices: number } }
+  /** Not owned here: a standby replica follows its changelog. */
+  | { readonly state: 'standby'; readonly store: GraphStore; readonly position: number; readonly lagSlices: number }
   | { readonly state: 'not-owned' };
 
 type ProcessorState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
