@@ -12,6 +12,7 @@ import { anonymousIdentity, Ownership, type MemberIdentity, type RestoreProgress
 import { PartitionTask, type TaskContext } from './partition-task';
 import { SchemaCatalog } from './schema-catalog';
 import { SnapshotSchedule, snapshotsOf, type SnapshotSubject } from './snapshot-policy';
+import { Standbys } from './standbys';
 import { groupId, type ProcessorSpec, type Topology } from './topology';
 import type { GroupMap } from './assigner';
 import type { GraphStore } from '../store/graph-store';
@@ -58,6 +59,10 @@ export class GraphProcessor {
   private ctx: TaskContext | undefined;
   /** Snapshots the open tasks' stores, when the topology keeps snapshots. */
   private schedule: SnapshotSchedule | undefined;
+  /** Standby replicas of partitions this instance does not own (`standbys:`). */
+  private readonly standbys: Standbys;
+  /** Stores taken over from a standby, while their task opens (restores the tail): reads are served from them meanwhile. */
+  private readonly handed = new Map<number, { readonly store: GraphStore; readonly end: number }>();
   /** Rejects when a client meets a broker certificate that does not verify (raced against the start). */
   private readonly refusal = refusalSignal();
   /** Why the processor failed, once it has. */
@@ -78,7 +83,7 @@ export class GraphProcessor {
     this.catalog = new SchemaCatalog(topology.registry);
     this.consumer = this.kafka.consumer({
       groupId: groupId(topology, spec),
-      partitionAssigners: [coPartitionedAssigner(() => ({ owned: this.owned, ...member, positions: {} }))],
+      partitionAssigners: [coPartitionedAssigner(() => ({ owned: this.owned, ...member, positions: this.positions() }), { standbys: spec.standbys })],
       sessionTimeout: spec.sessionTimeoutMs,
       heartbeatInterval: Math.max(500, Math.floor(spec.sessionTimeoutMs / 10)),
       maxBytesPerPartition: 1 << 20,
@@ -89,6 +94,7 @@ export class GraphProcessor {
     });
     this.done.catch(() => undefined);
     this.ownership = new Ownership(this.admin, groupId(topology, spec), spec.name, instrumentation);
+    this.standbys = new Standbys(spec.name, () => this.ctx, instrumentation);
   }
 
   get name(): string {
@@ -110,12 +116,37 @@ export class GraphProcessor {
     return this.ownership.map;
   }
 
-  /** A partition on this instance: its store when its task is open, its restore while it opens. */
+  /**
+   * A partition on this instance: its store when its task is open; its restore while it opens
+   * (with the store a standby handed over, which serves reads meanwhile); a standby replica's
+   * store when another instance owns it.
+   */
   partitionView(partition: number): PartitionView {
-    if (!this.owned.includes(partition) || !this.lifecycle.is('running')) return { state: 'not-owned' };
+    if (!this.lifecycle.is('running')) return { state: 'not-owned' };
+    const replica = this.standbys.replica(partition);
+    if (!this.owned.includes(partition)) return replica === undefined ? { state: 'not-owned' } : { state: 'standby', store: replica.reads, position: replica.position, lagSlices: replica.behind };
     const task = this.tasks.get(partition);
     if (task !== undefined && !task.closed) return { state: 'ready', store: task.reads };
-    return { state: 'restoring', progress: this.ownership.restore(partition) };
+    const progress = this.ownership.restore(partition);
+    const handed = this.handed.get(partition) ?? (replica === undefined ? undefined : { store: replica.reads, end: replica.position + replica.behind });
+    if (handed === undefined || handed.store.isClosed) return { state: 'restoring', progress };
+    const position = handed.store.checkpoint().changelog ?? 0;
+    return { state: 'restoring', progress, standby: { store: handed.store, position, lagSlices: Math.max(0, (progress?.to ?? handed.end) - position) } };
+  }
+
+  /** Partition -> the changelog offset this instance's store of it reflects (open tasks, standbys): how caught up it is, for the assignor. */
+  private positions(): Record<string, number> {
+    const out: Record<string, number> = this.standbys.positions();
+    for (const [partition, task] of this.tasks) if (!task.closed) out[String(partition)] = task.changelogPosition;
+    return out;
+  }
+
+  /** Keeps standby replicas of the partitions the group map names this instance a standby of. */
+  private reconcileStandbys(): void {
+    if (this.spec.standbys === 0 || !this.lifecycle.is('running')) return;
+    const standbys = this.ownership.map?.standbys ?? {};
+    const mine = Object.entries(standbys).flatMap(([p, instances]) => (instances.includes(this.member.instance) && !this.owned.includes(Number(p)) ? [Number(p)] : []));
+    this.standbys.reconcile(mine);
   }
 
   /**
@@ -158,7 +189,7 @@ export class GraphProcessor {
     }
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       this.assigned(payload.memberAssignment);
-      void this.ownership.refresh(payload.memberId, this.member.instance, this.owned);
+      void this.ownership.refresh(payload.memberId, this.member.instance, this.owned).then(() => this.reconcileStandbys());
     });
     const joining = { doing: `consume ${spec.inputs.join(', ')} in consumer group ${group}`, needs: `Read on group ${group}`, coordinated: `consumer group ${group}` };
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
@@ -182,6 +213,7 @@ export class GraphProcessor {
     this.lifecycle.to('running');
     this.schedule?.start();
     this.openOwned();
+    this.reconcileStandbys();
     this.instrumentation.emit('processor.started', { processor: spec.name, group, inputs: spec.inputs, diffs: spec.diffs, rejections: spec.rejections });
   }
 
@@ -203,6 +235,7 @@ export class GraphProcessor {
     await this.consumer.stop().catch(() => undefined);
     await Promise.all([...this.queues.values()]);
     await this.consumer.disconnect().catch(() => undefined);
+    await this.standbys.close();
     if (clean) await this.schedule?.final(this.snapshotSubjects());
     else await this.schedule?.stop();
     await Promise.all([...this.tasks.values()].map((task) => task.close()));
@@ -241,7 +274,11 @@ export class GraphProcessor {
     const failures = this.failures.get(partition) ?? 0;
     if (failures > 0) await sleep(Math.min(30_000, 200 * 2 ** Math.min(failures, 8)));
     try {
-      const task = await PartitionTask.open(this.ctx, partition);
+      // A standby replica of the partition hands its store over: only the changelog's tail is restored, and it serves reads meanwhile.
+      const replica = this.standbys.replica(partition);
+      if (replica !== undefined) this.handed.set(partition, { store: replica.reads, end: replica.position + replica.behind });
+      const handed = await this.standbys.take(partition);
+      const task = await PartitionTask.open(this.ctx, partition, handed).finally(() => this.handed.delete(partition));
       this.tasks.set(partition, task);
       this.failures.delete(partition);
       return task;

@@ -125,14 +125,17 @@ export class PartitionTask {
     this.changelogNext = store.checkpoint().changelog ?? 0;
   }
 
-  /** Opens the task: fences, restores, and learns where input resumes (see the class comment). */
-  static async open(ctx: TaskContext, partition: number): Promise<PartitionTask> {
+  /**
+   * Opens the task: fences, restores, and learns where input resumes (see the class comment).
+   * `handed`: the partition's store, open already (a standby replica's, taken over), for step 2.
+   */
+  static async open(ctx: TaskContext, partition: number, handed?: GraphStore): Promise<PartitionTask> {
     const started = Date.now();
     const producer = ctx.kafka.producer({ transactionalId: transactionalId(ctx.topology, ctx.spec, partition), idempotent: true, maxInFlightRequests: 1, retry: transactionRetry });
     await producer.connect();
     let store: GraphStore | undefined;
     try {
-      store = await openStore(ctx, partition);
+      store = handed ?? (await openStore(ctx, partition));
       const task = new PartitionTask(ctx, partition, producer, store);
       const end = await task.restore();
       await task.readCommittedOffsets(end);
@@ -148,6 +151,11 @@ export class PartitionTask {
 
   get closed(): boolean {
     return this.lifecycle.is('closing', 'closed');
+  }
+
+  /** The changelog offset after the last diff this task's store holds (for the assignor's positions). */
+  get changelogPosition(): number {
+    return this.changelogNext;
   }
 
   /** The partition's store, for queries (which read written state only); valid until the task closes. */
