@@ -238,7 +238,10 @@ export async function measureFailover(kafka: Kafka, setup: ContenderSetup, snaps
   });
   const [victim, survivor] = assigned(first).includes(0) ? [first, second] : [second, first];
   const lost = assigned(victim);
-  say(`two instances; the one owning partitions ${lost.join(',')} is to be killed`);
+  if (options.standbys > 0) {
+    await until('the survivor\'s standbys of the partitions to lose', () => lost.every((p) => survivor.events.some((e) => e['message'] === 'standby replica following' && e['partition'] === p)));
+  }
+  say(`two instances; the one owning partitions ${lost.join(',')} is to be killed${options.standbys > 0 ? '; the other keeps standbys of them' : ''}`);
   const survivorClient = new QueryClient(await queryUrl(survivor));
   const graphsThere = Array.from({ length: 32 }, (_, i) => `${benchGraphPrefix}${i}`).filter((g) => lost.includes(partitionOf(g, setup.partitions)));
 

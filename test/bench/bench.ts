@@ -195,7 +195,7 @@ async function measureAvailability(kafka: Kafka, admin: Admin, setup: ContenderS
   const followInput = encodeWorkload({ seed: 12, graphs, transactions: Math.ceil(ingestRate * (size.followSeconds + 10)), partitions, schemaId, graphPrefix: 'follow-' });
   const followerLag = await measureFollowerLag(kafka, setup, snapshotsDir, followInput.messages, Array.from({ length: graphs }, (_, i) => `follow-${i}`), ingestRate, size.followSeconds, line('follower'));
   const failoverInput = encodeWorkload({ seed: 13, graphs, transactions: size.failoverRate * 180, partitions, schemaId, graphPrefix: 'failover-' });
-  const failover = await measureFailover(kafka, setup, snapshotsDir, failoverInput.messages, size.failoverRate, { sessionTimeoutMs: failoverSessionTimeoutMs, standbys: 0 }, line('failover'));
+  const failover = await measureFailover(kafka, setup, snapshotsDir, failoverInput.messages, size.failoverRate, { sessionTimeoutMs: failoverSessionTimeoutMs, standbys: 1 }, line('failover'));
   return { snapshotRestore, followerLag, failover };
 }
 
