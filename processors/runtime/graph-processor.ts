@@ -141,12 +141,16 @@ export class GraphProcessor {
     return out;
   }
 
-  /** Keeps standby replicas of the partitions the group map names this instance a standby of. */
-  private reconcileStandbys(): void {
+  /**
+   * Keeps standby replicas of the partitions the group map names this instance a standby of,
+   * once the tasks of those partitions (revoked from this instance) have closed their stores.
+   */
+  private async reconcileStandbys(): Promise<void> {
     if (this.spec.standbys === 0 || !this.lifecycle.is('running')) return;
     const standbys = this.ownership.map?.standbys ?? {};
-    const mine = Object.entries(standbys).flatMap(([p, instances]) => (instances.includes(this.member.instance) && !this.owned.includes(Number(p)) ? [Number(p)] : []));
-    this.standbys.reconcile(mine);
+    const mine = Object.entries(standbys).flatMap(([p, instances]) => (instances.includes(this.member.instance) ? [Number(p)] : []));
+    await Promise.all(mine.map((p) => this.queues.get(p)));
+    this.standbys.reconcile(mine.filter((p) => !this.owned.includes(p) && this.tasks.get(p) === undefined));
   }
 
   /**
@@ -213,7 +217,7 @@ export class GraphProcessor {
     this.lifecycle.to('running');
     this.schedule?.start();
     this.openOwned();
-    this.reconcileStandbys();
+    void this.reconcileStandbys();
     this.instrumentation.emit('processor.started', { processor: spec.name, group, inputs: spec.inputs, diffs: spec.diffs, rejections: spec.rejections });
   }
 

@@ -18,7 +18,8 @@ import { groupId, storeDirectory } from './topology';
  *
  * Opening (in this order):
  * 1. Read the changelog partition's offsets.
- * 2. Open the store (one that fails to open is deleted); with snapshots configured, an empty one
+ * 2. Open the store (one of another layout is deleted; one that does not open fails the replica,
+ *    which is opened again later); with snapshots configured, an empty one
  *    (or one far behind) is replaced by the newest valid owner's snapshot.
  * 3. A store that claims more than the changelog holds, or less than its first offset, is
  *    deleted and rebuilt from the start (a changelog whose history is gone cannot be followed).
@@ -65,7 +66,9 @@ export class StandbyReplica {
     try {
       store = await GraphStore.open(dir, options);
     } catch (error) {
-      store = await rebuilt(undefined, error instanceof StoreLayoutError ? error.message : `it does not open: ${(error as Error).message}`);
+      // Only a store of another layout is rebuilt here: one that does not open may be held by a task closing it (the replica is opened again later).
+      if (!(error instanceof StoreLayoutError)) throw error;
+      store = await rebuilt(undefined, error.message);
     }
     store = await openFromSnapshot(store, ctx.snapshots, partition, options, { changelogEnd: end, minSavedRecords: topology.snapshots?.minSavedRecords ?? 0, roles: ['owner'], name: spec.name, instrumentation: ctx.instrumentation });
     const at = store.checkpoint().changelog ?? 0;
