@@ -47,6 +47,9 @@ const abandonedAfterMs = 60 * 60 * 1000;
 /** Files of a RocksDB directory that are not part of the database. */
 const notData = /^(LOCK|LOG(\.old\..*)?)$/;
 
+/** RocksDB's table files, never modified once written (only deleted): a snapshot store may link them instead of copying. */
+const immutable = /^[0-9]+\.sst$/;
+
 /**
  * The snapshots of one changelog's partitions (a diffs topic) in a {@link SnapshotStore}:
  * consistent copies of a partition's store with the changelog offset each reflects, so a new or
@@ -100,7 +103,12 @@ export class Snapshots {
         const source = createReadStream(path, { highWaterMark: 1 << 20 });
         const hashed = hashing(hash, counted);
         source.on('error', (error) => hashed.destroy(error));
-        await this.options.store.write(`${prefix}${name}`, source.pipe(hashed));
+        if (immutable.test(name) && this.options.store.linkFrom !== undefined) {
+          await pipeline(source, hashed, discarding());
+          await this.options.store.linkFrom(path, `${prefix}${name}`);
+        } else {
+          await this.options.store.write(`${prefix}${name}`, source.pipe(hashed));
+        }
         files.push({ name, bytes: counted.bytes, sha256: hash.digest('hex') });
       }
       const manifest: SnapshotManifest = {
@@ -264,13 +272,24 @@ export class Snapshots {
       if (file.name.includes('/') || file.name.startsWith('.')) return `its manifest names a file ${file.name} outside the snapshot`;
       const hash = createHash('sha256');
       const counted = { bytes: 0 };
-      let source: Readable;
-      try {
-        source = await this.options.store.read(`${prefix}${file.name}`);
-      } catch (error) {
-        return `its file ${file.name} cannot be read (${(error as Error).message})`;
+      const target = join(dir, file.name);
+      const linkTo = this.options.store.linkTo?.bind(this.options.store);
+      if (immutable.test(file.name) && linkTo !== undefined) {
+        try {
+          await linkTo(`${prefix}${file.name}`, target);
+        } catch (error) {
+          return `its file ${file.name} cannot be read (${(error as Error).message})`;
+        }
+        await pipeline(createReadStream(target, { highWaterMark: 1 << 20 }), hashing(hash, counted), discarding());
+      } else {
+        let source: Readable;
+        try {
+          source = await this.options.store.read(`${prefix}${file.name}`);
+        } catch (error) {
+          return `its file ${file.name} cannot be read (${(error as Error).message})`;
+        }
+        await pipeline(source, hashing(hash, counted), createWriteStream(target));
       }
-      await pipeline(source, hashing(hash, counted), createWriteStream(join(dir, file.name)));
       const sum = hash.digest('hex');
       if (counted.bytes !== file.bytes || sum !== file.sha256) return `its file ${file.name} is damaged (${counted.bytes} bytes with SHA-256 ${sum.slice(0, 12)}..., the manifest says ${file.bytes} bytes with ${file.sha256.slice(0, 12)}...)`;
     }
@@ -298,6 +317,15 @@ export class Snapshots {
 
 function newestFirst(a: Listed, b: Listed): number {
   return b.changelogOffset - a.changelogOffset || b.takenAt - a.takenAt || (a.id < b.id ? 1 : -1);
+}
+
+/** A sink that drops what it is given (a file read only to be hashed). */
+function discarding(): Writable {
+  return new Writable({
+    write(_chunk: Buffer, _encoding, done) {
+      done();
+    },
+  });
 }
 
 /** Passes bytes through, hashing and counting them. */
