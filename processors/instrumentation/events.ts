@@ -82,6 +82,8 @@ export interface GraphfoldEvents {
   /** A standby replica stopped: the partition moved here (`taken`: its task took the store over) or elsewhere, or it failed (opened again later). */
   'standby.closed': { readonly processor: string; readonly partition: number; readonly position: number; readonly why: 'taken' | 'unassigned' | 'stopping' };
   'standby.failed': { readonly processor: string; readonly partition: number; readonly error: Error };
+  /** A standby replica wrote a batch (at most one event a second per replica): the changelog offset it reflects, and the offsets it is behind the changelog's end as last fetched. */
+  'standby.progress': { readonly processor: string; readonly partition: number; readonly position: number; readonly behind: number };
   /** A follower fetches its diffs topic (every partition, into its own stores). */
   'follower.started': { readonly follower: string; readonly diffs: string; readonly partitions: number; readonly group: string };
   'follower.stopped': { readonly follower: string };

@@ -148,6 +148,7 @@ export class Follower {
     const offsets = await attempting(topology.kafka, { doing: `read the offsets of topic ${topic}`, needs: `Describe on topic ${topic}` }, () => this.admin.fetchTopicOffsets(topic));
     this.count = offsets.length;
     this.snapshots = snapshotsOf(topology, topic, { role: 'follower', application: topology.application, name: spec.name, instance: this.member.instance }, this.instrumentation);
+    this.instrumentation.emit('partitions.assigned', { processor: spec.name, partitions: offsets.map((o) => o.partition).sort((a, b) => a - b) });
     // 2. and 3.
     for (const { partition, low, offset } of offsets.sort((a, b) => a.partition - b.partition)) {
       const store = await this.openStore(partition, Number(low), Number(offset));

@@ -33,6 +33,7 @@ export class StandbyReplica {
   private failure: Error | undefined;
   private closing: Promise<GraphStore | undefined> | undefined;
   private readonly decoder: InputDecoder;
+  private reported = 0;
 
   private constructor(
     private readonly ctx: TaskContext,
@@ -171,6 +172,10 @@ export class StandbyReplica {
       return;
     }
     this.ctx.instrumentation.emit('batch.written', { processor: this.ctx.spec.name, partition: this.partition });
+    if (Date.now() - this.reported >= 1_000) {
+      this.reported = Date.now();
+      this.ctx.instrumentation.emit('standby.progress', { processor: this.ctx.spec.name, partition: this.partition, position: this.position, behind: this.behind });
+    }
   }
 
   private decode(value: Buffer, offset: number): GraphDiff {

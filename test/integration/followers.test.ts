@@ -81,7 +81,8 @@ describe('followers', () => {
     const topics = await createProcessorTopics(kafka, 3);
     const first = txsOf(3, 400);
     await produce(topics, first);
-    const ownerTopology = await testTopology(topics, { query: {} });
+    const snapshotDir = await mkdtemp(join(tmpdir(), 'graphfold-follower-snapshots-'));
+    const ownerTopology: Topology = { ...(await testTopology(topics, { query: {} })), snapshots: { dir: snapshotDir, everyMs: 3_600_000, retain: 3, minSavedRecords: 1 } };
     const owner = await runTopology(ownerTopology, new Instrumentation());
     let follower: RunningTopology | undefined;
     try {
@@ -93,8 +94,9 @@ describe('followers', () => {
       const before = await kafkaState(admin, topics);
 
       // A follower in a topology of its own: no processors, its own stores.
+      const { snapshots: _snapshots, ...withoutSnapshots } = ownerTopology;
       const followerTopology: Topology = {
-        ...ownerTopology,
+        ...withoutSnapshots,
         processors: [],
         followers: [{ name: 'copy', diffs: topics.diffs, partitioner: 'murmur2' }],
         store: { ...ownerTopology.store, dir: await mkdtemp(join(tmpdir(), 'graphfold-follower-')) },
@@ -138,7 +140,24 @@ describe('followers', () => {
       await waitFor('the follower to be ready again', () => (ready.length >= topics.partitions ? true : undefined), { timeoutMs: 60_000 });
       for (const restart of restarts) expect(restart.from).toBeGreaterThan(0);
       for (const restart of restarts) expect(restart.to).toBe(ends.get(restart.partition));
-      expect(await expectSameAnswers(ownerClient, new QueryClient(follower.query?.url as string), graphs)).toBeGreaterThan(0);
+      const secondClient = new QueryClient(follower.query?.url as string);
+      expect(await expectSameAnswers(ownerClient, secondClient, graphs)).toBeGreaterThan(0);
+
+      // The owner stops cleanly (a snapshot of each partition); a new follower with empty stores starts from those snapshots.
+      await owner.stop();
+      const fromSnapshots = new Instrumentation();
+      const restored: GraphfoldEvents['snapshot.restored'][] = [];
+      const fresh: number[] = [];
+      fromSnapshots.on('snapshot.restored', (p) => restored.push(p));
+      fromSnapshots.on('task.ready', (p) => fresh.push(p.partition));
+      const third = await runTopology({ ...followerTopology, store: { ...followerTopology.store, dir: await mkdtemp(join(tmpdir(), 'graphfold-follower-')) }, snapshots: { dir: snapshotDir, everyMs: 3_600_000, retain: 3, minSavedRecords: 1 } }, fromSnapshots);
+      try {
+        await waitFor('the third follower to be ready', () => (fresh.length >= topics.partitions ? true : undefined), { timeoutMs: 60_000 });
+        expect(restored.map((r) => r.partition).sort()).toEqual([...ends.keys()].filter((p) => (ends.get(p) ?? 0) > 0).sort());
+        expect(await expectSameAnswers(secondClient, new QueryClient(third.query?.url as string), graphs)).toBeGreaterThan(0);
+      } finally {
+        await third.stop();
+      }
     } finally {
       await follower?.stop();
       await owner.stop();
