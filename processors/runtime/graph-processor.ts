@@ -149,7 +149,7 @@ export class GraphProcessor {
     if (this.spec.standbys === 0 || !this.lifecycle.is('running')) return;
     const standbys = this.ownership.map?.standbys ?? {};
     const mine = Object.entries(standbys).flatMap(([p, instances]) => (instances.includes(this.member.instance) ? [Number(p)] : []));
-    await Promise.all(mine.map((p) => this.queues.get(p)));
+    await Promise.all(mine.map((p) => this.queues.get(p) ?? Promise.resolve()));
     this.standbys.reconcile(mine.filter((p) => !this.owned.includes(p) && this.tasks.get(p) === undefined));
   }
 
