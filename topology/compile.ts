@@ -45,6 +45,7 @@ export function compileTopology(topology: TopologyWithDefaults, context: Compile
       concurrency: processor.concurrency,
       sessionTimeoutMs: processor.sessionTimeoutMs,
       standbys: processor.standbys,
+      taskTimeoutMs: processor.taskTimeoutMs,
       partitioner: processor.partitioner,
       carryHeaders: [...processor.carryHeaders],
     };
@@ -59,6 +60,7 @@ export function compileTopology(topology: TopologyWithDefaults, context: Compile
     ...(topology.query === undefined ? {} : { query: compileQuery(topology.query) }),
     ...(topology.snapshots === undefined ? {} : { snapshots: { ...topology.snapshots, dir: resolve(context.baseDir, topology.snapshots.dir) } }),
     followers: topology.followers.map((f) => ({ ...f })),
+    ...(topology.ops === undefined ? {} : { ops: compileListen(topology.ops.listen) }),
     origin: context.origin,
   });
 }
@@ -150,6 +152,12 @@ function checkFollowers(topology: TopologyWithDefaults, context: CompileContext)
   });
 }
 
+/** `host:port` (IPv6 hosts in brackets) as the address to bind. */
+function compileListen(listen: string): { readonly host: string; readonly port: number } {
+  const colon = listen.lastIndexOf(':');
+  return { host: listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(listen.slice(colon + 1)) };
+}
+
 function compileQuery(query: QueryWithDefaults): QuerySpec {
   const colon = query.listen.lastIndexOf(':');
   const host = query.listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
@@ -157,7 +165,7 @@ function compileQuery(query: QueryWithDefaults): QuerySpec {
     host,
     port: Number(query.listen.slice(colon + 1)),
     ...(query.advertise === undefined ? {} : { advertise: query.advertise.replace(/\/+$/, '') }),
-    ...(query.token === undefined ? {} : { token: query.token }),
+    ...(query.token === undefined ? {} : { token: new Secret(query.token) }),
     maxHops: query.maxHops,
     maxLimit: query.maxLimit,
     maxStreams: query.maxStreams,

@@ -19,6 +19,7 @@ export interface TopologyWithDefaults {
   readonly registry: Omit<RegistryInput, 'tls'> & { readonly tls?: TlsWithDefaults };
   readonly store: { readonly dir: string; readonly cachedAtoms: number; readonly cacheBytes: number; readonly writeBufferBytes: number };
   readonly processors: readonly ProcessorWithDefaults[];
+  readonly ops?: { readonly listen: string };
   readonly query?: QueryWithDefaults;
   readonly snapshots?: { readonly dir: string; readonly everyMs: number; readonly retain: number; readonly minSavedRecords: number };
   readonly followers: readonly { readonly name: string; readonly diffs: string; readonly partitioner: PartitionerName }[];
@@ -51,6 +52,7 @@ export interface ProcessorWithDefaults {
   readonly concurrency: number;
   readonly sessionTimeoutMs: number;
   readonly standbys: number;
+  readonly taskTimeoutMs: number;
   readonly partitioner: PartitionerName;
   readonly carryHeaders: readonly string[];
 }
@@ -71,6 +73,8 @@ export const topologyDefaults = Object.freeze({
   maxRecordBytes: 1_000_000,
   concurrency: 4,
   sessionTimeoutMs: 30_000,
+  /** Kafka Streams' task.timeout.ms default. */
+  taskTimeoutMs: 300_000,
   partitioner: 'murmur2' as PartitionerName,
   /** W3C trace context, so a trace runs from the producer through graphfold to the consumers. */
   carryHeaders: Object.freeze(['traceparent', 'tracestate']) as readonly string[],
@@ -146,9 +150,11 @@ export function addDefaults(input: TopologyInput, context: DefaultsContext): Top
       concurrency: p.concurrency ?? d.concurrency,
       sessionTimeoutMs: p.sessionTimeoutMs ?? d.sessionTimeoutMs,
       standbys: p.standbys ?? d.standbys,
+      taskTimeoutMs: p.taskTimeoutMs ?? d.taskTimeoutMs,
       partitioner: p.partitioner ?? d.partitioner,
       carryHeaders: p.carryHeaders ?? d.carryHeaders,
     })),
+    ...(input.ops === undefined ? {} : { ops: { listen: input.ops.listen } }),
   };
 }
 

@@ -31,6 +31,11 @@ export interface TopologyInput {
    */
   readonly query?: QueryInput;
   /**
+   * An HTTP server of its own for `/metrics` (Prometheus), `/healthz` and `/readyz`, for an
+   * instance that serves no query API (which serves the same routes). @default none
+   */
+  readonly ops?: OpsInput;
+  /**
    * Snapshots of every partition's store, taken by its owner on a schedule and on a clean stop,
    * so that a new or emptied instance restores the newest one and replays only the changelog
    * after it. @default none (a store is rebuilt from the whole changelog)
@@ -107,6 +112,11 @@ export interface QueryInput {
   readonly maxWaitMs?: number;
   /** How long a request may take before it is answered 503 (a wait for a slice ends earlier, with 504). @default 40000 */
   readonly requestTimeoutMs?: number;
+}
+
+export interface OpsInput {
+  /** `host:port` to listen on, e.g. `127.0.0.1:9464`; port 0 picks a free one (logged). Required. */
+  readonly listen: string;
 }
 
 export interface KafkaInput {
@@ -229,6 +239,12 @@ export interface ProcessorInput {
    * number of instances less one are placed. @default 0
    */
   readonly standbys?: number;
+  /**
+   * How long a partition may keep failing at the same place (a batch that cannot commit, a store
+   * that cannot open or write) before the processor stops with the offset and the cause. Retries
+   * back off from 0.5 s to 30 s; time the cluster is unreachable does not count. @default 300000
+   */
+  readonly taskTimeoutMs?: number;
   /**
    * How the producers of the input topics partition keys: `murmur2` (Kafka's default partitioner:
    * Java, kafkajs, `graphfold produce`; librdkafka with `partitioner=murmur2_random`) or `crc32`

@@ -90,7 +90,7 @@ export class Follower {
     private readonly member: MemberIdentity = anonymousIdentity(),
   ) {
     this.lifecycle = new Lifecycle(`follower ${spec.name}`, 'created', transitions);
-    this.kafka = kafkaClient(topology.kafka, spec.name, (refusal) => this.refused(refusal));
+    this.kafka = kafkaClient(topology.kafka, spec.name, { onRefused: (refusal) => this.refused(refusal) });
     this.admin = this.kafka.admin();
     this.catalog = new SchemaCatalog(topology.registry);
     this.decoder = new InputDecoder(Number.MAX_SAFE_INTEGER);

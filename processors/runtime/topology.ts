@@ -15,6 +15,8 @@ export interface Topology {
   readonly registry: RegistrySpec;
   readonly store: StoreSpec;
   readonly processors: readonly ProcessorSpec[];
+  /** The standalone server of `/metrics`, `/healthz` and `/readyz`, when configured. */
+  readonly ops?: { readonly host: string; readonly port: number };
   /** The query API, when this topology serves one. */
   readonly query?: QuerySpec;
   /** Snapshots of the partitions' stores, when configured. */
@@ -32,7 +34,7 @@ export interface QuerySpec {
   readonly port: number;
   /** The base URL others reach this instance at; undefined: derived from the bound address. */
   readonly advertise?: string;
-  readonly token?: string;
+  readonly token?: Secret;
   readonly maxHops: number;
   readonly maxLimit: number;
   readonly maxStreams: number;
@@ -119,6 +121,8 @@ export interface ProcessorSpec {
   readonly sessionTimeoutMs: number;
   /** Standby replicas kept of each partition on other instances (0: none). */
   readonly standbys: number;
+  /** How long a partition may keep failing at one place (unreachable time aside) before the processor stops. */
+  readonly taskTimeoutMs: number;
   /** How producers of the inputs partition keys; a record off its key's partition is WRONG_PARTITION. */
   readonly partitioner: PartitionerName;
   /** Input headers copied onto each diff and rejection. */

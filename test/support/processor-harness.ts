@@ -10,6 +10,7 @@ import { transactionToAvro } from '../../processors/codec/transaction';
 import type { GraphDiff, GraphTransaction } from '../../processors/engine/model';
 import type { GraphSchema } from '../../processors/engine/schema';
 import { SchemaCatalog } from '../../processors/runtime/schema-catalog';
+import { Secret } from '../../processors/runtime/secret';
 import type { ProcessorSpec, Topology } from '../../processors/runtime/topology';
 import { createTopic, testCluster, uniqueName, waitForMessages, type ReceivedMessage } from './kafka';
 import { openTempStore } from './temp-store';
@@ -43,6 +44,7 @@ export interface TestTopologyOptions {
   readonly maxInstructions?: number;
   readonly maxRecordBytes?: number;
   readonly concurrency?: number;
+  readonly taskTimeoutMs?: number;
   /** Serve the query API (on a free loopback port unless `port` says otherwise). */
   readonly query?: { readonly port?: number; readonly token?: string };
 }
@@ -62,6 +64,7 @@ export async function testTopology(topics: ProcessorTopics, options: TestTopolog
     concurrency: options.concurrency ?? 4,
     sessionTimeoutMs: 10_000,
     standbys: 0,
+    taskTimeoutMs: options.taskTimeoutMs ?? 300_000,
     partitioner: 'murmur2',
     carryHeaders: ['traceparent', 'tracestate'],
     ...(options.schema === undefined ? {} : { schema: options.schema }),
@@ -75,7 +78,7 @@ export async function testTopology(topics: ProcessorTopics, options: TestTopolog
     followers: [],
     ...(options.query === undefined
       ? {}
-      : { query: { host: '127.0.0.1', port: options.query.port ?? 0, maxHops: 4, maxLimit: 10_000, maxStreams: 20, maxWaitMs: 30_000, requestTimeoutMs: 40_000, ...(options.query.token === undefined ? {} : { token: options.query.token }) } }),
+      : { query: { host: '127.0.0.1', port: options.query.port ?? 0, maxHops: 4, maxLimit: 10_000, maxStreams: 20, maxWaitMs: 30_000, requestTimeoutMs: 40_000, ...(options.query.token === undefined ? {} : { token: new Secret(options.query.token) }) } }),
     origin: 'test',
   });
 }

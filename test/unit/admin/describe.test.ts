@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { inspect } from 'node:util';
 import { describeTopology, formatBytes } from '../../../processors/admin/describe';
 import { loadTopology, parseTopology } from '../../../topology/loader';
 
@@ -56,6 +57,7 @@ describe('topology describe', () => {
         '  limits          10000 instructions per transaction, 1536 KiB per record',
         '                  1 partition processed at a time per instance',
         "                  30000 ms before a silent instance's partitions move",
+        '                  300000 ms of failing at one offset before the processor stops',
         "  partitioner     murmur2: a record off its key's partition is rejected WRONG_PARTITION (librdkafka producers: partitioner=murmur2_random)",
         '  headers         traceparent, tracestate carried onto diffs and rejections',
         '  graph schema    entities: Order, Customer',
@@ -75,16 +77,17 @@ describe('topology describe', () => {
         '  limits          10000 instructions per transaction, 1 MB per record',
         '                  4 partitions processed at a time per instance',
         "                  30000 ms before a silent instance's partitions move",
+        '                  300000 ms of failing at one offset before the processor stops',
         "  partitioner     murmur2: a record off its key's partition is rejected WRONG_PARTITION (librdkafka producers: partitioner=murmur2_random)",
         '  headers         traceparent, tracestate carried onto diffs and rejections',
         '  graph schema    none: any entity, relation and value types',
         '',
         'Topics (topology apply creates the missing ones and registers each schema under <topic>-value)',
         '  orders-in          input of orders                   graphfold.GraphTransaction  cleanup.policy=delete',
-        '  orders-diffs       diffs of orders, input of mirror  graphfold.GraphDiff         cleanup.policy=delete retention.ms=-1 retention.bytes=-1',
-        '  orders-rejections  rejections of orders              graphfold.Rejection         cleanup.policy=delete',
-        '  mirror-diffs       diffs of mirror                   graphfold.GraphDiff         cleanup.policy=delete retention.ms=-1 retention.bytes=-1',
-        '  mirror-rejections  rejections of mirror              graphfold.Rejection         cleanup.policy=delete',
+        '  orders-diffs       diffs of orders, input of mirror  graphfold.GraphDiff         cleanup.policy=delete retention.ms=-1 retention.bytes=-1 max.message.bytes=1573888',
+        '  orders-rejections  rejections of orders              graphfold.Rejection         cleanup.policy=delete max.message.bytes=1639424',
+        '  mirror-diffs       diffs of mirror                   graphfold.GraphDiff         cleanup.policy=delete retention.ms=-1 retention.bytes=-1 max.message.bytes=1001024',
+        '  mirror-rejections  rejections of mirror              graphfold.Rejection         cleanup.policy=delete max.message.bytes=1066560',
         '',
         'ACLs for User:shop-svc (kafka-acls commands; exactly what graphfold uses, on a cluster that refuses what no ACL allows)',
         '  topology apply:',
@@ -134,6 +137,11 @@ describe('topology describe', () => {
     const text = describeTopology(topology);
     expect(text).not.toContain('password-value');
     expect(text).not.toContain('token-value');
+    // Nor does the compiled topology, however it is printed (a log line, JSON, util.inspect).
+    expect(JSON.stringify(topology)).not.toMatch(/password-value|token-value/);
+    expect(inspect(topology, { depth: 10 })).not.toMatch(/password-value|token-value/);
+    expect(`${String(topology.query?.token)}`).toBe('[hidden]');
+    expect(topology.query?.token?.reveal()).toBe('token-value-0123456789abcdef');
     expect(text).toContain('query API       http://0.0.0.0:7070, advertised as http://graphfold-1:7070\n                  bearer token required');
     expect(text).not.toContain(readFileSync(join(repo, 'test/fixtures/topology/self-signed-cert.pem'), 'utf8').split('\n')[1]);
     expect(text).toContain('SASL scram-sha-512 as orders-svc');
