@@ -153,7 +153,7 @@ export function attachLog(instrumentation: Instrumentation, options: LogOptions 
     }
     for (const [follower, f] of follows) {
       const partitions = [...f.partitions.values()];
-      line('INFO', 'follower progress', { follower, applied: f.applied, behind: partitions.reduce((n, p) => n + p.behind, 0), lagMs: partitions.reduce((n, p) => Math.max(n, p.lagMs), 0) });
+      line('INFO', 'follower progress', { follower, applied: f.applied, rate: `${Math.round((f.applied * 1000) / summaryMs)}/s`, behind: partitions.reduce((n, p) => n + p.behind, 0), lagMs: partitions.reduce((n, p) => Math.max(n, p.lagMs), 0) });
       f.applied = 0;
     }
   }, summaryMs);
