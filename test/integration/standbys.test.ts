@@ -80,6 +80,10 @@ describe('standby replicas', () => {
       const graphsThere = [...new Set(txs.map((tx) => tx.graph))].filter((g) => lost.includes(partitionOf(g, topics.partitions, 'murmur2')));
       expect(graphsThere.length).toBeGreaterThan(0);
       const graph = graphsThere[0] as string;
+      // The survivor's /readyz lists its standby of the partitions it is to take; readiness does not wait for them.
+      const ready = (await (await fetch(`${survivorUrl}/readyz`)).json()) as { ok: boolean; partitions: Record<string, { state: string; behind?: number }> };
+      expect(ready.ok).toBe(true);
+      for (const partition of lost) expect(ready.partitions[`graphs/${partition}`]).toMatchObject({ state: 'standby' });
       // Through the survivor, forwarded to the owner.
       const before = await client.get(`/v1/graphs/${graph}`);
       expect(before.status).toBe(200);
