@@ -30,8 +30,9 @@ export function graphfoldStoreDirs(setup: ContenderSetup): string[] {
 
 /** What a graphfold run of the bench may add to its topology (the availability phase). */
 export interface GraphfoldExtras {
-  /** `snapshots: { dir }` (every hour: only a clean stop takes one). */
+  /** `snapshots: { dir }`, every hour unless `snapshotsEvery` says otherwise. */
   readonly snapshotsDir?: string;
+  readonly snapshotsEvery?: string;
   /** The processor's `sessionTimeoutMs`. */
   readonly sessionTimeoutMs?: number;
   /** The processor's `standbys`. */
@@ -55,7 +56,7 @@ export async function startGraphfold(setup: ContenderSetup, extras: GraphfoldExt
     `  dir: ${stateDir(setup)}`,
     'query:',
     '  listen: 127.0.0.1:0',
-    ...(extras.snapshotsDir === undefined ? [] : ['snapshots:', `  dir: ${extras.snapshotsDir}`, '  every: 1h', '  minSavedRecords: 1']),
+    ...(extras.snapshotsDir === undefined ? [] : ['snapshots:', `  dir: ${extras.snapshotsDir}`, `  every: ${extras.snapshotsEvery ?? '1h'}`, '  minSavedRecords: 1']),
     ...(extras.follow === true
       ? ['followers:', '  - name: copy', `    diffs: ${setup.output}`]
       : [
