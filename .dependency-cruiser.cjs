@@ -8,6 +8,7 @@
  *   store             RocksDB state over the engine's model: knows no task, runtime or Kafka
  *   task              one partition's per-batch logic over records: knows no Kafka, no runtime
  *   runtime           Kafka clients, tasks' transactions, lifecycle, restore: knows no CLI
+ *   testing           the TopologyTestDriver: the task core over topics in memory, no Kafka
  *   query, admin, sdk, cli, topology: the edges
  *
  * errors.ts and instrumentation/ are the shared ground every layer may use. Type-only imports
@@ -53,6 +54,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^processors/task/' },
       to: { path: [above('runtime', 'query', 'admin', 'sdk', 'cli', 'page'), '^topology/', '^node_modules/(kafkajs|@kafkajs)/'] },
+    },
+    {
+      name: 'test-driver-knows-no-kafka',
+      comment: 'The TopologyTestDriver runs the task core with no broker: no Kafka client, no part of the runtime but the compiled topology.',
+      severity: 'error',
+      from: { path: '^processors/testing/' },
+      to: { path: ['^processors/runtime/(?!topology\\.ts$)', above('cli', 'admin', 'sdk'), '^node_modules/(kafkajs|@kafkajs)/'] },
     },
     {
       name: 'runtime-does-not-import-cli',

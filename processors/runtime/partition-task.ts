@@ -1,4 +1,4 @@
-import type { Admin, Batch, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import type { Admin, Batch, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { carriedHeaders, headerText } from '../codec/headers';
 import { InputDecoder, type InputRecord } from '../codec/input';
 import { FatalError, RetriableError, StoreDivergedError, TerminalError } from '../errors';
@@ -9,7 +9,8 @@ import type { Instrumentation } from '../instrumentation/events';
 import { GraphStore, StoreLayoutError, type Checkpoint } from '../store/graph-store';
 import { attempting, type Attempt } from './access-refusal';
 import { Lifecycle } from './lifecycle';
-import { chunks, diffMessage, diffTooLarge, rejectionMessage } from './outputs';
+import { chunks, diffMessage, diffTooLarge, rejectionMessage } from '../task/outputs';
+import type { OutputRecord } from '../task/records';
 import { restoreRejections } from './rejection-restore';
 import { restorePartition } from './restore';
 import type { SchemaCatalog } from './schema-catalog';
@@ -168,11 +169,11 @@ export class PartitionTask {
       const txs = inputs.flatMap((input) => ('tx' in input ? [input.tx] : []));
       await this.store.prefetch(txs);
 
-      const diffs: Message[] = [];
-      const rejections: Message[] = [];
+      const diffs: OutputRecord[] = [];
+      const rejections: OutputRecord[] = [];
       let skipped = 0;
-      let encoded: Message | undefined;
-      let headers: Message['headers'];
+      let encoded: OutputRecord | undefined;
+      let headers: OutputRecord['headers'];
       const admit = (diff: GraphDiff): TerminalError | undefined => {
         encoded = diffMessage(diff, this.ctx.schemaIds.diff, this.partition, headers);
         return diffTooLarge(encoded, diff, this.ctx.spec.maxRecordBytes);
@@ -188,7 +189,7 @@ export class PartitionTask {
           this.reportRejection(input.source, error);
           this.recordRejection(input.source, input.timestamp, error);
         } else if (result.outcome === 'applied') {
-          diffs.push(encoded as Message); // encoded by `admit`, which the store calls with the diff it stages
+          diffs.push(encoded as OutputRecord); // encoded by `admit`, which the store calls with the diff it stages
         } else {
           skipped += 1;
         }
@@ -295,7 +296,7 @@ export class PartitionTask {
   private async decode(
     messages: readonly KafkaMessage[],
     source: (offset: number) => SourcePosition,
-  ): Promise<(({ readonly tx: GraphTransaction } | { readonly error: TerminalError }) & { readonly source: SourcePosition; readonly timestamp: number; readonly record: InputRecord; readonly headers: Message['headers'] })[]> {
+  ): Promise<(({ readonly tx: GraphTransaction } | { readonly error: TerminalError }) & { readonly source: SourcePosition; readonly timestamp: number; readonly record: InputRecord; readonly headers: OutputRecord['headers'] })[]> {
     const records = messages.map((message) => {
       const at = source(Number(message.offset));
       const contentType = headerText(message.headers, 'content-type');

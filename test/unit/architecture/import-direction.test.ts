@@ -27,7 +27,7 @@ describe('the import direction (.dependency-cruiser.cjs, npm run lint:imports)',
     expect(code).toBe(0);
   }, 60_000);
 
-  test('a cycle, the engine importing the CLI, the store importing the runtime and the runtime the CLI each fail it', async () => {
+  test('a cycle, the engine importing the CLI, the store, the task core or the test driver importing the runtime, and the runtime the CLI each fail it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'graphfold-imports-'));
     const files: Record<string, string> = {
       'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'node16', moduleResolution: 'node16', strict: true } }),
@@ -36,6 +36,9 @@ describe('the import direction (.dependency-cruiser.cjs, npm run lint:imports)',
       'processors/engine/c.ts': "import type { Cli } from '../cli/main';\nexport type C = Cli;\n",
       'processors/store/s.ts': "import { r } from '../runtime/r';\nexport const s = r;\n",
       'processors/runtime/r.ts': "import { cli } from '../cli/main';\nexport const r = cli;\n",
+      'processors/task/t.ts': "import { r } from '../runtime/r';\nexport const t = r;\n",
+      'processors/testing/d.ts': "import { r } from '../runtime/r';\nimport type { Spec } from '../runtime/topology';\nexport const d: Spec = r;\n",
+      'processors/runtime/topology.ts': 'export type Spec = number;\n',
       'processors/cli/main.ts': 'export const cli = 1;\nexport type Cli = number;\n',
     };
     try {
@@ -49,6 +52,9 @@ describe('the import direction (.dependency-cruiser.cjs, npm run lint:imports)',
       expect(report).toContain('error engine-imports-nothing-above-it: processors/engine/c.ts → processors/cli/main.ts');
       expect(report).toContain('error store-does-not-import-runtime: processors/store/s.ts → processors/runtime/r.ts');
       expect(report).toContain('error runtime-does-not-import-cli: processors/runtime/r.ts → processors/cli/main.ts');
+      expect(report).toContain('error task-core-knows-no-kafka: processors/task/t.ts → processors/runtime/r.ts');
+      expect(report).toContain('error test-driver-knows-no-kafka: processors/testing/d.ts → processors/runtime/r.ts');
+      expect(report).not.toContain('processors/testing/d.ts → processors/runtime/topology.ts');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,9 +1,9 @@
-import type { Message } from 'kafkajs';
 import { avroTypes } from '../codec/avro';
 import { diffToAvro } from '../codec/diff';
 import { frame } from '../codec/framing';
 import { TerminalError } from '../errors';
 import type { GraphDiff, SourcePosition } from '../engine/model';
+import type { OutputRecord } from './records';
 
 /** Headers every rejection carries, so it can be routed and traced without decoding it. */
 export const rejectionHeaders = {
@@ -18,7 +18,7 @@ export const rejectionHeaders = {
  * slice time (milliseconds), so the same input gives the same records; with the headers carried
  * from its input record (the topology's `carryHeaders`).
  */
-export function diffMessage(diff: GraphDiff, schemaId: number, partition: number, headers?: Message['headers']): Message {
+export function diffMessage(diff: GraphDiff, schemaId: number, partition: number, headers?: OutputRecord['headers']): OutputRecord {
   return {
     key: diff.graph,
     value: frame(schemaId, avroTypes().diff.toBuffer(diffToAvro(diff))),
@@ -32,7 +32,7 @@ export function diffMessage(diff: GraphDiff, schemaId: number, partition: number
  * Refuses a diff whose changelog record would be larger than `maxBytes` (the processor's
  * maxRecordBytes): the broker would refuse to store it, and the partition could not go on.
  */
-export function diffTooLarge(message: Message, diff: GraphDiff, maxBytes: number): TerminalError | undefined {
+export function diffTooLarge(message: OutputRecord, diff: GraphDiff, maxBytes: number): TerminalError | undefined {
   const size = byteLength(message.key) + byteLength(message.value);
   if (size <= maxBytes) return undefined;
   return new TerminalError(
@@ -53,8 +53,8 @@ export function rejectionMessage(
   schemaId: number,
   partition: number,
   timestamp: number,
-  carried: Message['headers'] = {},
-): Message {
+  carried: OutputRecord['headers'] = {},
+): OutputRecord {
   const rejection = {
     graph: error.context.graph ?? record.key?.toString('utf8') ?? null,
     txId: error.context.txId ?? null,
@@ -83,9 +83,9 @@ export function rejectionMessage(
  * Splits messages into chunks of at most `maxBytes` of keys and values (a chunk holds at least
  * one message), so that no produce request exceeds the broker's record-batch limit.
  */
-export function chunks(messages: readonly Message[], maxBytes: number): Message[][] {
-  const result: Message[][] = [];
-  let current: Message[] = [];
+export function chunks<T extends Pick<OutputRecord, 'key' | 'value'>>(messages: readonly T[], maxBytes: number): T[][] {
+  const result: T[][] = [];
+  let current: T[] = [];
   let bytes = 0;
   for (const message of messages) {
     const size = byteLength(message.key) + byteLength(message.value) + 64;
