@@ -1,5 +1,5 @@
 import { Type } from 'avsc';
-import { bigintLong, registrableSchema, topLevelSchemas } from '../codec/avro';
+import { bigintLong } from '../codec/avro';
 import type { WriterSchemas } from '../task/writer-schemas';
 
 /**
@@ -57,13 +57,8 @@ export class InMemorySchemaRegistry implements WriterSchemas {
   }
 }
 
-/** A schema as the processor reads a writer schema: longs as bigints; graphfold's own types as their bundled text. */
+/** A schema as the processor reads a writer schema: longs as bigints. */
 function parse(schema: string | object | Type): Type {
-  if (Type.isType(schema)) {
-    const name = (schema as Type).name;
-    const own = name !== undefined && Object.hasOwn(topLevelSchemas, name);
-    return Type.forSchema(JSON.parse(own ? registrableSchema(schema as Type) : JSON.stringify((schema as Type).schema())) as Parameters<typeof Type.forSchema>[0], { registry: { long: bigintLong as unknown as Type } });
-  }
-  const json = typeof schema === 'string' ? (JSON.parse(schema) as unknown) : schema;
+  const json = Type.isType(schema) ? (schema as Type).schema() : typeof schema === 'string' ? (JSON.parse(schema) as unknown) : schema;
   return Type.forSchema(json as Parameters<typeof Type.forSchema>[0], { registry: { long: bigintLong as unknown as Type } });
 }

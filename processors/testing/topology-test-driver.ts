@@ -158,7 +158,8 @@ interface RunningProcessor {
 export class TopologyTestDriver {
   private readonly topics = new Map<string, MemoryTopic>();
   private readonly running: RunningProcessor[] = [];
-  private readonly cursors = new Map<string, number>();
+  /** Per topic and partition, the offset `read` goes on from. */
+  private readonly cursors = new Map<string, number[]>();
   private readonly diffsTopics = new Set<string>();
   private readonly rejectionsTopics = new Set<string>();
   private clock: number;
@@ -262,10 +263,15 @@ export class TopologyTestDriver {
    */
   read(topic: string): readonly DriverRecord[] {
     this.checkOpen();
-    const all = this.topic(topic).all();
-    const from = this.cursors.get(topic) ?? 0;
-    this.cursors.set(topic, all.length);
-    return all.slice(from).map((record) => this.decodeRecord(record));
+    const source = this.topic(topic);
+    const cursors = this.cursors.get(topic) ?? Array.from({ length: source.partitions }, () => 0);
+    this.cursors.set(topic, cursors);
+    const records: DriverRecord[] = [];
+    for (let partition = 0; partition < source.partitions; partition += 1) {
+      records.push(...source.read(partition, cursors[partition]).map((record) => this.decodeRecord(record)));
+      cursors[partition] = source.end(partition);
+    }
+    return records;
   }
 
   /** `read` of a diffs topic. */
