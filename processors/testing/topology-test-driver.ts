@@ -239,6 +239,8 @@ export class TopologyTestDriver {
   async pipe(topic: string, records: GraphTransaction | TestRecord | readonly (GraphTransaction | TestRecord)[], options: PipeOptions = {}): Promise<readonly PipedOutcome[]> {
     this.checkOpen();
     const target = this.topic(topic);
+    const writer = this.running.find((p) => p.spec.diffs === topic || p.spec.rejections === topic);
+    if (writer !== undefined) throw new RangeError(`topic ${topic} is written by processor ${writer.spec.name} alone (only graphfold writes to a diffs or rejections topic); pipe into its inputs: ${writer.spec.inputs.join(', ')}`);
     const list = (Array.isArray(records) ? records : [records]) as readonly (GraphTransaction | TestRecord)[];
     const readers = this.running.filter((p) => p.spec.inputs.includes(topic));
     const partitioner = readers[0]?.spec.partitioner ?? 'murmur2';

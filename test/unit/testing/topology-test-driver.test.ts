@@ -224,6 +224,7 @@ describe('TopologyTestDriver', () => {
       expect(rejected).toEqual(['SCHEMA_VIOLATION']);
       expect(() => driver.readDiffs('crm-rejections')).toThrow(/not the diffs topic/);
       expect(() => driver.store(7)).toThrow(/no partition 7/);
+      await expect(driver.pipe('crm-diffs', { key: 'acme', value: 'x' })).rejects.toThrow(/written by processor crm alone/);
     } finally {
       await driver.close();
     }
