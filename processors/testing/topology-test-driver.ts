@@ -126,6 +126,8 @@ export type DriverTopologyInput = Omit<TopologyInput, 'kafka' | 'registry' | 'ap
 const unusedCluster = { KAFKA_BROKERS: 'unused-by-the-topology-test-driver:9092', SCHEMA_REGISTRY_URL: 'http://unused-by-the-topology-test-driver' };
 
 const defaultReadLimits: ReadLimits = { maxHops: 4, maxLimit: 10_000 };
+const driverCacheBytes = 8 << 20;
+const driverWriteBufferBytes = 4 << 20;
 
 interface RunningProcessor {
   readonly spec: ProcessorSpec;
@@ -357,11 +359,18 @@ export class TopologyTestDriver {
   private async open(running: RunningProcessor, partition: number): Promise<RestartReport> {
     const { spec, ctx } = running;
     const dir = storeDirectory(this.topology, spec, partition);
-    const options = { rocks: { cacheBytes: this.topology.store.cacheBytes, writeBufferBytes: this.topology.store.writeBufferBytes }, cachedAtoms: this.topology.store.cachedAtoms };
+    // The topology's store settings, with RocksDB's caches kept small: tests hold little data, and many stores.
+    const { store: settings } = this.topology;
+    const options = { rocks: { cacheBytes: Math.min(settings.cacheBytes, driverCacheBytes), writeBufferBytes: Math.min(settings.writeBufferBytes, driverWriteBufferBytes) }, cachedAtoms: settings.cachedAtoms };
     let store = await GraphStore.open(dir, options);
     const core = new TaskCore(ctx, partition, store);
     const changelog = this.topic(spec.diffs);
     const end = changelog.end(partition);
+    const claimed = store.checkpoint().changelog ?? 0;
+    if (claimed > end) {
+      await store.close();
+      throw new Error(`the store ${dir} holds changelog ${spec.diffs} partition ${partition} up to offset ${claimed}, but the driver's changelog ends at ${end}: a state directory holds one driver's stores (its topics are in memory); give each driver its own, or none`);
+    }
     let replayed = 0;
     const replay = async (): Promise<void> => {
       const from = core.store.checkpoint().changelog ?? 0;

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Type } from 'avsc';
 import { frame } from '../../../processors/codec/framing';
@@ -210,6 +213,19 @@ describe('TopologyTestDriver', () => {
       expect(slices).toEqual(slices.map((_, i) => i + 1));
     } finally {
       await driver.close();
+    }
+  });
+
+  test('a state directory of its own is kept after close, and refused by a second driver, whose changelog does not hold what its stores claim', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'graphfold-driver-state-'));
+    try {
+      const first = await TopologyTestDriver.fromObject(orders({ partitions: 1 }), { stateDir });
+      await first.pipe('orders', customer('acme', 't1', 'Ada'));
+      await first.close();
+      expect(existsSync(join(stateDir, 'orders', '0'))).toBe(true);
+      await expect(TopologyTestDriver.fromObject(orders({ partitions: 1 }), { stateDir })).rejects.toThrow(/up to offset 2, but the driver's changelog ends at 0/);
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
     }
   });
 
