@@ -52,6 +52,8 @@ export interface FoldedBatch {
   readonly topic: string;
   /** Records folded (those below the resume offset were skipped first). */
   readonly records: number;
+  /** The offset of the first record folded. */
+  readonly first: number;
   /** The diffs of the applied transactions, for the changelog's partition of the same number. */
   readonly diffs: readonly OutputRecord[];
   /** The refused records, for the rejections topic. */
@@ -122,8 +124,9 @@ export class TaskCore {
   async fold(topic: string, batch: readonly SourceRecord[]): Promise<FoldedBatch | undefined> {
     const resumeAt = this.resumeAt.get(topic) ?? 0;
     const records = batch.filter((r) => r.offset >= resumeAt);
+    const [first] = records;
     const last = records[records.length - 1];
-    if (last === undefined) return undefined;
+    if (first === undefined || last === undefined) return undefined;
     const inputs = await this.decode(records);
     await this.current.prefetch(inputs.flatMap((input) => ('tx' in input ? [input.tx] : [])));
 
@@ -160,7 +163,7 @@ export class TaskCore {
       }
     }
     const skipped = outcomes.filter((o) => o.outcome === 'duplicate' || o.outcome === 'unchanged').length;
-    return { topic, records: records.length, diffs, rejections, skipped, outcomes, next: last.offset + 1 };
+    return { topic, records: records.length, first: first.offset, diffs, rejections, skipped, outcomes, next: last.offset + 1 };
   }
 
   /**
