@@ -43,6 +43,7 @@ export function compileTopology(topology: TopologyWithDefaults, context: Compile
       maxRecordBytes: processor.maxRecordBytes,
       concurrency: processor.concurrency,
       sessionTimeoutMs: processor.sessionTimeoutMs,
+      taskTimeoutMs: processor.taskTimeoutMs,
       partitioner: processor.partitioner,
       carryHeaders: [...processor.carryHeaders],
     };
@@ -55,6 +56,7 @@ export function compileTopology(topology: TopologyWithDefaults, context: Compile
     store: { ...topology.store, dir: resolve(context.baseDir, topology.store.dir) },
     processors,
     ...(topology.query === undefined ? {} : { query: compileQuery(topology.query) }),
+    ...(topology.ops === undefined ? {} : { ops: compileListen(topology.ops.listen) }),
     origin: context.origin,
   });
 }
@@ -134,6 +136,12 @@ function checkProcessors(processors: readonly ProcessorWithDefaults[], context: 
       problemAt(context, use.path, `'${topic}' and '${other.topic}' of ${where(other.use)} differ only in '.' versus '_', which Kafka refuses (they collide in metric names): rename one`);
     }
   }
+}
+
+/** `host:port` (IPv6 hosts in brackets) as the address to bind. */
+function compileListen(listen: string): { readonly host: string; readonly port: number } {
+  const colon = listen.lastIndexOf(':');
+  return { host: listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(listen.slice(colon + 1)) };
 }
 
 function compileQuery(query: QueryWithDefaults): QuerySpec {

@@ -18,6 +18,7 @@ export interface TopologyWithDefaults {
   readonly registry: Omit<RegistryInput, 'tls'> & { readonly tls?: TlsWithDefaults };
   readonly store: { readonly dir: string; readonly cachedAtoms: number; readonly cacheBytes: number; readonly writeBufferBytes: number };
   readonly processors: readonly ProcessorWithDefaults[];
+  readonly ops?: { readonly listen: string };
   readonly query?: QueryWithDefaults;
 }
 
@@ -47,6 +48,7 @@ export interface ProcessorWithDefaults {
   readonly maxRecordBytes: number;
   readonly concurrency: number;
   readonly sessionTimeoutMs: number;
+  readonly taskTimeoutMs: number;
   readonly partitioner: PartitionerName;
   readonly carryHeaders: readonly string[];
 }
@@ -67,6 +69,8 @@ export const topologyDefaults = Object.freeze({
   maxRecordBytes: 1_000_000,
   concurrency: 4,
   sessionTimeoutMs: 30_000,
+  /** Kafka Streams' task.timeout.ms default. */
+  taskTimeoutMs: 300_000,
   partitioner: 'murmur2' as PartitionerName,
   /** W3C trace context, so a trace runs from the producer through graphfold to the consumers. */
   carryHeaders: Object.freeze(['traceparent', 'tracestate']) as readonly string[],
@@ -132,9 +136,11 @@ export function addDefaults(input: TopologyInput, context: DefaultsContext): Top
       maxRecordBytes: bytes(p.maxRecordBytes) ?? d.maxRecordBytes,
       concurrency: p.concurrency ?? d.concurrency,
       sessionTimeoutMs: p.sessionTimeoutMs ?? d.sessionTimeoutMs,
+      taskTimeoutMs: p.taskTimeoutMs ?? d.taskTimeoutMs,
       partitioner: p.partitioner ?? d.partitioner,
       carryHeaders: p.carryHeaders ?? d.carryHeaders,
     })),
+    ...(input.ops === undefined ? {} : { ops: { listen: input.ops.listen } }),
   };
 }
 

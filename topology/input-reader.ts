@@ -1,6 +1,6 @@
 import { partitionerNames } from '../processors/codec/partitioner';
 import { readGraphSchema } from './graph-schema';
-import { saslMechanisms, type KafkaInput, type ProcessorInput, type QueryInput, type RegistryInput, type SaslInput, type StoreInput, type TlsInput, type TopologyInput } from './input';
+import { saslMechanisms, type KafkaInput, type OpsInput, type ProcessorInput, type QueryInput, type RegistryInput, type SaslInput, type StoreInput, type TlsInput, type TopologyInput } from './input';
 import { brokerAddressProblem, idNameProblem, registryUrlProblem, topicNameProblem } from './kafka-names';
 import { boolean, byKind, byteSize, integer, list, object, oneOf, problem, secret, string, type ReadContext } from './reader';
 
@@ -110,8 +110,19 @@ const processor = object<ProcessorInput>('a processor: a mapping with name, inpu
   maxRecordBytes: { read: byteSize(1) },
   concurrency: { read: integer(1, 1024) },
   sessionTimeoutMs: { read: integer(6_000, 3_600_000) },
+  taskTimeoutMs: { read: integer(1_000, 86_400_000) },
   partitioner: { read: oneOf(partitionerNames) },
   carryHeaders: { read: list('a list of header names, e.g. [traceparent, tracestate]', string('a header name', headerNameProblem), { unique: true }) },
+});
+
+const opsListen = string('host:port, e.g. 127.0.0.1:9464', (text) => {
+  const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/.exec(text);
+  if (match === null) return `'${text}' is not host:port (e.g. 127.0.0.1:9464, or 0.0.0.0:9464 to be scraped from other hosts)`;
+  return Number(match[2]) > 65_535 ? `port ${match[2]} is out of range: 0 (any free port) to 65535` : undefined;
+});
+
+const ops = object<OpsInput>('ops options: a mapping with listen', {
+  listen: { read: opsListen, required: 'write the address to serve /metrics, /healthz and /readyz on, e.g. listen: 127.0.0.1:9464' },
 });
 
 function headerNameProblem(name: string): string | undefined {
@@ -144,5 +155,6 @@ const topology = object<TopologyInput>('a topology: a mapping with application, 
   registry: { read: registry, required: 'write the schema registry, e.g. registry: { url: ${SCHEMA_REGISTRY_URL} }' },
   store: { read: store },
   query: { read: query },
+  ops: { read: ops },
   processors: { read: list('a list of processors', processor, { minItems: 1 }), required: 'write at least one processor (name, inputs, diffs, rejections)' },
 });

@@ -30,6 +30,11 @@ export interface TopologyInput {
    * the instance that owns a graph). @default none (no query server)
    */
   readonly query?: QueryInput;
+  /**
+   * An HTTP server of its own for `/metrics` (Prometheus), `/healthz` and `/readyz`, for an
+   * instance that serves no query API (which serves the same routes). @default none
+   */
+  readonly ops?: OpsInput;
 }
 
 export interface QueryInput {
@@ -58,6 +63,11 @@ export interface QueryInput {
   readonly maxWaitMs?: number;
   /** How long a request may take before it is answered 503 (a wait for a slice ends earlier, with 504). @default 40000 */
   readonly requestTimeoutMs?: number;
+}
+
+export interface OpsInput {
+  /** `host:port` to listen on, e.g. `127.0.0.1:9464`; port 0 picks a free one (logged). Required. */
+  readonly listen: string;
 }
 
 export interface KafkaInput {
@@ -173,6 +183,12 @@ export interface ProcessorInput {
    * its partitions; the broker allows 6000 to 1800000 by default. @default 30000
    */
   readonly sessionTimeoutMs?: number;
+  /**
+   * How long a partition may keep failing at the same place (a batch that cannot commit, a store
+   * that cannot open or write) before the processor stops with the offset and the cause. Retries
+   * back off from 0.5 s to 30 s; time the cluster is unreachable does not count. @default 300000
+   */
+  readonly taskTimeoutMs?: number;
   /**
    * How the producers of the input topics partition keys: `murmur2` (Kafka's default partitioner:
    * Java, kafkajs, `graphfold produce`; librdkafka with `partitioner=murmur2_random`) or `crc32`

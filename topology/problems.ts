@@ -19,17 +19,23 @@ export function formatProblem(problem: TopologyProblem): string {
   return `${problem.file}:${problem.line}:${problem.column}: ${problem.path === '' ? '' : `${problem.path}: `}${problem.message}`;
 }
 
+/** Mistakes a message lists; the rest are counted. */
+export const listedProblems = 10;
+
 /**
  * A topology that cannot run, with every mistake found (several are reported together). The
  * message is one line per problem, each with file, line and column, preceded by a count when
- * there is more than one. The operator fixes the file and starts again.
+ * there is more than one; past the first {@link listedProblems}, a last line counts the rest
+ * (`problems` holds them all). The operator fixes the file and starts again.
  */
 export class TopologyError extends FatalError {
   readonly problems: readonly TopologyProblem[];
 
   constructor(origin: string, problems: readonly TopologyProblem[]) {
-    const lines = problems.map(formatProblem);
-    super(problems.length === 1 ? (lines[0] as string) : [`${problems.length} mistakes in ${origin}:`, ...lines].join('\n'));
+    const lines = problems.slice(0, listedProblems).map(formatProblem);
+    const more = problems.length - lines.length;
+    if (more > 0) lines.push(`... and ${more} more mistake${more === 1 ? '' : 's'} (fix these first: the rest may go with them)`);
+    super(problems.length === 1 ? (lines[0] as string) : [`${problems.length} mistakes in ${origin}${more > 0 ? ` (the first ${listedProblems})` : ''}:`, ...lines].join('\n'));
     this.problems = problems;
   }
 }

@@ -1,7 +1,7 @@
 import type { Admin } from 'kafkajs';
 import { refusalSignal } from '../runtime/access-refusal';
 import { kafkaClient } from '../runtime/kafka-client';
-import type { Topology } from '../runtime/topology';
+import { groupId, type Topology } from '../runtime/topology';
 import { clusterFailure } from './cluster-failure';
 import type { CompatibilityOutcome } from './compatibility';
 import { SubjectRegistrar, subjectPlans, type SubjectPlan } from './subjects';
@@ -45,7 +45,7 @@ export interface ApplyReport {
 export async function applyTopology(topology: Topology): Promise<ApplyReport> {
   // A broker certificate that does not verify ends the apply at once (kafkajs would retry it).
   const refusal = refusalSignal();
-  const admin = kafkaClient(topology.kafka, 'admin', refusal.report).admin();
+  const admin = kafkaClient(topology.kafka, 'admin', { onRefused: refusal.report }).admin();
   const topics = await Promise.race([applyTopics(topology, admin), refusal.refused]).finally(() => admin.disconnect().catch(() => undefined));
   const registrar = new SubjectRegistrar(topology.registry);
   const subjects: SubjectOutcome[] = [];
@@ -67,13 +67,14 @@ async function applyTopics(topology: Topology, admin: Admin): Promise<TopicOutco
   const missing = plans.filter((plan) => !existing.has(plan.topic));
   const brokers = missing.length === 0 ? 0 : await topicAdmin.brokerCount();
   const creatable = missing.filter((plan) => plan.replicationFactor <= brokers);
+  const history = await changelogsWithHistory(topology, admin, creatable, new Set(existing.keys()));
   await topicAdmin.create(creatable);
   for (const plan of plans) {
     const found = existing.get(plan.topic);
     if (found !== undefined) {
       topics.push({ plan, action: 'present', ...topicDifferences(plan, found, topology.kafka.brokers) });
     } else if (creatable.includes(plan)) {
-      topics.push({ plan, action: 'created', errors: [], notes: [] });
+      topics.push({ plan, action: 'created', errors: [], notes: history.get(plan.topic) ?? [] });
     } else {
       const processors = [...new Set(plan.uses.map((use) => use.replace(/^.* of /, '')))].join(', ');
       const error = `cannot be created with replication factor ${plan.replicationFactor}: the cluster has ${brokers} broker${brokers === 1 ? '' : 's'}; set replicationFactor: ${brokers} for processor ${processors} in the topology, or add brokers`;
@@ -122,4 +123,28 @@ export function formatApplyReport(report: ApplyReport): string {
   if (failed > 0) lines.push(`${failed} topic${failed === 1 ? ' is' : 's are'} not as the topology says: see the errors above.`);
   if (mismatched > 0) lines.push(`${mismatched} subject${mismatched === 1 ? ' has' : 's have'} a compatibility that does not protect graphfold's readers: see the errors above.`);
   return lines.join('\n');
+}
+
+/**
+ * Warnings for diffs topics about to be created for a processor whose consumer group has
+ * committed input offsets: it processed input before, so its changelog existed and was lost (or
+ * renamed), and its stores hold history the new, empty changelog will not.
+ */
+async function changelogsWithHistory(topology: Topology, admin: Admin, creating: readonly TopicPlan[], existing: ReadonlySet<string>): Promise<Map<string, string[]>> {
+  const warnings = new Map<string, string[]>();
+  const names = new Set(creating.filter((plan) => plan.role === 'diffs').map((plan) => plan.topic));
+  for (const processor of topology.processors) {
+    // Only where the inputs exist: asking kafkajs about a topic that does not would make it
+    // refresh metadata for it from then on, and fail the creation that follows.
+    if (!names.has(processor.diffs) || !processor.inputs.every((topic) => existing.has(topic))) continue;
+    const group = groupId(topology, processor);
+    const committed = await admin.fetchOffsets({ groupId: group, topics: [...processor.inputs] }).catch(() => []);
+    const processed = committed.some(({ partitions }) => partitions.some((p) => Number(p.offset) > 0));
+    if (!processed) continue;
+    warnings.set(processor.diffs, [
+      ...(warnings.get(processor.diffs) ?? []),
+      `WARNING: consumer group ${group} has committed offsets, so processor ${processor.name} ran before with a changelog that is gone: its stores hold history this new, empty changelog does not, and the processor will refuse those partitions; write that history back with graphfold repair changelog --topology ${topology.origin} --processor ${processor.name} (or give it up with graphfold repair store ... --discard)`,
+    ]);
+  }
+  return warnings;
 }

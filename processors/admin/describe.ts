@@ -19,6 +19,7 @@ export function describeTopology(topology: Topology): string {
   field('application', topology.application);
   field('kafka', topology.kafka.brokers.join(','), ...describeConnection(topology.kafka));
   field('registry', `${topology.registry.url}${describeRegistryAccess(topology.registry)}`);
+  if (topology.ops !== undefined) field('ops', `http://${topology.ops.host.includes(':') ? `[${topology.ops.host}]` : topology.ops.host}:${topology.ops.port} (/metrics, /healthz, /readyz)`);
   field('store', store.dir, `per partition: ${store.cachedAtoms} cached atoms, ${formatBytes(store.cacheBytes)} block cache, ${formatBytes(store.writeBufferBytes)} write buffer`);
   const { query } = topology;
   if (query === undefined) field('query API', 'none (add query: { listen: 127.0.0.1:7070 } to serve one)');
@@ -45,6 +46,7 @@ export function describeTopology(topology: Topology): string {
       `${processor.maxInstructions} instructions per transaction, ${formatBytes(processor.maxRecordBytes)} per record`,
       `${processor.concurrency} partition${processor.concurrency === 1 ? '' : 's'} processed at a time per instance`,
       `${processor.sessionTimeoutMs} ms before a silent instance's partitions move`,
+      `${processor.taskTimeoutMs} ms of failing at one offset before the processor stops`,
     );
     field(
       'partitioner',

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigResourceTypes, type Admin } from 'kafkajs';
 import type { KafkaSpec, Topology } from '../runtime/topology';
+import { recordOverheadBytes, rejectionHeadroomBytes } from '../task/outputs';
 import { clusterFailure } from './cluster-failure';
 
 /** What a topic is to the topology. A topic that is one processor's diffs and another's input is `diffs`. */
@@ -32,24 +33,41 @@ export const topicConfigs: Readonly<Record<TopicRole, Readonly<Record<string, st
 
 const rolePrecedence: readonly TopicRole[] = ['diffs', 'rejections', 'input'];
 
+/**
+ * The record size (max.message.bytes) a diffs or rejections topic must accept for a processor
+ * with `maxRecordBytes`: a diff up to maxRecordBytes; a rejection embeds a refused record up to
+ * maxRecordBytes whole, with room for its message, key and headers (`outputs.ts`). Inputs keep
+ * the cluster's default.
+ */
+export function recordBytesFor(role: TopicRole, maxRecordBytes: number): number | undefined {
+  if (role === 'diffs') return maxRecordBytes + recordOverheadBytes;
+  if (role === 'rejections') return maxRecordBytes + rejectionHeadroomBytes + recordOverheadBytes;
+  return undefined;
+}
+
 /** Every topic of the topology, once, in the order the processors name them. */
 export function topicPlans(topology: Topology): TopicPlan[] {
-  const plans = new Map<string, { role: TopicRole; uses: string[]; partitions: number; replicationFactor: number }>();
+  const plans = new Map<string, { role: TopicRole; uses: string[]; partitions: number; replicationFactor: number; recordBytes: Map<TopicRole, number> }>();
   const add = (topic: string, role: TopicRole, processor: Topology['processors'][number]): void => {
-    const plan = plans.get(topic);
+    let plan = plans.get(topic);
     if (plan === undefined) {
-      plans.set(topic, { role, uses: [`${role} of ${processor.name}`], partitions: processor.partitions, replicationFactor: processor.replicationFactor });
-      return;
+      plans.set(topic, (plan = { role, uses: [`${role} of ${processor.name}`], partitions: processor.partitions, replicationFactor: processor.replicationFactor, recordBytes: new Map() }));
+    } else {
+      plan.uses.push(`${role} of ${processor.name}`);
+      if (rolePrecedence.indexOf(role) < rolePrecedence.indexOf(plan.role)) plan.role = role;
     }
-    plan.uses.push(`${role} of ${processor.name}`);
-    if (rolePrecedence.indexOf(role) < rolePrecedence.indexOf(plan.role)) plan.role = role;
+    const bytes = recordBytesFor(role, processor.maxRecordBytes);
+    if (bytes !== undefined) plan.recordBytes.set(role, Math.max(bytes, plan.recordBytes.get(role) ?? 0));
   };
   for (const processor of topology.processors) {
     for (const input of processor.inputs) add(input, 'input', processor);
     add(processor.diffs, 'diffs', processor);
     add(processor.rejections, 'rejections', processor);
   }
-  return [...plans].map(([topic, plan]) => ({ topic, ...plan, config: topicConfigs[plan.role] }));
+  return [...plans].map(([topic, { recordBytes, ...plan }]) => {
+    const bytes = recordBytes.get(plan.role);
+    return { topic, ...plan, config: bytes === undefined ? topicConfigs[plan.role] : { ...topicConfigs[plan.role], 'max.message.bytes': String(bytes) } };
+  });
 }
 
 /** A topic as the cluster has it. */
@@ -84,6 +102,11 @@ export function topicDifferences(plan: TopicPlan, existing: ExistingTopic, broke
     const actual = existing.config[name];
     if (actual === wanted) continue;
     const fix = `kafka-configs.sh --bootstrap-server ${brokers[0] ?? '<broker>'} --alter --entity-type topics --entity-name ${plan.topic} --add-config ${name}=${wanted}`;
+    if (name === 'max.message.bytes') {
+      // Larger is as good; smaller makes the processor cut what it writes there to fit (TOO_LARGE diffs, shortened rejection payloads).
+      if (Number(actual) < Number(wanted)) notes.push(`${name} is ${actual ?? 'unset'}; ${plan.role === 'diffs' ? 'diffs larger than that are refused TOO_LARGE' : 'rejections embed only a prefix of records larger than that'} (graphfold creates ${plan.role} topics with ${wanted}: ${fix})`);
+      continue;
+    }
     if (plan.role === 'diffs') {
       const why = name === 'cleanup.policy' ? 'compaction would destroy the history a restore folds' : 'the changelog must keep every diff for restores to be exact';
       errors.push(`${name} is ${actual ?? 'unset'}; the changelog needs ${wanted} (${why}): ${fix}`);
@@ -112,7 +135,7 @@ export class TopicAdmin {
       const present = topics.filter((topic) => all.has(topic));
       if (present.length === 0) return found;
       const { topics: metadata } = await this.admin.fetchTopicMetadata({ topics: present });
-      const configNames = [...new Set(Object.values(topicConfigs).flatMap((config) => Object.keys(config)))];
+      const configNames = [...new Set([...Object.values(topicConfigs).flatMap((config) => Object.keys(config)), 'max.message.bytes'])];
       const { resources } = await this.admin.describeConfigs({
         resources: present.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames })),
         includeSynonyms: false,

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-import { GraphfoldError } from '../errors';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { BugError, classify, describeError } from '../errors';
 import { closest } from '../../topology/suggestion';
 import { CommandFailure, UsageError, type CommandIo } from './command';
 import { commands } from './commands';
@@ -17,11 +19,40 @@ const help = [
   'commands:',
   ...commands.map((command) => `  ${command.name.padEnd(10)}${command.summary}`),
   '',
-  'Run graphfold <command> --help for its options.',
+  'Run graphfold <command> --help (or graphfold help <command>) for its options; graphfold --version',
+  'prints the version.',
 ].join('\n');
+
+/** `graphfold <version>`, from the package.json above this module (in the source tree and in dist/). */
+function version(): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'graphfold' && typeof pkg.version === 'string') return `graphfold ${pkg.version} (Node.js ${process.version})`;
+    } catch {
+      // not here: look further up
+    }
+    if (dirname(dir) === dir) return `graphfold (version unknown) (Node.js ${process.version})`;
+  }
+}
 
 async function main(args: readonly string[], io: CommandIo): Promise<number> {
   const [name, ...rest] = args;
+  if (name === '--version' || name === '-V') {
+    if (rest.length > 0) throw new UsageError('graphfold', `--version takes no arguments, got '${rest.join(' ')}'`);
+    io.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  if (name === 'help' && rest.length > 0) {
+    const [topic, ...more] = rest;
+    const command = commands.find((c) => c.name === topic);
+    if (command === undefined) {
+      const near = closest(topic as string, commands.map((c) => c.name));
+      throw new UsageError('graphfold', `no help for '${topic as string}'${near === undefined ? ` (commands: ${commands.map((c) => c.name).join(', ')})` : `; did you mean ${near}?`}`);
+    }
+    // `graphfold help topology apply` is `graphfold topology apply --help`.
+    return command.run([...more, '--help'], io);
+  }
   if (name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(`${help}\n`);
     return 0;
@@ -43,28 +74,47 @@ function report(error: unknown, stderr: NodeJS.WritableStream): number {
     stderr.write(`graphfold: ${error.message} (see ${error.command} --help)\n`);
     return 2;
   }
-  if (error instanceof GraphfoldError || error instanceof CommandFailure) {
-    stderr.write(`graphfold: ${error.message}\n`);
+  if (error instanceof CommandFailure) {
+    stderr.write(`graphfold: ${describeError(error)}\n`);
     return 1;
   }
-  stderr.write(`graphfold: unexpected error (a bug; please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  const failure = classify(error, { doing: 'run the command' });
+  if (failure instanceof BugError) {
+    let root: unknown = error;
+    while ((root as { cause?: unknown }).cause instanceof Error) root = (root as { cause: Error }).cause;
+    stderr.write(`graphfold: unexpected error (a bug; please report it): ${describeError(failure)}\n${root instanceof Error ? (root.stack ?? '') : ''}\n`);
+    return 1;
+  }
+  stderr.write(`graphfold: ${describeError(failure)}\n`);
   return 1;
 }
 
+/**
+ * The first SIGINT or SIGTERM asks the command to stop (its `signal` aborts); a second one exits
+ * at once. Once the command is done the process exits with its code, also if a client library
+ * still holds a timer or a socket (a broker that went away).
+ */
 const controller = new AbortController();
-const stop = (): void => controller.abort();
-process.once('SIGINT', stop);
-process.once('SIGTERM', stop);
+const exitCodes: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };
+const onSignal = (signal: NodeJS.Signals): void => {
+  if (!controller.signal.aborted) {
+    controller.abort();
+    return;
+  }
+  process.stderr.write(`graphfold: ${signal} again: exiting at once (nothing is lost: the next start restores from the changelog)\n`);
+  process.exit(exitCodes[signal] ?? 1);
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
 const io: CommandIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, signal: controller.signal };
 void main(process.argv.slice(2), io)
   .catch((error: unknown) => report(error, process.stderr))
   .then((code) => {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     process.exitCode = code;
-    // A command that failed has said why and closed what it held; what may still run is a client
-    // library's retry timer (kafkajs retries a refused TLS handshake for seconds even after
-    // disconnect), which must not keep a failed command alive. A command that succeeded ends
-    // when nothing is left to do.
-    if (code !== 0) setTimeout(() => process.exit(), 250).unref();
+    // Once the command is done, a client library's timer or socket (kafkajs retries a refused TLS
+    // handshake, or a broker that went away, for seconds after disconnect) must not keep the
+    // process alive: a failed command exits at once, a finished one after a second at most.
+    setTimeout(() => process.exit(code), code === 0 ? 1_000 : 250).unref();
   });

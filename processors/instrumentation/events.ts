@@ -12,8 +12,8 @@ export interface GraphfoldEvents {
   'partitions.revoked': { readonly processor: string; readonly partitions: readonly number[] };
   /** A partition's task is open: producer fenced in, store restored, ready for input. */
   'task.ready': { readonly processor: string; readonly partition: number; readonly seconds: number };
-  /** A partition's task failed to open or closed after a failure; it is opened again. */
-  'task.failed': { readonly processor: string; readonly partition: number; readonly error: Error };
+  /** A partition's task failed to open or closed after a failure; it is opened again after `retryInMs`. */
+  'task.failed': { readonly processor: string; readonly partition: number; readonly error: Error; readonly failures: number; readonly retryInMs: number };
   /** A partition's store was deleted: missing, damaged, or ahead of its changelog. */
   'store.discarded': { readonly processor: string; readonly partition: number; readonly reason: string };
   'restore.started': { readonly processor: string; readonly partition: number; readonly from: number; readonly to: number };
@@ -38,7 +38,27 @@ export interface GraphfoldEvents {
     /** Records behind the partition's end after this batch. */
     readonly lag: number;
     readonly milliseconds: number;
+    /** Of which the Kafka transaction's commit. */
+    readonly commitMilliseconds: number;
   };
+  /** Measured on a timer from the broker's end offsets and the group's committed offsets, for the partitions this instance owns. */
+  'partition.lag': { readonly processor: string; readonly partitions: readonly { readonly partition: number; readonly end: number; readonly committed: number; readonly lag: number }[] };
+  /** An owned partition has input waiting but committed nothing for `seconds`. */
+  'partition.stalled': { readonly processor: string; readonly partition: number; readonly lag: number; readonly seconds: number };
+  /** A stalled partition commits again. */
+  'partition.flowing': { readonly processor: string; readonly partition: number; readonly stalledSeconds: number };
+  /** The processor cannot reach the Kafka cluster (reported once per outage). */
+  'connection.lost': { readonly processor: string; readonly error: Error };
+  /** The cluster answers again after `seconds` away. */
+  'connection.restored': { readonly processor: string; readonly seconds: number };
+  /** The group consumer stopped on an error and is started again after `inMs`. */
+  'consumer.restarting': { readonly processor: string; readonly error: Error; readonly inMs: number };
+  /** The size on disk of a partition's store, measured on a timer. */
+  'store.size': { readonly processor: string; readonly partition: number; readonly bytes: number };
+  /** The standalone server of /metrics, /healthz and /readyz listens at `url`. */
+  'ops.listening': { readonly url: string };
+  /** A stop was asked for; batches in flight finish or abort. */
+  'processor.stopping': { readonly processor: string };
   /** A committed batch is in the partition's store: queries see it from now on. */
   'batch.written': { readonly processor: string; readonly partition: number };
   'batch.aborted': { readonly processor: string; readonly partition: number; readonly rewoundTo: number; readonly error: Error };

@@ -1,4 +1,4 @@
-import { describeContext, GraphfoldError } from '../errors';
+import { BugError, causeChain, describeContext, GraphfoldError } from '../errors';
 import type { EventName, GraphfoldEvents, Instrumentation } from './events';
 
 export interface LogOptions {
@@ -34,12 +34,22 @@ export function attachLog(instrumentation: Instrumentation, options: LogOptions 
     write(`${new Date().toISOString()} ${level.padEnd(5)} ${message}${rendered === '' ? '' : ` ${rendered}`}`);
   };
 
-  const totals = new Map<string, { applied: number; rejected: number; skipped: number; lag: Map<number, number> }>();
-  const totalsOf = (processor: string): { applied: number; rejected: number; skipped: number; lag: Map<number, number> } => {
+  interface Totals {
+    applied: number;
+    rejected: number;
+    skipped: number;
+    /** Per owned partition, as last measured from the broker's end offsets. */
+    lag: Map<number, number>;
+    lagAt: number | undefined;
+    lostAt: number | undefined;
+  }
+  const totals = new Map<string, Totals>();
+  const totalsOf = (processor: string): Totals => {
     let t = totals.get(processor);
-    if (t === undefined) totals.set(processor, (t = { applied: 0, rejected: 0, skipped: 0, lag: new Map() }));
+    if (t === undefined) totals.set(processor, (t = { applied: 0, rejected: 0, skipped: 0, lag: new Map(), lagAt: undefined, lostAt: undefined }));
     return t;
   };
+  const summaryMs = options.summaryMs ?? 10_000;
 
   const handlers: { [E in EventName]?: (p: GraphfoldEvents[E]) => void } = {
     'processor.started': (p) => line('INFO', 'processor started', { processor: p.processor, group: p.group, inputs: p.inputs.join(','), diffs: p.diffs, rejections: p.rejections }),
@@ -48,8 +58,26 @@ export function attachLog(instrumentation: Instrumentation, options: LogOptions 
     'partitions.assigned': (p) => line('INFO', 'partitions assigned', { processor: p.processor, partitions: p.partitions.join(',') || 'none' }),
     'partitions.revoked': (p) => line('INFO', 'partitions revoked', { processor: p.processor, partitions: p.partitions.join(',') }),
     'task.ready': (p) => line('INFO', 'partition ready', { processor: p.processor, partition: p.partition, seconds: p.seconds.toFixed(1) }),
-    'task.failed': (p) => line('WARN', 'partition task failed; opening it again', { processor: p.processor, partition: p.partition, ...errorFields(p.error) }),
+    'ops.listening': (p) => line('INFO', 'ops endpoints listening', { url: p.url, metrics: `${p.url}/metrics`, health: `${p.url}/healthz`, ready: `${p.url}/readyz` }),
+    'processor.stopping': (p) => line('INFO', 'processor stopping', { processor: p.processor }),
+    'task.failed': (p) => line('WARN', 'partition task failed; opening it again', { processor: p.processor, partition: p.partition, ...errorFields(p.error), failures: p.failures, retryIn: `${(p.retryInMs / 1000).toFixed(1)}s` }),
     'store.discarded': (p) => line('WARN', 'store discarded; rebuilding it from the changelog', { processor: p.processor, partition: p.partition, reason: p.reason }),
+    'partition.lag': (p) => {
+      const t = totalsOf(p.processor);
+      t.lag = new Map(p.partitions.map(({ partition, lag }) => [partition, lag]));
+      t.lagAt = Date.now();
+    },
+    'partition.stalled': (p) => line('WARN', 'partition stalled: input waits but nothing was committed', { processor: p.processor, partition: p.partition, lag: p.lag, seconds: p.seconds }),
+    'partition.flowing': (p) => line('INFO', 'partition flowing again', { processor: p.processor, partition: p.partition, stalledSeconds: Math.round(p.stalledSeconds) }),
+    'connection.lost': (p) => {
+      totalsOf(p.processor).lostAt = Date.now();
+      line('WARN', 'lost the connection to the Kafka cluster; retrying', { processor: p.processor, ...errorFields(p.error) });
+    },
+    'connection.restored': (p) => {
+      totalsOf(p.processor).lostAt = undefined;
+      line('INFO', 'connection to the Kafka cluster is back', { processor: p.processor, seconds: p.seconds.toFixed(1) });
+    },
+    'consumer.restarting': (p) => line('WARN', 'group consumer stopped; starting it again', { processor: p.processor, ...errorFields(p.error), in: `${(p.inMs / 1000).toFixed(1)}s` }),
     'restore.started': (p) => line('INFO', 'restore started', { processor: p.processor, partition: p.partition, from: p.from, to: p.to, records: p.to - p.from }),
     'restore.progress': (p) =>
       line('INFO', 'restore progress', {
@@ -66,7 +94,6 @@ export function attachLog(instrumentation: Instrumentation, options: LogOptions 
       t.applied += p.applied;
       t.rejected += p.rejected;
       t.skipped += p.skipped;
-      t.lag.set(p.partition, p.lag);
       if (options.verbose === true) {
         line('DEBUG', 'batch committed', { processor: p.processor, partition: p.partition, records: p.records, applied: p.applied, rejected: p.rejected, skipped: p.skipped, next: p.nextOffset, lag: p.lag, ms: p.milliseconds });
       }
@@ -80,13 +107,16 @@ export function attachLog(instrumentation: Instrumentation, options: LogOptions 
   };
   const unsubscribes = (Object.keys(handlers) as EventName[]).map((event) => instrumentation.on(event, handlers[event] as (p: GraphfoldEvents[typeof event]) => void));
 
+  // Lag as measured from the broker's end offsets; `unknown` when no measurement is recent (the
+  // cluster does not answer), never a stale 0.
   const timer = setInterval(() => {
     for (const [processor, t] of totals) {
-      const lag = [...t.lag.values()].reduce((a, b) => a + b, 0);
-      line('INFO', 'progress', { processor, applied: t.applied, rejected: t.rejected, skipped: t.skipped, lag });
+      const recent = t.lagAt !== undefined && Date.now() - t.lagAt < 2 * summaryMs && t.lostAt === undefined;
+      const lag = recent ? [...t.lag.values()].reduce((a, b) => a + b, 0) : 'unknown';
+      line('INFO', 'progress', { processor, applied: t.applied, rejected: t.rejected, skipped: t.skipped, lag, ...(t.lostAt === undefined ? {} : { disconnected: `${Math.round((Date.now() - t.lostAt) / 1000)}s` }) });
       t.applied = t.rejected = t.skipped = 0;
     }
-  }, options.summaryMs ?? 10_000);
+  }, summaryMs);
   timer.unref();
 
   return () => {
@@ -95,11 +125,30 @@ export function attachLog(instrumentation: Instrumentation, options: LogOptions 
   };
 }
 
-function errorFields(error: Error): Record<string, unknown> {
-  return error instanceof GraphfoldError ? { error: error.name, message: error.message, context: describeContext(error.context) || undefined } : { error: error.name, message: error.message };
+/**
+ * An error as log fields: its name, message, context and cause chain (`causes`: in text, the
+ * causes' messages joined with ` <- `; in JSON, a list), so that the OS or client error under a
+ * failure is never lost. A bug carries its stack.
+ */
+export function errorFields(error: Error): Record<string, unknown> {
+  const chain = causeChain(error);
+  const causes = chain.length === 0 ? undefined : chain.map((c) => `${c.name}: ${c.message}${c.code === undefined || c.message.includes(c.code) ? '' : ` (${c.code})`}`);
+  return {
+    error: error.name,
+    detail: error.message,
+    ...(error instanceof GraphfoldError ? { context: describeContext(error.context) || undefined } : {}),
+    ...(causes === undefined ? {} : { causes }),
+    ...(error instanceof BugError ? { stack: rootStack(error) } : {}),
+  };
+}
+
+function rootStack(error: Error): string | undefined {
+  let deepest: unknown = error;
+  while ((deepest as { cause?: unknown }).cause instanceof Error) deepest = (deepest as { cause: Error }).cause;
+  return (deepest as Error).stack;
 }
 
 function render(value: unknown): string {
-  const text = typeof value === 'string' ? value : String(value);
+  const text = Array.isArray(value) ? value.map(String).join(' <- ') : typeof value === 'string' ? value : String(value);
   return /[\s"=]/.test(text) ? JSON.stringify(text) : text;
 }

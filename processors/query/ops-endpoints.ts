@@ -6,8 +6,10 @@ import type { QueryBackend } from './backend';
  */
 export interface OpsEndpoints {
   metrics(): Promise<{ readonly contentType: string; readonly body: string }>;
-  live(): { readonly ok: boolean; readonly [detail: string]: unknown };
-  ready(): { readonly ok: boolean; readonly partitions: Readonly<Record<string, unknown>>; readonly [detail: string]: unknown };
+  /** Sent as the body (200 when `ok`, else 503). */
+  live(): { readonly ok: boolean };
+  /** Sent as the body (200 when `ok`, else 503). */
+  ready(): { readonly ok: boolean };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { FatalError } from '../errors';
+import { CoordinatorNotFoundError, coordinatorMissesForRefusal, SecurityError } from '../errors';
 import type { KafkaSpec, RegistrySpec } from './topology';
 
 /**
@@ -14,13 +14,9 @@ import type { KafkaSpec, RegistrySpec } from './topology';
  */
 export type RefusalKind = 'authentication' | 'authorization' | 'tls';
 
-export class AccessRefusedError extends FatalError {
-  constructor(
-    readonly kind: RefusalKind,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, {}, options);
+export class AccessRefusedError extends SecurityError {
+  constructor(kind: RefusalKind, message: string, options?: { cause?: unknown }) {
+    super(kind, message, {}, options);
   }
 }
 
@@ -34,8 +30,9 @@ export interface Attempt {
    * `consumer group crm-graphs`, when the attempt starts by asking which broker coordinates a
    * group or a transactional id. A broker answers that question with an authorization error for
    * a principal without an ACL on it, and kafkajs turns every such answer into "Failed to find
-   * group coordinator" (KafkaJSGroupCoordinatorNotFound, not retried), dropping the reason; with
-   * a healthy connection nothing else produces it.
+   * group coordinator" (KafkaJSGroupCoordinatorNotFound, not retried), dropping the reason. A
+   * connection that closes under the lookup (a broker restarting) ends the same way, so it is
+   * taken for a refusal only when it repeats (`coordinatorMisses`; see {@link attempting}).
    */
   readonly coordinated?: string;
 }
@@ -84,11 +81,18 @@ export function certificateProblem(error: unknown): { readonly code: string; rea
   return undefined;
 }
 
+/** True when kafkajs gave up finding a coordinator (see {@link Attempt.coordinated}). */
+export function coordinatorMissed(error: unknown): boolean {
+  return chain(error).some((e) => e['name'] === 'KafkaJSGroupCoordinatorNotFound');
+}
+
 /**
  * The refusal an error of the Kafka cluster is, or undefined when it is something else (which the
- * caller handles as before). `attempt` names the operation for an authorization error.
+ * caller handles as before). `attempt` names the operation for an authorization error; a
+ * coordinator that could not be found is one only after `coordinatorMisses` such failures in a
+ * row (at least {@link coordinatorMissesForRefusal}).
  */
-export function accessRefusal(error: unknown, spec: KafkaSpec, attempt?: Attempt): AccessRefusedError | undefined {
+export function accessRefusal(error: unknown, spec: KafkaSpec, attempt?: Attempt, options: { readonly coordinatorMisses?: number } = {}): AccessRefusedError | undefined {
   if (error instanceof AccessRefusedError) return error;
   const cluster = `Kafka cluster at ${spec.brokers.join(',')}`;
   const user = spec.sasl === undefined ? 'graphfold' : `user ${spec.sasl.username}`;
@@ -104,6 +108,7 @@ export function accessRefusal(error: unknown, spec: KafkaSpec, attempt?: Attempt
       );
     }
     if (e['name'] === 'KafkaJSGroupCoordinatorNotFound' && attempt?.coordinated !== undefined) {
+      if ((options.coordinatorMisses ?? 0) < coordinatorMissesForRefusal) return undefined;
       return new AccessRefusedError(
         'authorization',
         `${cluster}: ${user} is not authorized to ${attempt.doing} (the broker would not name the coordinator of ${attempt.coordinated}, which it refuses a principal without an ACL on it): grant ${spec.sasl === undefined ? 'its principal' : `User:${spec.sasl.username}`} ${attempt.needs}; graphfold topology describe prints every ACL graphfold needs`,
@@ -133,12 +138,22 @@ export function accessRefusal(error: unknown, spec: KafkaSpec, attempt?: Attempt
   return undefined;
 }
 
-/** Runs `work`; a refusal it meets is rethrown as an AccessRefusedError naming `attempt`, anything else unchanged. */
+/**
+ * Runs `work`; a refusal it meets is rethrown as an AccessRefusedError naming `attempt`; a
+ * coordinator that could not be found as a {@link CoordinatorNotFoundError} (retried, and the
+ * refusal once it repeats); anything else unchanged.
+ */
 export async function attempting<T>(spec: KafkaSpec, attempt: Attempt, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    throw accessRefusal(error, spec, attempt) ?? error;
+    const refusal = accessRefusal(error, spec, attempt);
+    if (refusal !== undefined) throw refusal;
+    if (attempt.coordinated !== undefined && coordinatorMissed(error)) {
+      const persistent = accessRefusal(error, spec, attempt, { coordinatorMisses: coordinatorMissesForRefusal }) as AccessRefusedError;
+      throw new CoordinatorNotFoundError(`Kafka cluster at ${spec.brokers.join(',')}: no broker named the coordinator of ${attempt.coordinated} while trying to ${attempt.doing}`, persistent, {}, { cause: error });
+    }
+    throw error;
   }
 }
 

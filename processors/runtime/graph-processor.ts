@@ -1,13 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { ConfigResourceTypes, type Admin, type Consumer, type ConsumerRunConfig, type EachBatchPayload, type Kafka } from 'kafkajs';
 import { avroTypes } from '../codec/avro';
 import type { PartitionerName } from '../codec/partitioner';
-import { FatalError, GraphfoldError } from '../errors';
+import { classify, coordinatorMissesForRefusal, FatalError, type GraphfoldError } from '../errors';
 import type { Instrumentation } from '../instrumentation/events';
-import { accessRefusal, attempting, refusalSignal, type AccessRefusedError } from './access-refusal';
+import { CoordinatorMisses, FailureBudget, retry, unreachableBackoff } from '../retry';
+import { accessRefusal, attempting, coordinatorMissed, refusalSignal, type AccessRefusedError, type Attempt } from './access-refusal';
 import { coPartitionedAssigner } from './assigner';
 import { kafkaClient } from './kafka-client';
 import { Lifecycle } from './lifecycle';
+import { outputLimits } from '../task/outputs';
+import { PartitionMonitor } from './partition-monitor';
 import { anonymousIdentity, Ownership, type MemberIdentity, type RestoreProgress } from './ownership';
 import { PartitionTask, type TaskContext } from './partition-task';
 import { SchemaCatalog } from './schema-catalog';
@@ -24,7 +27,7 @@ export type PartitionView =
 type ProcessorState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
 const transitions: Record<ProcessorState, readonly ProcessorState[]> = {
-  created: ['starting'],
+  created: ['starting', 'stopped'],
   starting: ['running', 'failed', 'stopping'],
   running: ['stopping', 'failed'],
   stopping: ['stopped', 'failed'],
@@ -33,10 +36,32 @@ const transitions: Record<ProcessorState, readonly ProcessorState[]> = {
 };
 
 /**
+ * The group consumer rides out a broker outage on the member id it has: kafkajs gives a restarted
+ * consumer a new member id, and the group then waits a whole session timeout for the old one
+ * before it assigns anything, while the same member simply heartbeats on once the coordinator is
+ * back. So its requests retry (briefly spaced) for as long as the outage lasts; a stop does not
+ * wait for them (see `stop`).
+ */
+const groupRetry = { retries: 1_000_000, initialRetryTime: 100, maxRetryTime: 2_000 };
+
+/** Kafka's default message.max.bytes. */
+const kafkaDefaultMaxMessageBytes = 1_048_588;
+
+/** A step of `stop` that does not finish in this long is left behind (a broker that is gone). */
+const stopStepMs = 4_000;
+/** How long a stop waits for the batches in flight to commit or abort. */
+const batchDrainMs = 8_000;
+
+/**
  * One graph processor of a topology: a consumer group over its input topics (read_committed,
  * offsets committed only inside Kafka transactions), co-partitioned assignment, and a
- * {@link PartitionTask} per assigned partition, opened (and restored) on its first batch.
+ * {@link PartitionTask} per assigned partition, opened (and restored) on assignment.
  * Batches of one partition run one at a time; partitions run concurrently.
+ *
+ * Failures follow the one policy (errors.ts, retry.ts): a partition that fails is opened again
+ * after a backoff with jitter, for as long as the cluster is unreachable and for up to
+ * `taskTimeoutMs` of failing otherwise; then, or at once for an error that is not retriable, the
+ * processor stops with the partition, the offset and the cause.
  */
 export class GraphProcessor {
   private readonly lifecycle: Lifecycle<ProcessorState>;
@@ -44,19 +69,29 @@ export class GraphProcessor {
   private readonly admin: Admin;
   private readonly catalog: SchemaCatalog;
   private readonly consumer: Consumer;
+  private readonly monitor: PartitionMonitor;
   private readonly tasks = new Map<number, PartitionTask>();
   private readonly queues = new Map<number, Promise<void>>();
-  private readonly failures = new Map<number, number>();
+  private readonly budgets = new Map<number, FailureBudget>();
+  private readonly retryAt = new Map<number, number>();
+  /** The offset a failing partition is stuck at (the first of the batch that failed), for the message that gives up. */
+  private readonly stuckAt = new Map<number, string>();
+  private readonly stopRequested = new AbortController();
+  private readonly cluster: string;
   private owned: readonly number[] = [];
   private inputPartitions = 0;
   /** Who owns which partition, for routing queries. */
   readonly ownership: Ownership;
   /** Set once the output schemas are registered. */
   private ctx: TaskContext | undefined;
+  private stopped: Promise<void> | undefined;
   /** Rejects when a client meets a broker certificate that does not verify (raced against the start). */
   private readonly refusal = refusalSignal();
   /** Why the processor failed, once it has. */
-  private failure: Error | undefined;
+  private failure: GraphfoldError | undefined;
+  /** Consecutive failures of the group consumer to find its coordinator (see `crashed`). */
+  private readonly coordinatorMisses = new CoordinatorMisses();
+  private readonly joining: Attempt;
   private settleDone: (error?: Error) => void = () => undefined;
   /** Settles when the processor stops: resolves after `stop`, rejects if it fails. */
   readonly done: Promise<void>;
@@ -68,17 +103,34 @@ export class GraphProcessor {
     readonly member: MemberIdentity = anonymousIdentity(),
   ) {
     this.lifecycle = new Lifecycle(`processor ${spec.name}`, 'created', transitions);
-    this.kafka = kafkaClient(topology.kafka, spec.name, (refusal) => this.refused(refusal));
+    this.cluster = `Kafka cluster at ${topology.kafka.brokers.join(',')}`;
+    const onRefused = (refusal: AccessRefusedError): void => this.refused(refusal);
+    this.kafka = kafkaClient(topology.kafka, spec.name, { onRefused });
     this.admin = this.kafka.admin();
     this.catalog = new SchemaCatalog(topology.registry);
-    this.consumer = this.kafka.consumer({
+    const group = groupId(topology, spec);
+    this.joining = { doing: `consume ${spec.inputs.join(', ')} in consumer group ${group}`, needs: `Read on group ${group}`, coordinated: `consumer group ${group}` };
+    this.consumer = kafkaClient(topology.kafka, spec.name, { onRefused, retry: groupRetry }).consumer({
       groupId: groupId(topology, spec),
       partitionAssigners: [coPartitionedAssigner(() => ({ owned: this.owned, ...member }))],
       sessionTimeout: spec.sessionTimeoutMs,
       heartbeatInterval: Math.max(500, Math.floor(spec.sessionTimeoutMs / 10)),
       maxBytesPerPartition: 1 << 20,
-      retry: { retries: 10 },
+      retry: groupRetry,
     });
+    const monitorClient = kafkaClient(topology.kafka, `${spec.name}-monitor`, { retry: { retries: 0 }, requestTimeoutMs: Math.min(topology.kafka.requestTimeoutMs, 5_000) });
+    this.monitor = new PartitionMonitor(
+      monitorClient.admin(),
+      {
+        name: spec.name,
+        group: groupId(topology, spec),
+        inputs: spec.inputs,
+        cluster: this.cluster,
+        owned: () => this.owned,
+        storeSizes: async () => new Map(await Promise.all([...this.tasks].filter(([, task]) => !task.closed).map(async ([p, task]) => [p, await task.sizeOnDisk()] as const))),
+      },
+      instrumentation,
+    );
     this.done = new Promise((resolve, reject) => {
       this.settleDone = (error) => (error === undefined ? resolve() : reject(error));
     });
@@ -115,14 +167,16 @@ export class GraphProcessor {
 
   /**
    * Checks the topics, registers the output schemas, joins the group and starts consuming. A
-   * refusal (credentials, ACLs, certificates: `access-refusal.ts`) fails it at once.
+   * refusal (credentials, ACLs, certificates: `access-refusal.ts`) fails it at once; a `stop`
+   * meanwhile ends it (it resolves, and the processor is stopped).
    */
   async start(): Promise<void> {
     this.lifecycle.to('starting');
     try {
       await Promise.race([this.starting(), this.refusal.refused]);
     } catch (error) {
-      const failure = accessRefusal(error, this.topology.kafka) ?? (error as Error);
+      if (this.lifecycle.is('stopping', 'stopped')) return;
+      const failure = accessRefusal(error, this.topology.kafka) ?? classify(error, { doing: `start processor ${this.spec.name}`, cluster: this.cluster, context: { processor: this.spec.name } });
       this.fail(failure);
       throw failure;
     }
@@ -130,48 +184,44 @@ export class GraphProcessor {
 
   private async starting(): Promise<void> {
     const { spec } = this;
-    const group = groupId(this.topology, spec);
-    await this.admin.connect();
-    const topics = [...spec.inputs, spec.diffs, spec.rejections];
-    const partitions = await attempting(this.topology.kafka, { doing: `describe topics ${topics.join(', ')}`, needs: `Describe on topics ${topics.join(', ')}` }, () => this.checkTopics());
-    const [diff, rejection] = await Promise.all([this.catalog.register(spec.diffs, avroTypes().diff), this.catalog.register(spec.rejections, avroTypes().rejection)]);
-    this.ctx = {
-      topology: this.topology,
-      spec,
-      kafka: this.kafka,
-      admin: this.admin,
-      catalog: this.catalog,
-      schemaIds: { diff, rejection },
-      rejectionPartitions: partitions.rejections,
-      inputPartitions: partitions.inputs,
-      instrumentation: this.instrumentation,
-    };
-    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.assigned(payload.memberAssignment);
-      void this.ownership.refresh(payload.memberId, this.member.instance, this.owned);
-    });
-    const joining = { doing: `consume ${spec.inputs.join(', ')} in consumer group ${group}`, needs: `Read on group ${group}`, coordinated: `consumer group ${group}` };
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      const refusal = accessRefusal(payload.error, this.topology.kafka, joining);
-      if (refusal !== undefined) this.refused(refusal);
-      else if (!payload.restart) this.fail(payload.error);
-    });
-    await attempting(this.topology.kafka, joining, async () => {
-      await this.consumer.connect();
-      await this.consumer.subscribe({ topics: [...spec.inputs], fromBeginning: true });
-      await this.consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: spec.concurrency,
-        eachBatch: (payload) => this.eachBatch(payload),
+    {
+      await this.admin.connect();
+      const names = [...spec.inputs, spec.diffs, spec.rejections];
+      const topics = await attempting(this.topology.kafka, { doing: `describe topics ${names.join(', ')}`, needs: `Describe on topics ${names.join(', ')}` }, () => this.checkTopics());
+      const [diff, rejection] = await Promise.all([this.catalog.register(spec.diffs, avroTypes().diff), this.catalog.register(spec.rejections, avroTypes().rejection)]);
+      this.ctx = {
+        topology: this.topology,
+        spec,
+        kafka: this.kafka,
+        admin: this.admin,
+        catalog: this.catalog,
+        schemaIds: { diff, rejection },
+        rejectionPartitions: topics.rejections,
+        inputPartitions: topics.inputs,
+        limits: outputLimits(spec.maxRecordBytes, topics.maxMessageBytes),
+        instrumentation: this.instrumentation,
+      };
+      if (!this.lifecycle.is('starting')) return;
+      this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+        this.coordinatorMisses.reset();
+        this.monitor.reportSuccess();
+        this.assigned(payload.memberAssignment);
+        void this.ownership.refresh(payload.memberId, this.member.instance, this.owned);
       });
-    });
-    // The group may have refused us while joining (the processor failed meanwhile), or a stop came.
-    if (this.failure !== undefined) throw this.failure;
-    if (!this.lifecycle.is('starting')) return;
-    this.lifecycle.to('running');
-    this.openOwned();
-    this.instrumentation.emit('processor.started', { processor: spec.name, group, inputs: spec.inputs, diffs: spec.diffs, rejections: spec.rejections });
+      this.consumer.on(this.consumer.events.CRASH, ({ payload }) => this.crashed(payload.error, payload.restart));
+      await attempting(this.topology.kafka, this.joining, async () => {
+        await this.consumer.connect();
+        await this.consumer.subscribe({ topics: [...spec.inputs], fromBeginning: true });
+        await this.consumer.run(this.runConfig());
+      });
+      // The group may have refused us while joining (the processor failed meanwhile), or a stop came.
+      if (this.failure !== undefined) throw this.failure;
+      if (!this.lifecycle.is('starting')) return;
+      this.lifecycle.to('running');
+      this.monitor.start();
+      this.openOwned();
+      this.instrumentation.emit('processor.started', { processor: spec.name, group: groupId(this.topology, spec), inputs: spec.inputs, diffs: spec.diffs, rejections: spec.rejections });
+    }
   }
 
   /** A refusal a client reported: the start fails with it, or the running processor does. */
@@ -180,20 +230,87 @@ export class GraphProcessor {
     if (!this.lifecycle.is('starting')) this.fail(refusal);
   }
 
-  /** Stops consuming, waits for batches in flight, closes every task. Idempotent. */
-  async stop(): Promise<void> {
-    if (this.lifecycle.is('stopping', 'stopped', 'created')) return;
+  /**
+   * Stops consuming, waits for batches in flight, closes every task, leaves the group. Safe in
+   * every state, also while starting; each step that talks to the cluster is given `stopStepMs`,
+   * so a stop with the cluster gone ends too. Idempotent: every call shares one stop.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= this.stopNow();
+    return this.stopped;
+  }
+
+  private async stopNow(): Promise<void> {
+    if (this.lifecycle.is('created')) {
+      this.lifecycle.to('stopped');
+      this.settleDone();
+      return;
+    }
     this.lifecycle.to('stopping');
-    await this.consumer.stop().catch(() => undefined);
-    await Promise.all([...this.queues.values()]);
-    await Promise.all([...this.tasks.values()].map((task) => task.close()));
+    this.instrumentation.emit('processor.stopping', { processor: this.spec.name });
+    this.stopRequested.abort();
+    await bounded(this.consumer.stop());
+    await bounded(Promise.all([...this.queues.values()]), batchDrainMs);
+    const tasks = [...this.tasks.values()];
     this.tasks.clear();
-    await this.consumer.disconnect().catch(() => undefined);
-    await this.admin.disconnect().catch(() => undefined);
+    await bounded(Promise.all([...tasks.map((task) => task.close()), this.consumer.disconnect(), this.admin.disconnect(), this.monitor.stop()]));
     this.ownership.close();
     this.lifecycle.to('stopped');
     this.instrumentation.emit('processor.stopped', { processor: this.spec.name });
     this.settleDone();
+  }
+
+  private runConfig(): ConsumerRunConfig {
+    return {
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.spec.concurrency,
+      eachBatch: (payload) => this.eachBatch(payload),
+    };
+  }
+
+  /**
+   * The group consumer stopped on an error. A refusal stops the processor. kafkajs restarts the
+   * consumer itself when it judges the error retriable; when it does not, the one policy decides:
+   * a coordinator, leadership or connection error restarts it here after a backoff, anything else
+   * stops the processor. kafkajs gives up on a group coordinator it could not find (a connection
+   * that closed under the lookup, as in a broker restart); only when that repeats
+   * (`coordinatorMissed`) is it the broker refusing to name the coordinator to a principal
+   * without an ACL on the group.
+   */
+  private crashed(thrown: Error, restarting: boolean): void {
+    const persistent = coordinatorMissed(thrown) && this.coordinatorMisses.missed();
+    const refusal = accessRefusal(thrown, this.topology.kafka, this.joining, { coordinatorMisses: persistent ? coordinatorMissesForRefusal : 0 });
+    if (refusal !== undefined) {
+      this.refused(refusal);
+      return;
+    }
+    const error = classify(thrown, { doing: this.joining.doing, cluster: this.cluster, context: { processor: this.spec.name } });
+    this.monitor.reportFailure(error);
+    if (!this.lifecycle.is('running', 'starting')) return;
+    if (restarting) {
+      this.instrumentation.emit('consumer.restarting', { processor: this.spec.name, error, inMs: 0 });
+      return;
+    }
+    if (!error.retriable) {
+      this.fail(error);
+      return;
+    }
+    void retry(
+      async () => {
+        if (!this.lifecycle.is('running', 'starting')) return;
+        await this.consumer.connect();
+        await this.consumer.run(this.runConfig());
+      },
+      {
+        site: { doing: `restart the consumer of processor ${this.spec.name}`, cluster: this.cluster },
+        policy: unreachableBackoff,
+        signal: this.stopRequested.signal,
+        onRetry: (failure, _attempt, inMs) => this.instrumentation.emit('consumer.restarting', { processor: this.spec.name, error: failure, inMs }),
+      },
+    ).catch((failure: unknown) => {
+      if (this.lifecycle.is('running', 'starting')) this.fail(classify(failure));
+    });
   }
 
   private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
@@ -204,44 +321,78 @@ export class GraphProcessor {
       if (task === undefined || isStale()) return;
       try {
         await task.process(batch, { resolveOffset });
+        this.succeeded(partition);
       } catch (error) {
-        this.failed(partition, error as Error);
+        const offset = batch.firstOffset() ?? '?';
+        this.stuckAt.set(partition, offset);
+        this.failed(partition, error, `offset ${offset}`);
       }
     });
     await whileHeartbeating(work, heartbeat);
   }
 
   /**
-   * The open task of an owned partition, opened (fenced, restored) if it is not; undefined when
-   * the partition is no longer owned, the processor is stopping, or opening failed (reported,
-   * and retried after a backoff on the next call).
+   * The open task of an owned partition, opened (fenced, restored) if it is not, after the
+   * backoff its last failure asked for; undefined when the partition is no longer owned, the
+   * processor is stopping, or opening failed (reported, and tried again after a backoff).
    */
   private async task(partition: number): Promise<PartitionTask | undefined> {
-    if (!this.owned.includes(partition) || !this.lifecycle.is('running') || this.ctx === undefined) return undefined;
+    if (!this.owns(partition)) return undefined;
     const open = this.tasks.get(partition);
     if (open !== undefined && !open.closed) return open;
-    const failures = this.failures.get(partition) ?? 0;
-    if (failures > 0) await sleep(Math.min(30_000, 200 * 2 ** Math.min(failures, 8)));
+    const wait = (this.retryAt.get(partition) ?? 0) - Date.now();
+    if (wait > 0) await sleep(wait, undefined, { signal: this.stopRequested.signal }).catch(() => undefined);
+    if (!this.owns(partition) || this.ctx === undefined) return undefined;
     try {
       const task = await PartitionTask.open(this.ctx, partition);
       this.tasks.set(partition, task);
-      this.failures.delete(partition);
+      this.monitor.reportSuccess();
       return task;
     } catch (error) {
-      this.failed(partition, error as Error);
+      const stuck = this.stuckAt.get(partition);
+      if (this.failed(partition, error, stuck === undefined ? 'while opening' : `offset ${stuck} (reopening its task)`)) {
+        // A partition with no input would otherwise never be opened again.
+        void this.serially(partition, async () => {
+          await this.task(partition);
+        });
+      }
       return undefined;
     }
   }
 
-  /** A task failed to open or to process a batch: fatal errors (refusals among them) stop the processor; others are retried. */
-  private failed(partition: number, error: Error): void {
-    const refusal = accessRefusal(error, this.topology.kafka);
-    if (refusal !== undefined || error instanceof FatalError) {
-      this.fail(refusal ?? error);
-      return;
+  private owns(partition: number): boolean {
+    return this.owned.includes(partition) && this.lifecycle.is('running');
+  }
+
+  private succeeded(partition: number): void {
+    this.budgets.get(partition)?.succeeded();
+    this.retryAt.delete(partition);
+    this.stuckAt.delete(partition);
+    this.monitor.reportSuccess();
+  }
+
+  /**
+   * A task failed to open or to process a batch: the policy says when to try again, or that the
+   * processor stops. Returns true when it is tried again.
+   */
+  private failed(partition: number, thrown: unknown, where: string): boolean {
+    const refusal = accessRefusal(thrown, this.topology.kafka);
+    if (refusal !== undefined) {
+      this.fail(refusal);
+      return false;
     }
-    this.failures.set(partition, (this.failures.get(partition) ?? 0) + 1);
-    this.instrumentation.emit('task.failed', { processor: this.spec.name, partition, error });
+    const error = classify(thrown, { doing: `run partition ${partition} of processor ${this.spec.name}`, cluster: this.cluster, context: { processor: this.spec.name, partition } });
+    this.monitor.reportFailure(error);
+    let budget = this.budgets.get(partition);
+    if (budget === undefined) this.budgets.set(partition, (budget = new FailureBudget(this.spec.taskTimeoutMs)));
+    const verdict = budget.failed(error, `partition ${partition} ${where}`);
+    if ('fatal' in verdict) {
+      this.fail(verdict.fatal);
+      return false;
+    }
+    this.retryAt.set(partition, Date.now() + verdict.retryInMs);
+    this.instrumentation.emit('task.failed', { processor: this.spec.name, partition, error, failures: budget.failures, retryInMs: verdict.retryInMs });
+    return true;
   }
 
   /** Runs work for one partition after the work queued before it. */
@@ -263,6 +414,9 @@ export class GraphProcessor {
     if (revoked.length === 0) return;
     this.instrumentation.emit('partitions.revoked', { processor: this.spec.name, partitions: revoked });
     for (const partition of revoked) {
+      this.budgets.delete(partition);
+      this.retryAt.delete(partition);
+      this.stuckAt.delete(partition);
       void this.serially(partition, async () => {
         await this.tasks.get(partition)?.close();
         this.tasks.delete(partition);
@@ -280,8 +434,11 @@ export class GraphProcessor {
     }
   }
 
-  /** Input topics, changelog and rejections exist, with partition counts that fit. */
-  private async checkTopics(): Promise<{ inputs: number; rejections: number }> {
+  /**
+   * Input topics, changelog and rejections exist, with partition counts that fit; returns the
+   * rejections' partition count and the record size the diffs and rejections topics accept.
+   */
+  private async checkTopics(): Promise<{ inputs: number; rejections: number; maxMessageBytes: { diffs: number; rejections: number } }> {
     const { spec } = this;
     const topics = [...spec.inputs, spec.diffs, spec.rejections];
     const existing = new Set(await this.admin.listTopics());
@@ -302,18 +459,34 @@ export class GraphProcessor {
     if (count(spec.diffs) < partitions) {
       throw new FatalError(`processor ${spec.name}: changelog ${spec.diffs} has ${count(spec.diffs)} partitions but the inputs have ${partitions}; it needs at least as many (partition p of the inputs writes to partition p)`);
     }
-    return { inputs: partitions, rejections: count(spec.rejections) };
+    // A principal without DescribeConfigs on them is not refused: the topics are taken to accept
+    // what Kafka accepts by default.
+    const { resources } = await this.admin
+      .describeConfigs({ resources: [spec.diffs, spec.rejections].map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['max.message.bytes'] })), includeSynonyms: false })
+      .catch((error: unknown) => {
+        if (accessRefusal(error, this.topology.kafka) === undefined) throw error;
+        return { resources: [] };
+      });
+    const accepts = (topic: string): number => Number(resources.find((r) => r.resourceName === topic)?.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue ?? kafkaDefaultMaxMessageBytes);
+    return { inputs: partitions, rejections: count(spec.rejections), maxMessageBytes: { diffs: accepts(spec.diffs), rejections: accepts(spec.rejections) } };
   }
 
   /** Reports the failure, settles `done` with it and stops. */
-  private fail(error: Error): void {
+  private fail(error: GraphfoldError): void {
     if (this.lifecycle.is('failed', 'stopping', 'stopped')) return;
     this.failure = error;
     this.lifecycle.to('failed');
     this.instrumentation.emit('processor.failed', { processor: this.spec.name, error });
-    this.settleDone(error instanceof GraphfoldError ? error : new FatalError(`processor ${this.spec.name} stopped: ${error.message}`, {}, { cause: error }));
+    this.settleDone(error);
     void this.stop();
   }
+}
+
+/** Waits for `work`, but no longer than `withinMs`: a stop must end also when the cluster is gone. */
+async function bounded(work: Promise<unknown>, withinMs = stopStepMs): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, withinMs)))]);
+  clearTimeout(timer);
 }
 
 /**

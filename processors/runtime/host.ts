@@ -19,13 +19,18 @@ export interface RunningTopology {
 export interface RunOptions {
   /** The operations endpoints the query server mounts. @default a minimal set from the processors' partitions */
   readonly ops?: (backend: () => QueryBackend | undefined) => OpsEndpoints;
+  /**
+   * Aborting it stops the topology, also while it starts (joining the group, retrying the first
+   * connection): the start then resolves with a topology that is stopped.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**
  * Starts every processor of a topology, and its query API when it has one (listening first, so
  * that each processor advertises its URL to its group). If one fails to start, the others are
  * stopped and the error is thrown; if one fails later, the others are stopped and `done` rejects
- * with its error.
+ * with its error. Aborting `options.signal` stops them, also while they start.
  */
 export async function runTopology(topology: Topology, instrumentation: Instrumentation, options: RunOptions = {}): Promise<RunningTopology> {
   const server =
@@ -42,13 +47,27 @@ export async function runTopology(topology: Topology, instrumentation: Instrumen
       backend?.close();
       await Promise.all(processors.map((p) => p.stop()));
     })());
+  const { signal } = options;
+  let onAbort: () => void = () => undefined;
+  // A start may hang in kafkajs (a JoinGroup the coordinator sits on): an abort does not wait for it.
+  const aborted = new Promise<'aborted'>((resolve) => {
+    onAbort = () => resolve(stop().then(() => 'aborted' as const));
+  });
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted === true) onAbort();
+  const startAll = async (): Promise<void> => {
+    for (const processor of processors) if (signal?.aborted !== true) await processor.start();
+  };
   try {
-    for (const processor of processors) await processor.start();
+    await Promise.race([startAll(), aborted]);
   } catch (error) {
     await stop();
     throw error;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
   }
-  if (server !== undefined && backend !== undefined) {
+  if (signal?.aborted === true) await stop();
+  else if (server !== undefined && backend !== undefined) {
     server.serve(backend);
     instrumentation.emit('query.started', { url: server.url, instance: server.instance, authenticated: topology.query?.token !== undefined });
   }

@@ -1,6 +1,6 @@
 import { connect as netConnect, isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { Kafka, logLevel, type ISocketFactory, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type ISocketFactory, type KafkaConfig, type RetryOptions, type SASLOptions } from 'kafkajs';
 import { accessRefusal, certificateProblem, type AccessRefusedError } from './access-refusal';
 import type { KafkaSpec } from './topology';
 
@@ -9,23 +9,28 @@ import type { KafkaSpec } from './topology';
  * retried protocol error (a coordinator still loading, a concurrent transaction) at ERROR, while
  * failures that matter reach graphfold as rejected promises and are logged there, with context.
  *
- * `onRefused` hears at once of a broker certificate that does not verify. kafkajs takes any
- * connection error for a network hiccup and retries it for seconds before giving up; a
+ * `options.onRefused` hears at once of a broker certificate that does not verify. kafkajs takes
+ * any connection error for a network hiccup and retries it for seconds before giving up; a
  * certificate will not verify on the next try either, so the caller stops instead.
+ * `options.retry` replaces the retries of every request (the default gives up after about 30 s).
  */
-export function kafkaClient(spec: KafkaSpec, clientIdSuffix?: string, onRefused?: (refusal: AccessRefusedError) => void): Kafka {
+export function kafkaClient(
+  spec: KafkaSpec,
+  clientIdSuffix?: string,
+  options: { readonly onRefused?: (refusal: AccessRefusedError) => void; readonly retry?: RetryOptions; readonly requestTimeoutMs?: number } = {},
+): Kafka {
   dropKafkajsTimerWarning();
   const config: KafkaConfig = {
     clientId: clientIdSuffix === undefined ? spec.clientId : `${spec.clientId}-${clientIdSuffix}`,
     brokers: [...spec.brokers],
     connectionTimeout: spec.connectionTimeoutMs,
-    requestTimeout: spec.requestTimeoutMs,
+    requestTimeout: options.requestTimeoutMs ?? spec.requestTimeoutMs,
     logLevel: logLevel.NOTHING,
-    retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 5_000 },
+    retry: options.retry ?? { retries: 8, initialRetryTime: 100, maxRetryTime: 5_000 },
   };
   if (spec.ssl !== false) config.ssl = { ...spec.ssl };
   if (spec.sasl !== undefined) config.sasl = { mechanism: spec.sasl.mechanism, username: spec.sasl.username, password: spec.sasl.password.reveal() } as SASLOptions;
-  if (onRefused !== undefined) config.socketFactory = reportingSocketFactory(spec, onRefused);
+  if (options.onRefused !== undefined) config.socketFactory = reportingSocketFactory(spec, options.onRefused);
   return new Kafka(config);
 }
 

@@ -1,7 +1,9 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Admin, Batch, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { carriedHeaders, headerText } from '../codec/headers';
 import { InputDecoder, type InputRecord } from '../codec/input';
-import { FatalError, RetriableError, StoreDivergedError, TerminalError } from '../errors';
+import { classify, FatalError, RetriableError, StoreAheadOfChangelogError, StoreDivergedError, TerminalError } from '../errors';
 import { fold, type FoldOptions, type FoldResult } from '../engine/fold';
 import type { GraphDiff, GraphTransaction, SourcePosition } from '../engine/model';
 import { NotLoaded } from '../engine/state';
@@ -9,7 +11,7 @@ import type { Instrumentation } from '../instrumentation/events';
 import { GraphStore, StoreLayoutError, type Checkpoint } from '../store/graph-store';
 import { attempting, type Attempt } from './access-refusal';
 import { Lifecycle } from './lifecycle';
-import { chunks, diffMessage, diffTooLarge, rejectionMessage } from '../task/outputs';
+import { chunks, diffMessage, diffTooLarge, rejectionMessage, type OutputLimits } from '../task/outputs';
 import type { OutputRecord } from '../task/records';
 import { restoreRejections } from './rejection-restore';
 import { restorePartition } from './restore';
@@ -25,6 +27,8 @@ export interface TaskContext {
   readonly catalog: SchemaCatalog;
   readonly schemaIds: { readonly diff: number; readonly rejection: number };
   readonly rejectionPartitions: number;
+  /** What the diffs and rejections topics accept. */
+  readonly limits: OutputLimits;
   /** Partitions of the input topics, for the check that each record is on its key's partition. */
   readonly inputPartitions: number;
   readonly instrumentation: Instrumentation;
@@ -68,9 +72,12 @@ const foldChunk = 64;
  * 1. Connect the transactional producer. Its initTransactions fences the partition's previous
  *    owner, if one is still alive, and aborts its open transaction, so the changelog's end
  *    (read_committed) stops moving.
- * 2. Open the store. A store that fails to open is deleted and rebuilt.
+ * 2. Open the store. A store that is damaged (RocksDB reports corruption, or its layout is not
+ *    this graphfold's) is deleted and rebuilt; any other failure (a lock another process holds, a
+ *    full or read-only disk) leaves it alone and fails the opening, to be retried.
  * 3. Compare the store's changelog checkpoint with the changelog. A store that claims more than
- *    the changelog holds is deleted and rebuilt; it never serves state the changelog lacks.
+ *    the changelog holds is the last copy of that history: the opening fails, fatally, and the
+ *    operator repairs the changelog from the store, or discards the store (`graphfold repair`).
  * 4. Restore: replay the changelog from the checkpoint to its end into the store (the store's bulk
  *    replay: the diffs were validated when folded, so they are applied without the engine, a
  *    fetched batch per WriteBatch). A diff that does not follow its graph's head means the store
@@ -98,9 +105,10 @@ const foldChunk = 64;
  *    the next batch folds.
  * 6. Resolve the offset with kafkajs, which then fetches on.
  * Any failure: abort the Kafka transaction, discard what the store staged and close the task,
- * leaving the offset unresolved. kafkajs fetches the batch again and the task is opened again,
- * which brings the store to the last committed state (a commit that failed on the way back to us
- * may still have happened: opening finds out) and skips what was committed.
+ * leaving the offset unresolved, and throw the failure classified (errors.ts), with the partition
+ * and offset. kafkajs fetches the batch again and the task is opened again after a backoff, which
+ * brings the store to the last committed state (a commit that failed on the way back to us may
+ * still have happened: opening finds out) and skips what was committed.
  */
 export class PartitionTask {
   private readonly lifecycle: Lifecycle<TaskState>;
@@ -123,26 +131,36 @@ export class PartitionTask {
   /** Opens the task: fences, restores, and learns where input resumes (see the class comment). */
   static async open(ctx: TaskContext, partition: number): Promise<PartitionTask> {
     const started = Date.now();
+    const context = { processor: ctx.spec.name, partition };
     const producer = ctx.kafka.producer({ transactionalId: transactionalId(ctx.topology, ctx.spec, partition), idempotent: true, maxInFlightRequests: 1, retry: transactionRetry });
-    await producer.connect();
-    let store: GraphStore | undefined;
+    let task: PartitionTask | undefined;
     try {
-      store = await openStore(ctx, partition);
-      const task = new PartitionTask(ctx, partition, producer, store);
+      await producer.connect();
+      const store = await openStore(ctx, partition);
+      task = new PartitionTask(ctx, partition, producer, store);
       const end = await task.restore();
       await task.readCommittedOffsets(end);
       task.lifecycle.to('ready');
       ctx.instrumentation.emit('task.ready', { processor: ctx.spec.name, partition, seconds: (Date.now() - started) / 1000 });
       return task;
     } catch (error) {
-      await store?.close().catch(() => undefined);
+      // The task's store, not the one first opened: a restore may have replaced it.
+      await task?.store.close().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
-      throw error;
+      throw classify(error, { doing: `open partition ${partition} of processor ${ctx.spec.name}`, context, cluster: `Kafka cluster at ${ctx.topology.kafka.brokers.join(',')}` });
     }
   }
 
   get closed(): boolean {
     return this.lifecycle.is('closing', 'closed');
+  }
+
+  /** The bytes the store's directory holds (its files, the write-ahead log included). */
+  async sizeOnDisk(): Promise<number> {
+    const dir = this.store.location;
+    const names = await readdir(dir).catch(() => []);
+    const sizes = await Promise.all(names.map((name) => stat(join(dir, name)).then((s) => (s.isFile() ? s.size : 0), () => 0)));
+    return sizes.reduce((a, b) => a + b, 0);
   }
 
   /** The partition's store, for queries (which read written state only); valid until the task closes. */
@@ -176,7 +194,7 @@ export class PartitionTask {
       let headers: OutputRecord['headers'];
       const admit = (diff: GraphDiff): TerminalError | undefined => {
         encoded = diffMessage(diff, this.ctx.schemaIds.diff, this.partition, headers);
-        return diffTooLarge(encoded, diff, this.ctx.spec.maxRecordBytes);
+        return diffTooLarge(encoded, diff, this.ctx.limits.diffBytes);
       };
       for (const [i, input] of inputs.entries()) {
         // Folding is CPU work on the event loop: let it serve queries (and heartbeats) between chunks of a large batch.
@@ -185,7 +203,7 @@ export class PartitionTask {
         const result: FoldResult | TerminalError = 'tx' in input ? await this.fold(input.tx, this.foldOptions(input.source, input.timestamp), admit) : input.error;
         if (result instanceof TerminalError || result.outcome === 'refused') {
           const error = result instanceof TerminalError ? result : result.error;
-          rejections.push(rejectionMessage(error, input.source, input.record, this.ctx.schemaIds.rejection, batch.partition % this.ctx.rejectionPartitions, input.timestamp, input.headers));
+          rejections.push(rejectionMessage(error, input.source, input.record, this.ctx.schemaIds.rejection, batch.partition % this.ctx.rejectionPartitions, this.ctx.limits, input.timestamp, input.headers));
           this.reportRejection(input.source, error);
           this.recordRejection(input.source, input.timestamp, error);
         } else if (result.outcome === 'applied') {
@@ -219,8 +237,10 @@ export class PartitionTask {
           topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(last + 1) }] }],
         }),
       );
+      const committing = Date.now();
       await attempting(topology.kafka, inTransaction(`commit a transaction as transactional id ${id}`, `Write, Describe on ${ids}`), () => open.commit());
       transaction = undefined;
+      const commitMilliseconds = Date.now() - committing;
 
       this.changelogNext = changelogNext;
       this.resumeAt.set(batch.topic, last + 1);
@@ -245,11 +265,13 @@ export class PartitionTask {
         nextOffset: last + 1,
         lag: Math.max(0, Number(batch.highWatermark) - (last + 1)),
         milliseconds: Date.now() - started,
+        commitMilliseconds,
       });
     } catch (error) {
       if (transaction !== undefined) await transaction.abort().catch(() => undefined);
       await this.close();
-      throw error;
+      const at = Number((messages[0] as KafkaMessage).offset);
+      throw classify(error, { doing: `process partition ${this.partition} of processor ${this.ctx.spec.name} at offset ${at}`, context: { processor: this.ctx.spec.name, topic: batch.topic, partition: this.partition, offset: at }, cluster: `Kafka cluster at ${this.ctx.topology.kafka.brokers.join(',')}` });
     }
   }
 
@@ -355,7 +377,14 @@ export class PartitionTask {
     if (mine === undefined) throw new FatalError(`changelog ${spec.diffs} has no partition ${this.partition}; it needs as many partitions as the inputs (run graphfold topology apply)`, { topic: spec.diffs, partition: this.partition });
     const low = Number(mine.low);
     const end = Number(mine.offset);
-    if (this.changelogNext > end) await this.discardStore(`the store reflects the changelog up to offset ${this.changelogNext}, but the changelog ends at ${end}`);
+    if (this.changelogNext > end) {
+      const { origin } = this.ctx.topology;
+      throw new StoreAheadOfChangelogError(
+        `the store ${this.store.location} holds the changelog ${spec.diffs} partition ${this.partition} up to offset ${this.changelogNext}, but the changelog ends at ${end}: it lost history (was the diffs topic deleted and recreated?), and this store is now its only copy, so partition ${this.partition} is not started. ` +
+          `To write the store's slices back to the changelog: graphfold repair changelog --topology ${origin} --processor ${spec.name}; to give that history up and rebuild the store from the changelog as it is: graphfold repair store --topology ${origin} --processor ${spec.name} --partition ${this.partition} --discard`,
+        { processor: spec.name, topic: spec.diffs, partition: this.partition, offset: end, dir: this.store.location },
+      );
+    }
     if (this.changelogNext < low) {
       if (this.changelogNext > 0) await this.discardStore(`the store is at changelog offset ${this.changelogNext}, before the changelog's first offset ${low}`);
       if (low > 0) {
@@ -475,13 +504,14 @@ function storeOptions(ctx: TaskContext): Parameters<typeof GraphStore.open>[1] {
   return { rocks: { cacheBytes: store.cacheBytes, writeBufferBytes: store.writeBufferBytes }, cachedAtoms: store.cachedAtoms };
 }
 
-/** Opening step 2. */
+/** Opening step 2: only a damaged store is rebuilt (a lock or a full disk is not damage). */
 async function openStore(ctx: TaskContext, partition: number): Promise<GraphStore> {
   const dir = storeDirectory(ctx.topology, ctx.spec, partition);
   try {
     return await GraphStore.open(dir, storeOptions(ctx));
   } catch (error) {
-    const reason = error instanceof StoreLayoutError ? error.message : `it does not open: ${(error as Error).message}`;
+    if (!(error instanceof StoreDivergedError)) throw error;
+    const reason = error instanceof StoreLayoutError ? error.message : `it does not open: ${error.message}`;
     ctx.instrumentation.emit('store.discarded', { processor: ctx.spec.name, partition, reason });
     await GraphStore.destroy(dir);
     return GraphStore.open(dir, storeOptions(ctx));

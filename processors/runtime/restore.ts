@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AssignerProtocol, type Kafka, type KafkaMessage, type PartitionAssigner } from 'kafkajs';
-import { RetriableError } from '../errors';
+import { classify } from '../errors';
 
 export interface RestoreRange {
   readonly topic: string;
@@ -48,16 +48,25 @@ export async function restorePartition(
     if (position >= range.to) settle();
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
-    settle(new RetriableError(`restore of ${range.topic} partition ${range.partition} failed at offset ${position}: ${payload.error.message}`, { topic: range.topic, partition: range.partition, offset: position }, { cause: payload.error }));
+    settle(classify(payload.error, { doing: `restore ${range.topic} partition ${range.partition} at offset ${position}`, context: { topic: range.topic, partition: range.partition, offset: position } }));
   });
+  // A failure of `apply` (a diff that does not follow its graph's head, a full disk) ends the
+  // restore with that very error: handed to kafkajs, it would be retried and lose its type.
+  let failed = false;
   try {
     await consumer.connect();
     await consumer.subscribe({ topic: range.topic });
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
+        if (failed) return;
         const messages = batch.messages.filter((m) => Number(m.offset) < range.to);
-        if (messages.length > 0) await apply(messages, Number((messages[messages.length - 1] as KafkaMessage).offset) + 1);
+        try {
+          if (messages.length > 0) await apply(messages, Number((messages[messages.length - 1] as KafkaMessage).offset) + 1);
+        } catch (error) {
+          failed = true;
+          settle(error as Error);
+        }
       },
     });
     consumer.seek({ topic: range.topic, partition: range.partition, offset: String(range.from) });

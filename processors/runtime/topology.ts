@@ -15,6 +15,8 @@ export interface Topology {
   readonly registry: RegistrySpec;
   readonly store: StoreSpec;
   readonly processors: readonly ProcessorSpec[];
+  /** The standalone server of `/metrics`, `/healthz` and `/readyz`, when configured. */
+  readonly ops?: { readonly host: string; readonly port: number };
   /** The query API, when this topology serves one. */
   readonly query?: QuerySpec;
   /** Where the topology came from (a file path), for messages. */
@@ -93,6 +95,8 @@ export interface ProcessorSpec {
   readonly concurrency: number;
   /** How long the group waits for a silent (crashed) instance before moving its partitions. */
   readonly sessionTimeoutMs: number;
+  /** How long a partition may keep failing at one place (unreachable time aside) before the processor stops. */
+  readonly taskTimeoutMs: number;
   /** How producers of the inputs partition keys; a record off its key's partition is WRONG_PARTITION. */
   readonly partitioner: PartitionerName;
   /** Input headers copied onto each diff and rejection. */

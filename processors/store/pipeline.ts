@@ -1,4 +1,4 @@
-import { FatalError } from '../errors';
+import { RetriableError, storeFailure, type GraphfoldError } from '../errors';
 import type { Uid } from '../engine/model';
 import { BucketAppender } from './buckets';
 import { Writer } from './format/binary';
@@ -35,13 +35,14 @@ export interface CommitStats {
  *    rejected txIds numbers then): at most one write in flight.
  * 3. Once written, a layer is absorbed into the views' caches at the next safe point (`settle`).
  * 4. `discard()` forgets the newest layer.
- * If a write fails, the pipeline refuses all further work: the store must be reopened.
+ * If a write fails, the pipeline refuses all further work (with the failure, classified by
+ * `storeFailure`): the task closes the store and opens it again, or stops on a fatal one.
  */
 export class WritePipeline {
   private readonly views = new Map<string, GraphView>();
   private layers: Layer[];
   private writing: Promise<void> = Promise.resolve();
-  private failure: FatalError | undefined;
+  private failure: GraphfoldError | undefined;
   private readonly w = new Writer();
   private readonly body = new Writer();
   private readonly slices: BucketAppender;
@@ -161,7 +162,9 @@ export class WritePipeline {
         if (layer.rejections.size > 0) await this.rejections.write(batch, layer.rejections);
         await batch.write();
       } catch (error) {
-        this.failure = new FatalError(`the store at ${this.rocks.location} failed to write a batch: ${(error as Error).message}; it must be reopened (the changelog restores it)`, {}, { cause: error });
+        // Named by what it is (a full disk, a read-only one), with the directory and the OS error.
+        const failure = storeFailure(this.rocks.location, 'write a batch', error);
+        this.failure = failure.retriable ? new RetriableError(`${failure.message}; the store refuses further work until it is reopened`, failure.context, { cause: failure }) : failure;
         throw this.failure;
       }
       layer.written = true;

@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { RocksLevel, type Iterator } from '@nxtedition/rocksdb';
-import { RetriableError } from '../errors';
+import { RetriableError, storeFailure, type GraphfoldError } from '../errors';
 import { RocksWriter } from './rocks-writer';
 
 /** A WriteBatch being filled; `write` applies all its operations atomically, once. */
@@ -51,8 +51,9 @@ const checkpointBatchBytes = 4 << 20;
  * and over `rocksdb-native`, which has no merge operator, for its merge operators, its
  * configurable block cache and its faster multi-gets and scans, measured). The only module that
  * talks to a RocksDB binding. Reads run in the binding's thread pool; WriteBatches are written on
- * the process's writer thread (rocks-writer.ts). Failures are {@link RetriableError}s naming the
- * directory.
+ * the process's writer thread (rocks-writer.ts). Failures are classified by `storeFailure`
+ * (errors.ts): a lock, corruption, a full or read-only disk, each naming the directory and the OS
+ * error.
  *
  * Every iterator reads one consistent view of the database (RocksDB pins a snapshot for each), so
  * a scan sees the store as it was when the scan began, whatever is written meanwhile;
@@ -93,7 +94,7 @@ export class Rocks {
         infoLogLevel: 'error',
       });
     } catch (error) {
-      throw new RetriableError(`cannot open RocksDB at ${location}: ${(error as Error).message}`, {}, { cause: error });
+      throw storeFailure(location, 'open', error);
     }
     return new Rocks(location, db);
   }
@@ -103,7 +104,7 @@ export class Rocks {
     try {
       await rm(location, { recursive: true, force: true });
     } catch (error) {
-      throw new RetriableError(`cannot delete the store directory ${location}: ${(error as Error).message}`, {}, { cause: error });
+      throw storeFailure(location, 'be deleted', error);
     }
   }
 
@@ -248,8 +249,8 @@ export class Rocks {
     if (this.closing !== undefined) throw new RetriableError(`RocksDB ${operation} at ${this.location} after the store was closed: reopen it`);
   }
 
-  private failure(operation: string, error: unknown): RetriableError {
-    return new RetriableError(`RocksDB ${operation} failed at ${this.location}: ${(error as Error).message}; check disk space and permissions`, {}, { cause: error });
+  private failure(operation: string, error: unknown): GraphfoldError {
+    return storeFailure(this.location, operation, error);
   }
 }
 

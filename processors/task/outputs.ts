@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { avroTypes } from '../codec/avro';
 import { diffToAvro } from '../codec/diff';
 import { frame } from '../codec/framing';
@@ -11,7 +12,44 @@ export const rejectionHeaders = {
   partition: 'graphfold-origin-partition',
   offset: 'graphfold-origin-offset',
   code: 'graphfold-rejection-code',
+  /** Present when the payload was cut to fit: the original value's size in bytes. */
+  payloadBytes: 'graphfold-payload-bytes',
+  /** Present when the payload was cut to fit: the SHA-256 of the original value, hex. */
+  payloadSha256: 'graphfold-payload-sha256',
+  /** `true` when the payload holds only the first bytes of the original value. */
+  payloadTruncated: 'graphfold-payload-truncated',
+  /** `true` when the key holds only the first bytes of the original key. */
+  keyTruncated: 'graphfold-key-truncated',
 } as const;
+
+/**
+ * How large the processor's output records may be, from its maxRecordBytes and what the topics
+ * accept (their max.message.bytes), so that no record it produces is ever refused by the broker:
+ * a refused diff or rejection would stop its partition.
+ */
+export interface OutputLimits {
+  /** Key and value of a diff. */
+  readonly diffBytes: number;
+  /** The original value a rejection embeds; a longer one is cut to this many bytes. */
+  readonly rejectionPayloadBytes: number;
+}
+
+/** Room a record batch needs around one record (batch header, record framing, headers). */
+export const recordOverheadBytes = 1024;
+/** Room a rejection needs besides its payload: message, key, headers, Avro framing. */
+const rejectionFrameBytes = 32 * 1024;
+/** What the rejections topic should accept beyond maxRecordBytes, so any record under it is embedded whole. */
+export const rejectionHeadroomBytes = 64 * 1024;
+const maxMessageChars = 8 * 1024;
+const maxKeyBytes = 16 * 1024;
+
+/** The limits for a processor with `maxRecordBytes` whose diffs and rejections topics accept records of these sizes (max.message.bytes). */
+export function outputLimits(maxRecordBytes: number, topics: { readonly diffs: number; readonly rejections: number }): OutputLimits {
+  return {
+    diffBytes: Math.min(maxRecordBytes, topics.diffs - recordOverheadBytes),
+    rejectionPayloadBytes: Math.max(1024, Math.min(maxRecordBytes + rejectionHeadroomBytes, topics.rejections - recordOverheadBytes) - rejectionFrameBytes),
+  };
+}
 
 /**
  * A diff as a changelog record: keyed by graph id, Confluent-framed Avro, timestamped with the
@@ -44,7 +82,10 @@ export function diffTooLarge(message: OutputRecord, diff: GraphDiff, maxBytes: n
 
 /**
  * A refused record as a rejection: why, where from, and the original bytes; timestamped as the
- * refused record (milliseconds), with the headers carried from it.
+ * refused record (milliseconds), with the headers carried from it. A rejection always fits its
+ * topic: a value longer than `limits.rejectionPayloadBytes` is cut to its first bytes, and the
+ * rejection says so (in its message, and in headers with the original size and SHA-256); a key
+ * over 16 KiB and a message over 8 KiB characters are cut alike.
  */
 export function rejectionMessage(
   error: TerminalError,
@@ -52,20 +93,28 @@ export function rejectionMessage(
   record: { readonly key: Buffer | null; readonly value: Buffer | null },
   schemaId: number,
   partition: number,
+  limits: Pick<OutputLimits, 'rejectionPayloadBytes'>,
   timestamp: number,
   carried: OutputRecord['headers'] = {},
 ): OutputRecord {
+  const value = record.value ?? Buffer.alloc(0);
+  const cut = value.length > limits.rejectionPayloadBytes;
+  const sha256 = cut ? createHash('sha256').update(value).digest('hex') : undefined;
+  let message = error.message.length > maxMessageChars ? `${error.message.slice(0, maxMessageChars)}...` : error.message;
+  if (cut) message += ` (the payload holds the first ${limits.rejectionPayloadBytes} of the record's ${value.length} bytes; sha256 of the whole: ${sha256})`;
+  const keyCut = record.key !== null && record.key.length > maxKeyBytes;
+  const key = keyCut ? (record.key as Buffer).subarray(0, maxKeyBytes) : record.key;
   const rejection = {
-    graph: error.context.graph ?? record.key?.toString('utf8') ?? null,
+    graph: error.context.graph ?? key?.toString('utf8') ?? null,
     txId: error.context.txId ?? null,
     code: error.code,
-    message: error.message,
+    message,
     instructionIndex: error.instructionIndex ?? null,
     source: { topic: source.topic, partition: source.partition, offset: BigInt(source.offset) },
-    payload: record.value ?? Buffer.alloc(0),
+    payload: cut ? value.subarray(0, limits.rejectionPayloadBytes) : value,
   };
   return {
-    key: record.key,
+    key,
     value: frame(schemaId, avroTypes().rejection.toBuffer(rejection)),
     partition,
     timestamp: String(timestamp),
@@ -75,6 +124,8 @@ export function rejectionMessage(
       [rejectionHeaders.partition]: String(source.partition),
       [rejectionHeaders.offset]: String(source.offset),
       [rejectionHeaders.code]: error.code,
+      ...(cut ? { [rejectionHeaders.payloadTruncated]: 'true', [rejectionHeaders.payloadBytes]: String(value.length), [rejectionHeaders.payloadSha256]: sha256 as string } : {}),
+      ...(keyCut ? { [rejectionHeaders.keyTruncated]: 'true' } : {}),
     },
   };
 }

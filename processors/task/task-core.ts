@@ -12,7 +12,7 @@ import { NotLoaded } from '../engine/state';
 import type { Instrumentation } from '../instrumentation/events';
 import type { Checkpoint, GraphStore } from '../store/graph-store';
 import { lastSliceWhere } from '../store/slice-search';
-import { diffMessage, diffTooLarge, rejectionMessage } from './outputs';
+import { diffMessage, diffTooLarge, rejectionMessage, type OutputLimits } from './outputs';
 import type { OutputRecord, SourceRecord } from './records';
 import type { WriterSchemas } from './writer-schemas';
 
@@ -37,6 +37,8 @@ export interface CoreContext {
   readonly rejectionPartitions: number;
   /** Partitions of the input topics, for the check that each record is on its key's partition. */
   readonly inputPartitions: number;
+  /** What the diffs and rejections topics accept: a diff over `diffBytes` is refused TOO_LARGE, a rejection's payload cut to fit. */
+  readonly limits: OutputLimits;
   readonly instrumentation: Instrumentation;
 }
 
@@ -85,7 +87,8 @@ const foldChunk = 64;
  *    rejection.
  * 3. Prefetch the transactions, then fold each in order into the store's staged state (yielding
  *    to the event loop every 64, for queries); an applied transaction's diff is encoded (and
- *    refused TOO_LARGE if its record would not fit); a refused transaction is staged in the
+ *    refused TOO_LARGE if its record would not fit the changelog); a refused record's rejection
+ *    is encoded (its payload cut to fit the rejections topic); a refused transaction is staged in the
  *    store's record of rejected txIds, so it is written with the batch that refused it.
  * 5. Once the caller has written the outputs (and committed the input offset with them): wait
  *    for the store's previous write, then commit the store: the staged batch and the checkpoint
@@ -137,7 +140,7 @@ export class TaskCore {
     let headers: OutputRecord['headers'];
     const admit = (diff: GraphDiff): TerminalError | undefined => {
       encoded = diffMessage(diff, this.ctx.schemaIds.diff, this.partition, headers);
-      return diffTooLarge(encoded, diff, this.ctx.spec.maxRecordBytes);
+      return diffTooLarge(encoded, diff, this.ctx.limits.diffBytes);
     };
     for (const [i, input] of inputs.entries()) {
       // Folding is CPU work on the event loop: let it serve queries (and heartbeats) between chunks of a large batch.
@@ -146,7 +149,7 @@ export class TaskCore {
       const result: FoldResult | TerminalError = 'tx' in input ? await this.foldOne(input.tx, this.foldOptions(input.source, input.timestamp), admit) : input.error;
       if (result instanceof TerminalError || result.outcome === 'refused') {
         const error = result instanceof TerminalError ? result : result.error;
-        rejections.push(rejectionMessage(error, input.source, input.record, this.ctx.schemaIds.rejection, this.partition % this.ctx.rejectionPartitions, input.timestamp, input.headers));
+        rejections.push(rejectionMessage(error, input.source, input.record, this.ctx.schemaIds.rejection, this.partition % this.ctx.rejectionPartitions, this.ctx.limits, input.timestamp, input.headers));
         this.reportRejection(input.source, error);
         this.recordRejection(input.source, input.timestamp, error);
         outcomes.push({ offset: input.source.offset, outcome: 'refused', error });

@@ -17,6 +17,7 @@ import { GraphReads, type ReadLimits } from '../query/reads';
 import { storeDirectory, type ProcessorSpec, type Topology } from '../runtime/topology';
 import { GraphStore } from '../store/graph-store';
 import { TaskCore, type CoreContext, type FoldedBatch, type RecordOutcome } from '../task/task-core';
+import { outputLimits, recordOverheadBytes, rejectionHeadroomBytes } from '../task/outputs';
 import type { OutputRecord } from '../task/records';
 import { loadTopology, parseTopology, type LoadOptions } from '../../topology/loader';
 import type { TopologyInput } from '../../topology/input';
@@ -107,6 +108,13 @@ export interface TopologyTestDriverOptions {
   readonly instrumentation?: Instrumentation;
   /** The timestamp (ms) of the first record piped without one; each later one is 1 ms on. @default 2026-01-01T00:00:00Z */
   readonly startTime?: number;
+  /**
+   * The largest record (max.message.bytes) each processor's diffs and rejections topics accept,
+   * for testing topics made smaller than `graphfold topology apply` makes them: a diff that would
+   * not fit is refused TOO_LARGE, a rejection's payload is cut to fit.
+   * @default what `topology apply` sets: maxRecordBytes plus 1 KiB for diffs, plus 65 KiB for rejections
+   */
+  readonly maxMessageBytes?: { readonly diffs?: number; readonly rejections?: number };
 }
 
 /** What `restart` did to a partition. */
@@ -175,6 +183,7 @@ export class TopologyTestDriver {
     private readonly instrumentation: Instrumentation,
     private readonly ownsStateDir: boolean,
     startTime: number,
+    private readonly maxMessageBytes: TopologyTestDriverOptions['maxMessageBytes'],
   ) {
     this.clock = startTime;
   }
@@ -188,6 +197,7 @@ export class TopologyTestDriver {
       options.instrumentation ?? new Instrumentation(),
       options.stateDir === undefined,
       options.startTime ?? Date.UTC(2026, 0, 1),
+      options.maxMessageBytes,
     );
     try {
       await driver.start();
@@ -225,7 +235,11 @@ export class TopologyTestDriver {
       // What `graphfold topology apply` registers, and the processor at its start.
       for (const input of spec.inputs) this.registry.register(`${input}-value`, avroTypes().transaction);
       const schemaIds = { diff: this.registry.register(`${spec.diffs}-value`, avroTypes().diff), rejection: this.registry.register(`${spec.rejections}-value`, avroTypes().rejection) };
-      const ctx: CoreContext = { spec, schemas: this.registry, schemaIds, rejectionPartitions: spec.partitions, inputPartitions: spec.partitions, instrumentation: this.instrumentation };
+      const limits = outputLimits(spec.maxRecordBytes, {
+        diffs: this.maxMessageBytes?.diffs ?? spec.maxRecordBytes + recordOverheadBytes,
+        rejections: this.maxMessageBytes?.rejections ?? spec.maxRecordBytes + rejectionHeadroomBytes + recordOverheadBytes,
+      });
+      const ctx: CoreContext = { spec, schemas: this.registry, schemaIds, rejectionPartitions: spec.partitions, inputPartitions: spec.partitions, limits, instrumentation: this.instrumentation };
       const processor: RunningProcessor = { spec, ctx, tasks: new Map(), committed: new Map(spec.inputs.map((topic) => [topic, Array.from({ length: spec.partitions }, () => 0)])) };
       this.running.push(processor);
       for (let partition = 0; partition < spec.partitions; partition += 1) await this.open(processor, partition);

@@ -27,6 +27,16 @@ export interface KafkaBrokerLaunch {
   readonly port: number;
   readonly controllerPort: number;
   readonly marker: string;
+  /**
+   * Write the configuration and format the storage first. False restarts a broker that ran in
+   * `dir` before, on its data. @default true
+   */
+  readonly format?: boolean;
+  /**
+   * A second listener, `PROXIED`, on `port`, advertised at `advertisedPort` (where a proxy
+   * forwards to it), so that clients bootstrapped there stay behind the proxy. @default none
+   */
+  readonly proxied?: { readonly port: number; readonly advertisedPort: number };
   /** Set for a secured broker: `port` is then its SASL_SSL listener. @default plaintext */
   readonly security?: BrokerSecurity;
 }
@@ -69,16 +79,17 @@ export interface BrokerCredentials {
 }
 
 /** The broker settings; everything a single node needs for transactions and groups. */
-export function kafkaServerProperties(launch: Pick<KafkaBrokerLaunch, 'dir' | 'port' | 'controllerPort' | 'security'>): string {
+export function kafkaServerProperties(launch: Pick<KafkaBrokerLaunch, 'dir' | 'port' | 'controllerPort' | 'security' | 'proxied'>): string {
+  const { proxied } = launch;
   const settings: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': 1,
     ...(launch.security === undefined
       ? {
-          listeners: `PLAINTEXT://127.0.0.1:${launch.port},CONTROLLER://127.0.0.1:${launch.controllerPort}`,
-          'advertised.listeners': `PLAINTEXT://127.0.0.1:${launch.port}`,
+          listeners: `PLAINTEXT://127.0.0.1:${launch.port},CONTROLLER://127.0.0.1:${launch.controllerPort}${proxied === undefined ? '' : `,PROXIED://127.0.0.1:${proxied.port}`}`,
+          'advertised.listeners': `PLAINTEXT://127.0.0.1:${launch.port}${proxied === undefined ? '' : `,PROXIED://127.0.0.1:${proxied.advertisedPort}`}`,
           'inter.broker.listener.name': 'PLAINTEXT',
-          'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+          'listener.security.protocol.map': `PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${proxied === undefined ? '' : ',PROXIED:PLAINTEXT'}`,
         }
       : securedListenerSettings(launch.port, launch.controllerPort, launch.security)),
     'controller.listener.names': 'CONTROLLER',
@@ -167,7 +178,8 @@ const log4jConfig = [
 ].join('\n');
 
 /**
- * Writes the configuration, formats the KRaft storage and starts the broker JVM. Returns once the
+ * Writes the configuration, formats the KRaft storage and starts the broker JVM (or, with
+ * `format: false`, starts it again on what an earlier launch in `dir` wrote). Returns once the
  * process runs; {@link awaitKafkaReady} waits until it answers.
  */
 export async function launchKafkaBroker(launch: KafkaBrokerLaunch): Promise<LaunchedKafkaBroker> {
@@ -175,8 +187,10 @@ export async function launchKafkaBroker(launch: KafkaBrokerLaunch): Promise<Laun
   const log4j = join(launch.dir, 'log4j2.properties');
   const scratch = join(launch.dir, 'tmp');
   await mkdir(scratch, { recursive: true });
-  await writeFile(properties, `${kafkaServerProperties(launch)}\n`, { mode: 0o600 });
-  await writeFile(log4j, `${log4jConfig}\n`);
+  if (launch.format !== false) {
+    await writeFile(properties, `${kafkaServerProperties(launch)}\n`, { mode: 0o600 });
+    await writeFile(log4j, `${log4jConfig}\n`);
+  }
 
   const jvmOptions = [
     '-Xms256m',
@@ -192,7 +206,7 @@ export async function launchKafkaBroker(launch: KafkaBrokerLaunch): Promise<Laun
   // A secured broker's SCRAM users are written into the metadata log at format time (KRaft has
   // no other way before the broker answers); the arguments live only as long as the formatter.
   const scram = Object.entries(launch.security?.users ?? {}).flatMap(([name, password]) => ['--add-scram', `SCRAM-SHA-512=[name=${name},password=${password}]`]);
-  await formatStorage(launch.java.executable, jvmOptions, properties, scram, Object.values(launch.security?.users ?? {}));
+  if (launch.format !== false) await formatStorage(launch.java.executable, jvmOptions, properties, scram, Object.values(launch.security?.users ?? {}));
 
   const logFile = join(launch.dir, 'kafka.log');
   const pid = launchJvm({

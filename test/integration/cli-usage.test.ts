@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runCli } from '../support/cli';
@@ -26,9 +26,9 @@ describe('graphfold command line', () => {
     ]);
     expect(top.code).toBe(0);
     expect(top.stdout).toContain('usage: graphfold <command> [options]\n');
-    expect(top.stdout).toContain('Run graphfold <command> --help for its options.\n');
+    expect(top.stdout).toContain('Run graphfold <command> --help (or graphfold help <command>) for its options; graphfold --version\nprints the version.\n');
     const listed = top.stdout.split('\n').filter((line) => line.startsWith('  ')).map((line) => line.trim().split(' ')[0]);
-    expect(listed).toEqual(['run', 'topology', 'produce', 'tail', 'query', 'schema']);
+    expect(listed).toEqual(['run', 'topology', 'produce', 'tail', 'query', 'schema', 'repair', 'reset']);
     expect(none).toEqual({ code: 2, stdout: '', stderr: top.stdout });
     expect(topology.code).toBe(0);
     expect(topology.stdout).toContain('usage: graphfold topology <describe|apply> --topology <file>');
@@ -39,6 +39,26 @@ describe('graphfold command line', () => {
     expect(runHelp.stdout).toContain('usage: graphfold run --topology <file> [--log-format text|json] [--verbose]');
     expect(codegen.stdout).toContain('usage: graphfold schema codegen --topology <file> [--processor <name>] [--out <file.ts>] [--sdk <module>]');
     for (const run of [runHelp, topology, describe, apply, produce, tail, codegen]) expect(run).toMatchObject({ code: 0, stderr: '' });
+  });
+
+  test('--version prints the package version; help <command> is <command> --help, help for a subcommand too', async () => {
+    const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string };
+    const [version, helpRun, runHelp, helpApply, applyHelp, helpRepair, helpReset, unknown] = await Promise.all([
+      runCli(['--version']),
+      runCli(['help', 'run']),
+      runCli(['run', '--help']),
+      runCli(['help', 'topology', 'apply']),
+      runCli(['topology', 'apply', '--help']),
+      runCli(['help', 'repair', 'changelog']),
+      runCli(['help', 'reset']),
+      runCli(['help', 'tial']),
+    ]);
+    expect(version).toEqual({ code: 0, stdout: `graphfold ${pkg.version} (Node.js ${process.version})\n`, stderr: '' });
+    expect(helpRun).toEqual(runHelp);
+    expect(helpApply).toEqual(applyHelp);
+    expect(helpRepair.stdout).toContain('usage: graphfold repair changelog --topology <file> [--processor <name>] [--partition <n>]');
+    expect(helpReset.stdout).toContain('usage: graphfold reset --topology <file>');
+    expect(unknown).toEqual({ code: 2, stdout: '', stderr: "graphfold: no help for 'tial'; did you mean tail? (see graphfold --help)\n" });
   });
 
   test('a malformed command line: one line naming the mistake and the help to read, exit code 2', async () => {
@@ -98,7 +118,8 @@ describe('graphfold command line', () => {
         '',
       ].join('\n'),
     });
-    expect(missing).toEqual({ code: 1, stdout: '', stderr: `graphfold: cannot read the topology file ${join(repo, 'topology/no-such.yaml')}: no such file; name a topology YAML file, e.g. topology/demo.yaml\n` });
+    // Every error line carries its cause chain (here Node's own words).
+    expect(missing).toEqual({ code: 1, stdout: '', stderr: `graphfold: cannot read the topology file ${join(repo, 'topology/no-such.yaml')}: no such file; name a topology YAML file, e.g. topology/demo.yaml (cause: ENOENT: no such file or directory, open '${join(repo, 'topology/no-such.yaml')}')\n` });
     expect(unset).toEqual({ code: 1, stdout: '', stderr: `graphfold: ${demo}:12:12: kafka.brokers: environment variable KAFKA_BROKERS is not set: set it, or write \${KAFKA_BROKERS:-<default>} in the topology\n` });
   });
 

@@ -18,6 +18,8 @@ function composeCommand(): { command: string; prefix: string[] } {
 
 interface ComposeService {
   readonly image?: string;
+  readonly build?: { readonly context?: string; readonly dockerfile?: string } | string;
+  readonly volumes?: (string | { readonly source?: string; readonly target?: string })[];
   readonly command?: string[] | string;
   readonly depends_on?: Record<string, { condition?: string }> | string[];
   readonly environment?: Record<string, string | number | null>;
@@ -33,16 +35,23 @@ describe('compose.yaml', () => {
 
   test('runs a KRaft Kafka, a Confluent Schema Registry and graphfold on the demo topology', () => {
     const services = (parse(result.stdout) as { services: Record<string, ComposeService> }).services;
-    expect(Object.keys(services).sort()).toEqual(['graphfold', 'kafka', 'schema-registry']);
+    expect(Object.keys(services).sort()).toEqual(['graphfold', 'graphfold-setup', 'kafka', 'schema-registry']);
     expect(services['kafka']?.image).toMatch(/^apache\/kafka:4\./);
     expect(services['kafka']?.environment?.['KAFKA_PROCESS_ROLES']).toBe('broker,controller');
     expect(services['schema-registry']?.image).toMatch(/^confluentinc\/cp-schema-registry:/);
     const graphfold = services['graphfold'];
-    expect([graphfold?.command].flat().join(' ')).toContain('graphfold run --topology topology/demo.yaml');
+    expect([graphfold?.command].flat().join(' ')).toBe('run --topology topology/demo.yaml');
+    expect(graphfold?.image).toBe('graphfold:local');
+    const setup = services['graphfold-setup'];
+    expect(setup?.build).toMatchObject({ dockerfile: 'topology/docker/Dockerfile' });
+    expect(setup?.image).toBe('graphfold:local');
+    expect([setup?.command].flat().join(' ')).toBe('topology apply --topology topology/demo.yaml');
     expect(graphfold?.environment).toMatchObject({ KAFKA_BROKERS: 'kafka:29092', SCHEMA_REGISTRY_URL: 'http://schema-registry:8081' });
     expect(graphfold?.depends_on).toEqual({
       kafka: expect.objectContaining({ condition: 'service_healthy' }),
       'schema-registry': expect.objectContaining({ condition: 'service_healthy' }),
+      'graphfold-setup': expect.objectContaining({ condition: 'service_completed_successfully' }),
     });
+    expect(graphfold?.volumes?.map((v) => (typeof v === 'string' ? v : `${v.source}:${v.target}`)).join(' ')).toContain(':/var/lib/graphfold');
   });
 });

@@ -23,9 +23,11 @@ export class ProcessorChild {
     readonly logFile: string,
     topologyFile: string,
     env: Readonly<Record<string, string | undefined>>,
+    wrap: (command: readonly string[]) => readonly string[] = (command) => command,
   ) {
     const log = createWriteStream(logFile, { flags: 'a' });
-    this.child = spawn(process.execPath, [compiledModule('processors/cli/main.ts'), 'run', '--topology', topologyFile, '--log-format', 'json'], {
+    const [program, ...args] = wrap([process.execPath, compiledModule('processors/cli/main.ts'), 'run', '--topology', topologyFile, '--log-format', 'json']) as [string, ...string[]];
+    this.child = spawn(program, args, {
       env: childEnvironment(env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -49,8 +51,9 @@ export class ProcessorChild {
   }
 
   /** Starts `graphfold run`; `env` changes the child's environment (passwords for a secured topology, say). */
-  static start(name: string, topologyFile: string, logFile: string, env: Readonly<Record<string, string | undefined>> = {}): ProcessorChild {
-    return new ProcessorChild(name, logFile, topologyFile, env);
+  /** `wrap` may run the command inside another (a shell that prepares a file system first, say); signals go to the outer one. */
+  static start(name: string, topologyFile: string, logFile: string, env: Readonly<Record<string, string | undefined>> = {}, wrap?: (command: readonly string[]) => readonly string[]): ProcessorChild {
+    return new ProcessorChild(name, logFile, topologyFile, env, wrap);
   }
 
   /** Log lines with this message. */
@@ -82,6 +85,9 @@ export async function writeTopologyFile(
     readonly application: string;
     readonly stateDir: string;
     readonly file?: string;
+    readonly processorLines?: readonly string[];
+    readonly storeLines?: readonly string[];
+    readonly topologyLines?: readonly string[];
     readonly query?: { readonly listen: string; readonly token?: string };
     /** The processor's graph schema, as a topology file writes it (written as a YAML flow mapping). */
     readonly schema?: unknown;
@@ -98,6 +104,7 @@ export async function writeTopologyFile(
     'store:',
     `  dir: ${options.stateDir}`,
     '  cachedAtoms: 10000',
+    ...(options.storeLines ?? []).map((line) => `  ${line}`),
     'processors:',
     '  - name: graphs',
     `    inputs: [${topics.input}]`,
@@ -107,7 +114,9 @@ export async function writeTopologyFile(
     '    replicationFactor: 1',
     `    concurrency: ${topics.partitions}`,
     '    sessionTimeoutMs: 6000',
+    ...(options.processorLines ?? []).map((line) => `    ${line}`),
     ...(options.schema === undefined ? [] : [`    schema: ${JSON.stringify(options.schema)}`]),
+    ...(options.topologyLines ?? []),
     ...(options.query === undefined ? [] : ['query:', `  listen: ${options.query.listen}`, ...(options.query.token === undefined ? [] : [`  token: ${options.query.token}`])]),
   ].join('\n');
   await writeFile(file, `${yaml}\n`);

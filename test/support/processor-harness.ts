@@ -43,6 +43,7 @@ export interface TestTopologyOptions {
   readonly maxInstructions?: number;
   readonly maxRecordBytes?: number;
   readonly concurrency?: number;
+  readonly taskTimeoutMs?: number;
   /** Serve the query API (on a free loopback port unless `port` says otherwise). */
   readonly query?: { readonly port?: number; readonly token?: string };
 }
@@ -61,6 +62,7 @@ export async function testTopology(topics: ProcessorTopics, options: TestTopolog
     maxRecordBytes: options.maxRecordBytes ?? 1 << 20,
     concurrency: options.concurrency ?? 4,
     sessionTimeoutMs: 10_000,
+    taskTimeoutMs: options.taskTimeoutMs ?? 300_000,
     partitioner: 'murmur2',
     carryHeaders: ['traceparent', 'tracestate'],
     ...(options.schema === undefined ? {} : { schema: options.schema }),

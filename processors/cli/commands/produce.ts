@@ -75,7 +75,7 @@ export const produceCommand: Command = {
     // A broker certificate that does not verify ends the command at once (kafkajs would retry it).
     const refusal = refusalSignal();
     const partitioner = topology.processors.find((p) => p.inputs.includes(topic))?.partitioner ?? 'murmur2';
-    const producer = kafkaClient(topology.kafka, 'produce', refusal.report).producer({
+    const producer = kafkaClient(topology.kafka, 'produce', { onRefused: refusal.report }).producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
@@ -139,7 +139,7 @@ async function avroEncoder(topology: Topology, topic: string): Promise<Encoder> 
 }
 
 async function connect(producer: Producer, topology: Topology, topic: string, onRefused: (refusal: AccessRefusedError) => void): Promise<void> {
-  const admin = kafkaClient(topology.kafka, 'produce-admin', onRefused).admin();
+  const admin = kafkaClient(topology.kafka, 'produce-admin', { onRefused }).admin();
   try {
     await admin.connect();
     const topics = await admin.listTopics();

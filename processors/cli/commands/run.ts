@@ -1,10 +1,13 @@
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { loadTopology } from '../../../topology/loader';
 import { Instrumentation } from '../../instrumentation/events';
 import { attachLog } from '../../instrumentation/log';
+import { opsEndpoints } from '../../ops/endpoints';
+import { startOpsServer, type OpsServer } from '../../ops/server';
 import { runTopology } from '../../runtime/host';
 import { optionsHelp, parseArguments } from '../arguments';
-import { UsageError, type Command } from '../command';
+import { CommandFailure, UsageError, type Command } from '../command';
 import { topologyOption } from '../topology-option';
 
 const options = {
@@ -19,11 +22,14 @@ const help = [
   'Runs the topology\'s processors: consumes their input topics in consumer groups, folds each',
   'transaction into its graph exactly once, and produces diffs and rejections. Each assigned',
   'partition is restored from its changelog first (progress is logged). Logs go to stderr.',
+  'SIGTERM or Ctrl-C stops gracefully, in any state (also while joining the group or waiting for',
+  'the cluster): batches in flight finish or abort, stores close, the group is left, within 20 s;',
+  'a second signal exits at once. Nothing is lost either way: the next start restores from the',
+  'changelog. Exit code 1 when a processor fails (the log says why and what to do).',
   'With a query: section in the topology it also serves the query API (graphfold query, curl),',
-  'forwarding each request to the instance that owns the graph.',
-  'SIGTERM or Ctrl-C stops gracefully: batches in flight finish or abort, stores close; a second',
-  'Ctrl-C kills at once (nothing is lost: the next start restores from the changelog).',
-  'Exit code 1 when a processor fails (the log says why and what to do).',
+  'forwarding each request to the instance that owns the graph, and /metrics (Prometheus),',
+  '/healthz and /readyz on the same port. With ops: { listen: <host:port> } it serves those',
+  'three there too (the address is logged).',
   '',
   'options:',
   optionsHelp(options),
@@ -44,17 +50,37 @@ export const runCommand: Command = {
     const topology = loadTopology(line.options.topology);
     const instrumentation = new Instrumentation();
     const detach = attachLog(instrumentation, { format, verbose: line.options.verbose, write: (text) => io.stderr.write(`${text}\n`) });
+    const ops = opsEndpoints(instrumentation, topology.processors.map((p) => p.name));
+    const signalled = once(io.signal, 'abort').then(() => 'signal' as const);
+    let server: OpsServer | undefined;
     try {
-      const running = await runTopology(topology, instrumentation);
-      const stopped = once(io.signal, 'abort').then(() => 'signal' as const);
-      const outcome = await Promise.race([running.done.then(() => 'done' as const), stopped]);
-      if (outcome === 'signal') {
-        await running.stop();
-        await running.done;
+      if (topology.ops !== undefined) {
+        server = await startOpsServer(ops, topology.ops);
+        instrumentation.emit('ops.listening', { url: server.url });
       }
+      const starting = runTopology(topology, instrumentation, { signal: io.signal, ops: () => ops });
+      starting.catch(() => undefined);
+      const started = await Promise.race([starting, signalled]);
+      if (started === 'signal') {
+        // runTopology stops what it started; give it the stop budget to get out of kafkajs' waits.
+        await withinStopBudget(starting.then((running) => running.done));
+        return 0;
+      }
+      const outcome = await Promise.race([started.done.then(() => 'done' as const), signalled]);
+      if (outcome === 'signal') await withinStopBudget(started.stop().then(() => started.done));
       return 0;
     } finally {
+      await server?.close();
+      ops.close();
       detach();
     }
   },
 };
+
+/** How long a stop may take: Kubernetes sends SIGKILL 30 s after SIGTERM by default. */
+const stopBudgetMs = 20_000;
+
+async function withinStopBudget(stopping: Promise<unknown>): Promise<void> {
+  const outcome = await Promise.race([stopping.then(() => 'stopped' as const), sleep(stopBudgetMs, 'late' as const, { ref: false })]);
+  if (outcome === 'late') throw new CommandFailure(`stopping took longer than ${stopBudgetMs / 1000} s (the cluster does not answer?): exiting without waiting; nothing is lost, the next start restores from the changelog`);
+}

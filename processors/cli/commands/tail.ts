@@ -52,7 +52,7 @@ export const tailCommand: Command = {
     const topology = loadTopology(line.options.topology);
     // A broker certificate that does not verify ends the tail at once (kafkajs would retry it).
     const refusal = refusalSignal();
-    const kafka = kafkaClient(topology.kafka, 'tail', refusal.report);
+    const kafka = kafkaClient(topology.kafka, 'tail', { onRefused: refusal.report });
     const tail = new Tail(kafka, topology, topic, io, {
       fromBeginning: line.options['from-beginning'],
       max: line.options.max,

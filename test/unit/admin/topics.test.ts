@@ -20,10 +20,10 @@ describe('topic plans', () => {
     expect(topicPlans(topology)).toEqual([
       { topic: 'crm-in', role: 'input', uses: ['input of crm'], partitions: 3, replicationFactor: 1, config: { 'cleanup.policy': 'delete' } },
       { topic: 'crm-import', role: 'input', uses: ['input of crm'], partitions: 3, replicationFactor: 1, config: { 'cleanup.policy': 'delete' } },
-      { topic: 'crm-diffs', role: 'diffs', uses: ['diffs of crm', 'input of mirror'], partitions: 3, replicationFactor: 1, config: { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1' } },
-      { topic: 'crm-rejections', role: 'rejections', uses: ['rejections of crm'], partitions: 3, replicationFactor: 1, config: { 'cleanup.policy': 'delete' } },
-      { topic: 'mirror-diffs', role: 'diffs', uses: ['diffs of mirror'], partitions: 3, replicationFactor: 1, config: { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1' } },
-      { topic: 'mirror-rejections', role: 'rejections', uses: ['rejections of mirror'], partitions: 3, replicationFactor: 1, config: { 'cleanup.policy': 'delete' } },
+      { topic: 'crm-diffs', role: 'diffs', uses: ['diffs of crm', 'input of mirror'], partitions: 3, replicationFactor: 1, config: { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1', 'max.message.bytes': '1001024' } },
+      { topic: 'crm-rejections', role: 'rejections', uses: ['rejections of crm'], partitions: 3, replicationFactor: 1, config: { 'cleanup.policy': 'delete', 'max.message.bytes': '1066560' } },
+      { topic: 'mirror-diffs', role: 'diffs', uses: ['diffs of mirror'], partitions: 3, replicationFactor: 1, config: { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1', 'max.message.bytes': '1001024' } },
+      { topic: 'mirror-rejections', role: 'rejections', uses: ['rejections of mirror'], partitions: 3, replicationFactor: 1, config: { 'cleanup.policy': 'delete', 'max.message.bytes': '1066560' } },
     ]);
   });
 

@@ -54,11 +54,14 @@ describe('access refusals: the one place that tells refused credentials, ACLs an
     expect(refusal?.message).toBe(`Kafka cluster at k1:9093,k2:9093: user svc is not authorized to write diffs to topic d (${type}): grant User:svc Write on topic d; graphfold topology describe prints every ACL graphfold needs`);
   });
 
-  test('"no group coordinator" is an authorization refusal only where a coordinator was being looked up', () => {
+  test('"no group coordinator" is an authorization refusal only where a coordinator was being looked up, and only when it repeats (a broker restarting ends a lookup the same way)', () => {
     const notFound = new CoordinatorNotFound('Failed to find group coordinator');
+    const joining = { doing: 'consume in in consumer group g', needs: 'Read on group g', coordinated: 'consumer group g' };
     expect(accessRefusal(notFound, spec)).toBeUndefined();
     expect(accessRefusal(notFound, spec, { doing: 'write diffs to topic d', needs: 'Write on topic d' })).toBeUndefined();
-    const refusal = accessRefusal(notFound, spec, { doing: 'consume in in consumer group g', needs: 'Read on group g', coordinated: 'consumer group g' });
+    expect(accessRefusal(notFound, spec, joining)).toBeUndefined();
+    expect(accessRefusal(notFound, spec, joining, { coordinatorMisses: 2 })).toBeUndefined();
+    const refusal = accessRefusal(notFound, spec, joining, { coordinatorMisses: 3 });
     expect(refusal?.kind).toBe('authorization');
     expect(refusal?.message).toContain('user svc is not authorized to consume in in consumer group g (the broker would not name the coordinator of consumer group g');
     expect(refusal?.message).toContain('grant User:svc Read on group g;');

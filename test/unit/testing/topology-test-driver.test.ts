@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -265,3 +266,36 @@ async function history(driver: TopologyTestDriver): Promise<unknown> {
   }
   return graphs;
 }
+
+describe('TopologyTestDriver, output limits', () => {
+  test('a record over maxRecordBytes is rejected with a prefix of its payload, its size and SHA-256, when the rejections topic is smaller than the record', async () => {
+    const driver = await TopologyTestDriver.fromObject(orders({ partitions: 1, maxRecordBytes: 1000 }), { maxMessageBytes: { rejections: 40 * 1024 } });
+    try {
+      const huge = Buffer.alloc(50_000, 0x7b);
+      await driver.pipe('orders', [{ key: 'acme', value: huge, headers: { 'content-type': 'application/json' } }, customer('acme', 't1', 'Ada')]);
+      const [rejection] = driver.readRejections('orders-rejections');
+      const payload = rejection?.rejection.payload as Buffer;
+      // 40 KiB, less a record's overhead (1 KiB) and the room the rest of a rejection takes (32 KiB).
+      expect(payload.length).toBe(7 * 1024);
+      expect(Buffer.compare(payload, huge.subarray(0, payload.length))).toBe(0);
+      expect(rejection?.headers).toMatchObject({ 'graphfold-payload-truncated': 'true', 'graphfold-payload-bytes': '50000', 'graphfold-payload-sha256': createHash('sha256').update(huge).digest('hex') });
+      expect(rejection?.rejection.code).toBe('TOO_LARGE');
+      expect(driver.readDiffs('orders-diffs').map((d) => d.diff.txId)).toEqual(['t1']);
+    } finally {
+      await driver.close();
+    }
+  });
+
+  test('a diff over what the changelog accepts is refused TOO_LARGE, the limit being the smaller of maxRecordBytes and the topic\'s', async () => {
+    const driver = await TopologyTestDriver.fromObject(orders({ partitions: 1 }), { maxMessageBytes: { diffs: 1024 + 300 } });
+    try {
+      await driver.pipe('orders', [customer('acme', 't1', 'x'.repeat(400)), customer('acme', 't2', 'Ada')]);
+      const [rejection] = driver.readRejections('orders-rejections');
+      expect(rejection?.rejection).toMatchObject({ code: 'TOO_LARGE', txId: 't1' });
+      expect(rejection?.rejection.message).toMatch(/the limit \(maxRecordBytes\) is 300/);
+      expect(driver.readDiffs('orders-diffs').map((d) => d.diff.txId)).toEqual(['t2']);
+    } finally {
+      await driver.close();
+    }
+  });
+});

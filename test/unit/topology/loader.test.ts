@@ -56,6 +56,7 @@ describe('topology loader: defaults and compiled form', () => {
           maxRecordBytes: 1_000_000,
           concurrency: 4,
           sessionTimeoutMs: 30_000,
+          taskTimeoutMs: 300_000,
           partitioner: 'murmur2',
           carryHeaders: ['traceparent', 'tracestate'],
         },
@@ -139,7 +140,7 @@ describe('topology loader: defaults and compiled form', () => {
     expect(topology.registry.auth?.password.reveal()).toBe('pw');
     expect(topology.registry.tls).toEqual({ rejectUnauthorized: false, ca: readFileSync(join(secretsDir, 'ca.pem'), 'utf8') });
     expect(topology.store).toEqual({ dir: join(secretsDir, 'state'), cachedAtoms: 5, cacheBytes: 1.5 * 1024 ** 3, writeBufferBytes: 65536 });
-    expect(topology.processors[0]).toEqual({ name: 'crm', inputs: ['a', 'b'], diffs: 'd', rejections: 'r', partitions: 12, replicationFactor: 2, maxInstructions: 7, maxRecordBytes: 512 * 1024, concurrency: 1, sessionTimeoutMs: 6000, partitioner: 'crc32', carryHeaders: ['traceparent', 'x-request-id'] });
+    expect(topology.processors[0]).toEqual({ name: 'crm', inputs: ['a', 'b'], diffs: 'd', rejections: 'r', partitions: 12, replicationFactor: 2, maxInstructions: 7, maxRecordBytes: 512 * 1024, concurrency: 1, sessionTimeoutMs: 6000, taskTimeoutMs: 300_000, partitioner: 'crc32', carryHeaders: ['traceparent', 'x-request-id'] });
   });
 
   test('the demo topology loads, its cluster from the environment and its state beside the clone', () => {
@@ -260,7 +261,7 @@ describe('topology loader: mistakes, each with file, line and column', () => {
     [
       'an unknown option',
       ['  - name: crm', '    inputs: [crm-in]', '    colour: blue'],
-      'topo.yaml:9:5: processors[0].colour: unknown option (the options here are name, inputs, diffs, rejections, partitions, replicationFactor, schema, maxInstructions, maxRecordBytes, concurrency, sessionTimeoutMs, partitioner, carryHeaders)',
+      'topo.yaml:9:5: processors[0].colour: unknown option (the options here are name, inputs, diffs, rejections, partitions, replicationFactor, schema, maxInstructions, maxRecordBytes, concurrency, sessionTimeoutMs, taskTimeoutMs, partitioner, carryHeaders)',
     ],
     ['a partitioner graphfold does not know', ['  - name: crm', '    inputs: [a]', '    partitioner: fnv1a'], "topo.yaml:9:18: processors[0].partitioner: 'fnv1a' is not one of murmur2, crc32"],
     ['a carried header graphfold writes itself', ['  - name: crm', '    inputs: [a]', '    carryHeaders: [graphfold-rejection-code]'], "topo.yaml:9:20: processors[0].carryHeaders[0]: 'graphfold-rejection-code' is a header graphfold writes itself; carry another one"],
@@ -354,6 +355,24 @@ describe('topology loader: mistakes, each with file, line and column', () => {
         'topo.yaml:10:17: processors[0].partitions: -1 is out of range: expected a whole number from 1 to 100000',
       ].join('\n'),
     );
+  });
+
+  test('more than 10 mistakes: the first 10 are listed and the rest counted; the error carries them all', () => {
+    const wrong = Array.from({ length: 13 }, (_, i) => `    colour${i}: red`);
+    const text = yaml('application: app', 'kafka: { brokers: k:9092 }', 'registry: { url: "http://r:8081" }', 'processors:', '  - name: crm', '    inputs: [a]', ...wrong);
+    let caught: unknown;
+    try {
+      load(text);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(TopologyError);
+    const lines = (caught as TopologyError).message.split('\n');
+    expect(lines[0]).toBe('13 mistakes in topo.yaml (the first 10):');
+    expect(lines.slice(1, 11).every((line) => /^topo\.yaml:\d+:5: processors\[0\]\.colour\d+: unknown option/.test(line))).toBe(true);
+    expect(lines[11]).toBe('... and 3 more mistakes (fix these first: the rest may go with them)');
+    expect(lines).toHaveLength(12);
+    expect((caught as TopologyError).problems).toHaveLength(13);
   });
 
   test('a TopologyError is a FatalError that carries each problem', () => {
