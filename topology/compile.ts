@@ -151,7 +151,7 @@ function compileQuery(query: QueryWithDefaults): QuerySpec {
     host,
     port: Number(query.listen.slice(colon + 1)),
     ...(query.advertise === undefined ? {} : { advertise: query.advertise.replace(/\/+$/, '') }),
-    ...(query.token === undefined ? {} : { token: query.token }),
+    ...(query.token === undefined ? {} : { token: new Secret(query.token) }),
     maxHops: query.maxHops,
     maxLimit: query.maxLimit,
     maxStreams: query.maxStreams,

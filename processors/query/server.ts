@@ -1,6 +1,7 @@
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { jsonReplacer } from '../codec/json';
+import { RetriableError } from '../errors';
 import { isPagePath, registerPage } from '../page/assets';
 import type { QuerySpec } from '../runtime/topology';
 import type { Location, QueryBackend } from './backend';
@@ -363,8 +364,15 @@ export class QueryServer {
     return reply;
   }
 
-  /** Answers an error: a QueryError or a validation error as itself; anything else as a bare 500 (and reported). */
+  /**
+   * Answers an error: a QueryError or a validation error as itself; a retriable failure (the
+   * partition's store closed under the read: it moved, or its task reopens) as 503 with
+   * Retry-After; anything else as a bare 500 (and reported).
+   */
   private fail(error: FastifyError | QueryError, request: FastifyRequest, reply: FastifyReply, events: QueryServerEvents): FastifyReply {
+    if (error instanceof RetriableError) {
+      return reply.code(503).header('retry-after', '1').send({ error: 'unavailable', message: 'the graph\'s partition could not be read just now (its store closed under the read: the partition moved, or its task reopens); ask again in a second' });
+    }
     if (error instanceof QueryError) {
       if (error.details.retryAfterSeconds !== undefined) void reply.header('retry-after', String(error.details.retryAfterSeconds));
       return reply.code(error.status).send(error.toJSON());

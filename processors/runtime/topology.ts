@@ -30,7 +30,7 @@ export interface QuerySpec {
   readonly port: number;
   /** The base URL others reach this instance at; undefined: derived from the bound address. */
   readonly advertise?: string;
-  readonly token?: string;
+  readonly token?: Secret;
   readonly maxHops: number;
   readonly maxLimit: number;
   readonly maxStreams: number;

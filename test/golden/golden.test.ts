@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diffFromJsonValue } from '../../processors/codec/json';
@@ -24,8 +25,15 @@ describe('golden fixtures (records in, diffs and rejections out, through the Top
         expect(written.key).toBe(expected.key);
         expect(written.partition).toBe(input.partition);
       } else if (written?.kind === 'rejection') {
-        // A rejection keeps the refused record's key and bytes, and says where it came from in its headers.
-        expect(Buffer.compare(written.rejection.payload, (input.value as Buffer | null) ?? Buffer.alloc(0))).toBe(0);
+        // A rejection keeps the refused record's key and bytes (their first bytes, and says so, when they would not fit its topic), and says where it came from in its headers.
+        const value = (input.value as Buffer | null) ?? Buffer.alloc(0);
+        if (written.headers[rejectionHeaders.payloadTruncated] === 'true') {
+          expect(Buffer.compare(written.rejection.payload, value.subarray(0, written.rejection.payload.length))).toBe(0);
+          expect(written.headers[rejectionHeaders.payloadBytes]).toBe(String(value.length));
+          expect(written.headers[rejectionHeaders.payloadSha256]).toBe(createHash('sha256').update(value).digest('hex'));
+        } else {
+          expect(Buffer.compare(written.rejection.payload, value)).toBe(0);
+        }
         expect(written.key).toEqual(input.key);
         expect(written.headers[rejectionHeaders.code]).toBe(written.rejection.code);
         expect(written.headers[rejectionHeaders.topic]).toBe('instructions');

@@ -85,7 +85,9 @@ describe('graphfold run, stopped in every state', () => {
       await producer.stop();
       await waitForGroupCaughtUp(current());
       await current().broker.kill('SIGKILL');
-      await sleep(3_000);
+      // Long enough for kafkajs to be deep in its reconnect timers (which, before the stop was
+      // bounded, kept the process up long after "processor stopped"; 3 s did not show it).
+      await sleep(40_000);
       const { seconds, code } = await exitAfter(child, 'SIGTERM', 60_000);
       expect({ seconds: seconds < 25, code, seconds_: seconds }).toEqual({ seconds: true, code: 0, seconds_: seconds });
     } finally {

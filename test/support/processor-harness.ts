@@ -10,6 +10,7 @@ import { transactionToAvro } from '../../processors/codec/transaction';
 import type { GraphDiff, GraphTransaction } from '../../processors/engine/model';
 import type { GraphSchema } from '../../processors/engine/schema';
 import { SchemaCatalog } from '../../processors/runtime/schema-catalog';
+import { Secret } from '../../processors/runtime/secret';
 import type { ProcessorSpec, Topology } from '../../processors/runtime/topology';
 import { createTopic, testCluster, uniqueName, waitForMessages, type ReceivedMessage } from './kafka';
 import { openTempStore } from './temp-store';
@@ -75,7 +76,7 @@ export async function testTopology(topics: ProcessorTopics, options: TestTopolog
     processors: [processor],
     ...(options.query === undefined
       ? {}
-      : { query: { host: '127.0.0.1', port: options.query.port ?? 0, maxHops: 4, maxLimit: 10_000, maxStreams: 20, maxWaitMs: 30_000, requestTimeoutMs: 40_000, ...(options.query.token === undefined ? {} : { token: options.query.token }) } }),
+      : { query: { host: '127.0.0.1', port: options.query.port ?? 0, maxHops: 4, maxLimit: 10_000, maxStreams: 20, maxWaitMs: 30_000, requestTimeoutMs: 40_000, ...(options.query.token === undefined ? {} : { token: new Secret(options.query.token) }) } }),
     origin: 'test',
   });
 }

@@ -223,7 +223,7 @@ function clientFor(options: Readonly<Record<string, string | number | boolean | 
     const { query } = loadTopology(file);
     if (query === undefined) throw new CommandFailure(`${file} configures no query API (add query: { listen: 127.0.0.1:7070 }); or give --url`);
     base = query.advertise ?? `http://${query.host === '0.0.0.0' ? '127.0.0.1' : query.host.includes(':') ? `[${query.host}]` : query.host}:${query.port}`;
-    token ??= query.token;
+    token ??= query.token?.reveal();
   }
   if (base === undefined) throw new UsageError('graphfold query', 'where is the query API? give --url http://<host>:<port>, or --topology <file>');
   if (!/^https?:\/\/[^\s/]+/.test(base)) throw new UsageError('graphfold query', `--url ${base} is not an http:// or https:// URL`);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { inspect } from 'node:util';
 import { describeTopology, formatBytes } from '../../../processors/admin/describe';
 import { loadTopology, parseTopology } from '../../../topology/loader';
 
@@ -136,6 +137,11 @@ describe('topology describe', () => {
     const text = describeTopology(topology);
     expect(text).not.toContain('password-value');
     expect(text).not.toContain('token-value');
+    // Nor does the compiled topology, however it is printed (a log line, JSON, util.inspect).
+    expect(JSON.stringify(topology)).not.toMatch(/password-value|token-value/);
+    expect(inspect(topology, { depth: 10 })).not.toMatch(/password-value|token-value/);
+    expect(`${String(topology.query?.token)}`).toBe('[hidden]');
+    expect(topology.query?.token?.reveal()).toBe('token-value-0123456789abcdef');
     expect(text).toContain('query API       http://0.0.0.0:7070, advertised as http://graphfold-1:7070\n                  bearer token required');
     expect(text).not.toContain(readFileSync(join(repo, 'test/fixtures/topology/self-signed-cert.pem'), 'utf8').split('\n')[1]);
     expect(text).toContain('SASL scram-sha-512 as orders-svc');

@@ -7,6 +7,7 @@ import { registerPage } from '../../../processors/page/assets';
 import { QueryClient } from '../../../processors/query/client';
 import { backendOps } from '../../../processors/query/ops-endpoints';
 import { QueryServer } from '../../../processors/query/server';
+import { Secret } from '../../../processors/runtime/secret';
 import type { QuerySpec } from '../../../processors/runtime/topology';
 import { foldDemoGraph } from '../../support/demo-store';
 import { modelSubgraph, normalised, type Field } from '../../support/model-subgraph';
@@ -206,7 +207,7 @@ describe('the page files', () => {
   });
 
   test('need no token where the API does', async () => {
-    const server = await QueryServer.listen({ ...spec, token: 'secret-token' }, backendOps);
+    const server = await QueryServer.listen({ ...spec, token: new Secret('secret-token') }, backendOps);
     try {
       for (const path of ['/', '/page/page.js', '/page/page.css']) expect((await fetch(`${server.url}${path}`)).status).not.toBe(401);
       expect((await fetch(`${server.url}/page/other.js`)).status).toBe(401);

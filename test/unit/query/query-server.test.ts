@@ -4,6 +4,7 @@ import type { Change, GraphTransaction, Uid, Value } from '../../../processors/e
 import { QueryClient, type ChangeEvent } from '../../../processors/query/client';
 import { backendOps } from '../../../processors/query/ops-endpoints';
 import { QueryServer } from '../../../processors/query/server';
+import { Secret } from '../../../processors/runtime/secret';
 import type { QuerySpec } from '../../../processors/runtime/topology';
 import { canonical } from '../../support/canonical';
 import { foldInto } from '../../support/fold-loop';
@@ -346,7 +347,7 @@ describe('the query server, against the reference model', () => {
 
   test('a token is needed for every route but the probes, and a wrong one is 401', async () => {
     const token = 'a-long-random-token-for-tests-0123456789';
-    const secured = await QueryServer.listen({ ...spec, token }, backendOps);
+    const secured = await QueryServer.listen({ ...spec, token: new Secret(token) }, backendOps);
     secured.serve(backend);
     try {
       const anonymous = new QueryClient(secured.url);

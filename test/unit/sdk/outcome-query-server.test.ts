@@ -2,6 +2,7 @@ import type { FoldOptions } from '../../../processors/engine/fold';
 import type { GraphTransaction } from '../../../processors/engine/model';
 import { backendOps } from '../../../processors/query/ops-endpoints';
 import { QueryServer } from '../../../processors/query/server';
+import { Secret } from '../../../processors/runtime/secret';
 import type { QuerySpec } from '../../../processors/runtime/topology';
 import { transactionOutcome } from '../../../processors/sdk/producer';
 import { foldInto } from '../../support/fold-loop';
@@ -15,7 +16,7 @@ import { openTempStore, type TempStore } from '../../support/temp-store';
  * the store kept, pending, and applied while the request waits.
  */
 const graph = 'acme corp';
-const spec: QuerySpec = { host: '127.0.0.1', port: 0, maxHops: 4, maxLimit: 100, maxStreams: 2, maxWaitMs: 2_000, requestTimeoutMs: 20_000, token: 'a-token-of-sixteen-chars' };
+const spec: QuerySpec = { host: '127.0.0.1', port: 0, maxHops: 4, maxLimit: 100, maxStreams: 2, maxWaitMs: 2_000, requestTimeoutMs: 20_000, token: new Secret('a-token-of-sixteen-chars') };
 const options = (offset: number): FoldOptions => ({ source: { topic: 'in', partition: 0, offset }, recordTime: 1_700_000_000_000_000 + offset, maxInstructions: 10 });
 const entity = (txId: string, uid: string): GraphTransaction => ({ graph, txId, instructions: [{ op: 'CreateEntity', uid, type: 'Customer' }] });
 const u = (c: string): string => c.repeat(32);
@@ -25,7 +26,7 @@ describe('GraphProducer: awaiting a transaction through the real query server', 
   let server: QueryServer;
   let backend: StoreBackend;
   let offset = 0;
-  const query = (): { url: string; token: string } => ({ url: server.url, token: spec.token as string });
+  const query = (): { url: string; token: string } => ({ url: server.url, token: (spec.token as Secret).reveal() });
 
   const fold = async (tx: GraphTransaction): Promise<void> => {
     const result = await foldInto(temp.store, tx, options(offset));

@@ -172,7 +172,7 @@ describe('topology loader: defaults and compiled form', () => {
         GRAPHFOLD_TOKEN: 'a-token-of-sixteen-or-more',
       },
     });
-    expect(topology.query).toEqual({ host: '0.0.0.0', port: 7070, advertise: 'http://graphfold-1:7070', token: 'a-token-of-sixteen-or-more', maxHops: 4, maxLimit: 10_000, maxStreams: 100, maxWaitMs: 30_000, requestTimeoutMs: 40_000 });
+    expect({ ...topology.query, token: topology.query?.token?.reveal() }).toEqual({ host: '0.0.0.0', port: 7070, advertise: 'http://graphfold-1:7070', token: 'a-token-of-sixteen-or-more', maxHops: 4, maxLimit: 10_000, maxStreams: 100, maxWaitMs: 30_000, requestTimeoutMs: 40_000 });
     expect(topology.kafka.ssl).toEqual({ rejectUnauthorized: true, ca: readFileSync(join(fixtures, 'self-signed-cert.pem'), 'utf8') });
     expect(topology.kafka.sasl?.mechanism).toBe('scram-sha-512');
     expect(topology.kafka.sasl?.username).toBe('orders-svc');
