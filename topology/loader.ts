@@ -17,6 +17,11 @@ export interface LoadOptions {
    * @default process.env
    */
   readonly env?: Environment;
+  /**
+   * Values for the variables `env` does not set (the test driver gives the cluster's, which it
+   * never connects to). @default {}
+   */
+  readonly fallback?: Environment;
   /** Where the default state directory goes (`<tmpDir>/graphfold/<application>`). @default os.tmpdir() */
   readonly tmpDir?: string;
 }
@@ -46,7 +51,7 @@ export function loadTopology(file: string, options: LoadOptions = {}): Topology 
 
 /** {@link loadTopology} for text in hand; `origin` names it in messages and in `Topology.origin`. */
 export function parseTopology(text: string, origin: string, options: ParseOptions = {}): Topology {
-  const env = options.env ?? process.env;
+  const env = { ...options.fallback, ...definedOf(options.env ?? process.env) };
   const problems = new ProblemList();
   const source = YamlSource.parse(text, origin, problems);
   const context = { source, problems, env };
@@ -57,4 +62,9 @@ export function parseTopology(text: string, origin: string, options: ParseOption
       : compileTopology(addDefaults(input, { tmpDir: options.tmpDir ?? tmpdir() }), { ...context, origin, baseDir: resolve(options.baseDir ?? dirname(origin)) });
   if (topology === undefined || problems.size > 0) throw new TopologyError(origin, problems.all);
   return topology;
+}
+
+/** The variables of `env` that have a value. */
+function definedOf(env: Environment): Environment {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined));
 }

@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
-import type { Kafka, Message } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { avroTypes } from '../codec/avro';
 import { InputDecoder } from '../codec/input';
 import { FatalError, StoreLockedError } from '../errors';
 import type { GraphDiff } from '../engine/model';
 import { GraphStore } from '../store/graph-store';
 import { kafkaClient } from '../runtime/kafka-client';
-import { chunks, diffMessage } from '../runtime/outputs';
+import { chunks, diffMessage } from '../task/outputs';
+import type { OutputRecord } from '../task/records';
 import { restorePartition } from '../runtime/restore';
 import { SchemaCatalog } from '../runtime/schema-catalog';
 import { groupId, storeDirectory, transactionalId, type ProcessorSpec, type Topology } from '../runtime/topology';
@@ -89,7 +90,7 @@ async function repairPartition(
     const present = await changelogSlices(deps.kafka, topology, spec, partition, deps.admin, deps.catalog);
     let graphs = 0;
     let written = 0;
-    let pending: Message[] = [];
+    let pending: OutputRecord[] = [];
     const flush = async (): Promise<void> => {
       if (pending.length === 0) return;
       const transaction = await producer.transaction();

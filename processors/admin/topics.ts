@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigResourceTypes, type Admin } from 'kafkajs';
 import type { KafkaSpec, Topology } from '../runtime/topology';
-import { recordOverheadBytes, rejectionHeadroomBytes } from '../runtime/outputs';
+import { recordOverheadBytes, rejectionHeadroomBytes } from '../task/outputs';
 import { clusterFailure } from './cluster-failure';
 
 /** What a topic is to the topology. A topic that is one processor's diffs and another's input is `diffs`. */

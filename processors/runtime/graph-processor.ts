@@ -9,7 +9,7 @@ import { accessRefusal, attempting, coordinatorMissed, refusalSignal, type Acces
 import { coPartitionedAssigner } from './assigner';
 import { kafkaClient } from './kafka-client';
 import { Lifecycle } from './lifecycle';
-import { outputLimits } from './outputs';
+import { outputLimits } from '../task/outputs';
 import { PartitionMonitor } from './partition-monitor';
 import { anonymousIdentity, Ownership, type MemberIdentity, type RestoreProgress } from './ownership';
 import { PartitionTask, type TaskContext } from './partition-task';

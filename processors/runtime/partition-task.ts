@@ -1,17 +1,14 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Admin, Batch, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
-import { carriedHeaders, headerText } from '../codec/headers';
-import { InputDecoder, type InputRecord } from '../codec/input';
-import { classify, FatalError, RetriableError, StoreAheadOfChangelogError, StoreDivergedError, TerminalError } from '../errors';
-import { fold, type FoldOptions, type FoldResult } from '../engine/fold';
-import type { GraphDiff, GraphTransaction, SourcePosition } from '../engine/model';
-import { NotLoaded } from '../engine/state';
+import type { Admin, Batch, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { classify, FatalError, RetriableError, StoreAheadOfChangelogError, StoreDivergedError } from '../errors';
 import type { Instrumentation } from '../instrumentation/events';
-import { GraphStore, StoreLayoutError, type Checkpoint } from '../store/graph-store';
+import { GraphStore, StoreLayoutError } from '../store/graph-store';
+import { chunks, type OutputLimits } from '../task/outputs';
+import type { SourceRecord } from '../task/records';
+import { TaskCore } from '../task/task-core';
 import { attempting, type Attempt } from './access-refusal';
 import { Lifecycle } from './lifecycle';
-import { chunks, diffMessage, diffTooLarge, rejectionMessage, type OutputLimits } from './outputs';
 import { restoreRejections } from './rejection-restore';
 import { restorePartition } from './restore';
 import { openFromSnapshot } from './snapshot-policy';
@@ -63,9 +60,6 @@ const transactionRetry = { initialRetryTime: 10, maxRetryTime: 2_000, retries: 1
 /** Produce requests stay well under the broker's default 1 MiB record-batch limit. */
 const maxChunkBytes = 512 * 1024;
 
-/** Transactions folded between two turns of the event loop. */
-const foldChunk = 64;
-
 /**
  * One input partition of a processor: its store (one RocksDB database), its transactional
  * producer (`<application>-<processor>-<partition>`) and its restore. Batches of all the
@@ -94,7 +88,8 @@ const foldChunk = 64;
  *    and are skipped. The store's checkpoint records them with the changelog's end: the store now
  *    reflects exactly the committed transactions.
  *
- * Processing a batch (the commit order):
+ * Processing a batch (the commit order; steps 1 to 3 and 5 are the task core's, `task/task-core.ts`,
+ * which the TopologyTestDriver runs too):
  * 1. Skip records below the committed offset.
  * 2. Decode each record (writer schemas fetched from the registry first); a record that does not
  *    decode becomes a rejection.
@@ -117,20 +112,23 @@ const foldChunk = 64;
  */
 export class PartitionTask {
   private readonly lifecycle: Lifecycle<TaskState>;
-  private readonly decoder: InputDecoder;
-  private readonly resumeAt = new Map<string, number>();
-  private written: Promise<void> = Promise.resolve();
+  private readonly core: TaskCore;
   private changelogNext: number;
 
   private constructor(
     private readonly ctx: TaskContext,
     readonly partition: number,
     private producer: Producer,
-    private store: GraphStore,
+    store: GraphStore,
   ) {
     this.lifecycle = new Lifecycle(`task ${ctx.spec.name}/${partition}`, 'opening', transitions);
-    this.decoder = new InputDecoder(ctx.spec.maxRecordBytes, { partitioner: ctx.spec.partitioner, partitions: ctx.inputPartitions });
+    const { spec, catalog, schemaIds, rejectionPartitions, inputPartitions, limits, instrumentation } = ctx;
+    this.core = new TaskCore({ spec, schemas: catalog, schemaIds, rejectionPartitions, inputPartitions, limits, instrumentation }, partition, store);
     this.changelogNext = store.checkpoint().changelog ?? 0;
+  }
+
+  private get store(): GraphStore {
+    return this.core.store;
   }
 
   /**
@@ -185,47 +183,19 @@ export class PartitionTask {
   async process(batch: Batch, hooks: BatchHooks): Promise<void> {
     this.lifecycle.to('processing');
     const started = Date.now();
-    const source = (offset: number): SourcePosition => ({ topic: batch.topic, partition: batch.partition, offset });
-    const resumeAt = this.resumeAt.get(batch.topic) ?? 0;
-    const messages = batch.messages.filter((m) => Number(m.offset) >= resumeAt);
-    if (messages.length === 0) {
-      hooks.resolveOffset(batch.lastOffset());
-      this.lifecycle.to('ready');
-      return;
-    }
-    const last = Number((messages[messages.length - 1] as KafkaMessage).offset);
     let transaction: Awaited<ReturnType<Producer['transaction']>> | undefined;
+    let at = Number(batch.firstOffset() ?? -1);
     try {
-      const inputs = await this.decode(messages, source);
-      const txs = inputs.flatMap((input) => ('tx' in input ? [input.tx] : []));
-      await this.store.prefetch(txs);
-
-      const diffs: Message[] = [];
-      const rejections: Message[] = [];
-      let skipped = 0;
-      let encoded: Message | undefined;
-      let headers: Message['headers'];
-      const admit = (diff: GraphDiff): TerminalError | undefined => {
-        encoded = diffMessage(diff, this.ctx.schemaIds.diff, this.partition, headers);
-        return diffTooLarge(encoded, diff, this.ctx.limits.diffBytes);
-      };
-      for (const [i, input] of inputs.entries()) {
-        // Folding is CPU work on the event loop: let it serve queries (and heartbeats) between chunks of a large batch.
-        if (i % foldChunk === foldChunk - 1) await new Promise((resolve) => setImmediate(resolve));
-        headers = input.headers;
-        const result: FoldResult | TerminalError = 'tx' in input ? await this.fold(input.tx, this.foldOptions(input.source, input.timestamp), admit) : input.error;
-        if (result instanceof TerminalError || result.outcome === 'refused') {
-          const error = result instanceof TerminalError ? result : result.error;
-          rejections.push(rejectionMessage(error, input.source, input.record, this.ctx.schemaIds.rejection, batch.partition % this.ctx.rejectionPartitions, this.ctx.limits, input.timestamp, input.headers));
-          this.reportRejection(input.source, error);
-          this.recordRejection(input.source, input.timestamp, error);
-        } else if (result.outcome === 'applied') {
-          diffs.push(encoded as Message); // encoded by `admit`, which the store calls with the diff it stages
-        } else {
-          skipped += 1;
-        }
+      // Steps 1 to 3.
+      const folded = await this.core.fold(batch.topic, batch.messages.map((message) => sourceRecord(batch, message)));
+      if (folded === undefined) {
+        hooks.resolveOffset(batch.lastOffset());
+        this.lifecycle.to('ready');
+        return;
       }
+      at = folded.first;
 
+      // Step 4.
       const { topology, spec } = this.ctx;
       const id = transactionalId(topology, spec, this.partition);
       const group = groupId(topology, spec);
@@ -234,20 +204,20 @@ export class PartitionTask {
       transaction = await attempting(topology.kafka, inTransaction(`start a transaction as transactional id ${id}`, `Write, Describe on ${ids}`), () => this.producer.transaction());
       const open = transaction;
       let changelogNext = this.changelogNext;
-      for (const chunk of chunks(diffs, maxChunkBytes)) {
+      for (const chunk of chunks(folded.diffs, maxChunkBytes)) {
         const [meta] = await attempting(topology.kafka, inTransaction(`write diffs to topic ${spec.diffs}`, `Write on topic ${spec.diffs}`), () => open.send({ topic: spec.diffs, messages: chunk }));
         if (meta?.baseOffset === undefined) throw new RetriableError(`the broker returned no offset for diffs sent to ${this.ctx.spec.diffs}`, { topic: this.ctx.spec.diffs, partition: this.partition });
         changelogNext = Number(meta.baseOffset) + chunk.length + 1;
       }
       let rejectionsNext: number | undefined;
-      for (const chunk of chunks(rejections, maxChunkBytes)) {
+      for (const chunk of chunks(folded.rejections, maxChunkBytes)) {
         const [meta] = await attempting(topology.kafka, inTransaction(`write rejections to topic ${spec.rejections}`, `Write on topic ${spec.rejections}`), () => open.send({ topic: spec.rejections, messages: chunk }));
         if (meta?.baseOffset !== undefined) rejectionsNext = Number(meta.baseOffset) + chunk.length;
       }
       await attempting(topology.kafka, { doing: `commit the offsets of ${batch.topic} in consumer group ${group}`, needs: `Read on group ${group} and on topic ${batch.topic}`, coordinated: `consumer group ${group}` }, () =>
         open.sendOffsets({
           consumerGroupId: group,
-          topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(last + 1) }] }],
+          topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(folded.next) }] }],
         }),
       );
       const committing = Date.now();
@@ -255,35 +225,26 @@ export class PartitionTask {
       transaction = undefined;
       const commitMilliseconds = Date.now() - committing;
 
+      // Step 5, then step 6.
       this.changelogNext = changelogNext;
-      this.resumeAt.set(batch.topic, last + 1);
-      await this.written;
-      const previous = this.store.checkpoint();
-      const rejectionsAt = rejectionsNext ?? previous.rejections;
-      const checkpoint: Checkpoint = { changelog: changelogNext, inputs: { ...previous.inputs, [batch.topic]: last + 1 }, ...(rejectionsAt === undefined ? {} : { rejections: rejectionsAt }) };
-      this.written = this.store.commit(checkpoint);
-      this.written.then(
-        () => this.ctx.instrumentation.emit('batch.written', { processor: this.ctx.spec.name, partition: this.partition }),
-        () => undefined,
-      );
-      hooks.resolveOffset(String(last));
+      await this.core.commit(folded, { changelogNext, ...(rejectionsNext === undefined ? {} : { rejectionsNext }) });
+      hooks.resolveOffset(String(folded.next - 1));
       this.lifecycle.to('ready');
       this.ctx.instrumentation.emit('batch.committed', {
         processor: this.ctx.spec.name,
         partition: this.partition,
-        records: messages.length,
-        applied: diffs.length,
-        rejected: rejections.length,
-        skipped,
-        nextOffset: last + 1,
-        lag: Math.max(0, Number(batch.highWatermark) - (last + 1)),
+        records: folded.records,
+        applied: folded.diffs.length,
+        rejected: folded.rejections.length,
+        skipped: folded.skipped,
+        nextOffset: folded.next,
+        lag: Math.max(0, Number(batch.highWatermark) - folded.next),
         milliseconds: Date.now() - started,
         commitMilliseconds,
       });
     } catch (error) {
       if (transaction !== undefined) await transaction.abort().catch(() => undefined);
       await this.close();
-      const at = Number((messages[0] as KafkaMessage).offset);
       throw classify(error, { doing: `process partition ${this.partition} of processor ${this.ctx.spec.name} at offset ${at}`, context: { processor: this.ctx.spec.name, topic: batch.topic, partition: this.partition, offset: at }, cluster: `Kafka cluster at ${this.ctx.topology.kafka.brokers.join(',')}` });
     }
   }
@@ -292,94 +253,11 @@ export class PartitionTask {
   async close(): Promise<void> {
     if (this.closed) return;
     this.lifecycle.to('closing');
-    this.store.discard();
-    await this.written.catch(() => undefined);
+    this.core.discard();
+    await this.core.settled();
     await this.store.close().catch(() => undefined);
     await this.producer.disconnect().catch(() => undefined);
     this.lifecycle.to('closed');
-  }
-
-  /**
-   * Folds one transaction into the store's staged state (step 3): the engine folds against the
-   * store's state of the graph; when it names what is not in memory (NotLoaded), the store loads
-   * it and the engine folds again. An applied diff is staged unless `admit` refuses it.
-   */
-  private async fold(tx: GraphTransaction, options: FoldOptions, admit: (diff: GraphDiff) => TerminalError | undefined): Promise<FoldResult> {
-    for (;;) {
-      try {
-        const result = fold(this.store.state(tx.graph), tx, options);
-        if (result.outcome === 'applied') {
-          const refusal = admit(result.diff);
-          if (refusal !== undefined) return { outcome: 'refused', error: refusal };
-          this.store.stage(result.diff);
-        } else if (result.outcome === 'unchanged') {
-          this.store.stageUnchanged(tx.graph, tx.txId);
-        }
-        return result;
-      } catch (error) {
-        if (!(error instanceof NotLoaded)) throw error;
-        await this.store.load(tx.graph, error.needs);
-      }
-    }
-  }
-
-  private foldOptions(source: SourcePosition, timestamp: number): FoldOptions {
-    const { spec } = this.ctx;
-    return { source, recordTime: timestamp * 1000, maxInstructions: spec.maxInstructions, ...(spec.schema === undefined ? {} : { schema: spec.schema }) };
-  }
-
-  private async decode(
-    messages: readonly KafkaMessage[],
-    source: (offset: number) => SourcePosition,
-  ): Promise<(({ readonly tx: GraphTransaction } | { readonly error: TerminalError }) & { readonly source: SourcePosition; readonly timestamp: number; readonly record: InputRecord; readonly headers: Message['headers'] })[]> {
-    const records = messages.map((message) => {
-      const at = source(Number(message.offset));
-      const contentType = headerText(message.headers, 'content-type');
-      const record: InputRecord = { key: message.key, value: message.value, topic: at.topic, partition: at.partition, ...(contentType === undefined ? {} : { contentType }) };
-      return { record, source: at, timestamp: Number(message.timestamp), headers: carriedHeaders(message.headers, this.ctx.spec.carryHeaders) };
-    });
-    const ids = records.flatMap(({ record }) => {
-      const id = InputDecoder.schemaIdOf(record);
-      return id === undefined ? [] : [id];
-    });
-    await this.ctx.catalog.fetch(ids);
-    return records.map(({ record, source: at, timestamp, headers }) => {
-      try {
-        return { tx: this.decoder.decode(record, this.ctx.catalog.known), source: at, timestamp, record, headers };
-      } catch (error) {
-        if (error instanceof TerminalError) return { error, source: at, timestamp, record, headers };
-        throw error;
-      }
-    });
-  }
-
-  private reportRejection(source: SourcePosition, error: TerminalError): void {
-    if (!this.ctx.instrumentation.enabled('record.rejected')) return;
-    this.ctx.instrumentation.emit('record.rejected', {
-      processor: this.ctx.spec.name,
-      topic: source.topic,
-      partition: source.partition,
-      offset: source.offset,
-      code: error.code,
-      message: error.message,
-      ...(error.context.graph === undefined ? {} : { graph: error.context.graph }),
-      ...(error.context.txId === undefined ? {} : { txId: error.context.txId }),
-    });
-  }
-
-  /** Stages a refused transaction in the store's record of rejected txIds (a record whose txId is unknown is not kept). */
-  private recordRejection(source: SourcePosition, timestamp: number, error: TerminalError): void {
-    const { graph, txId, slice } = error.context;
-    if (graph === undefined || txId === undefined) return;
-    this.store.stageRejection(graph, {
-      txId,
-      code: error.code,
-      message: error.message,
-      ...(error.instructionIndex === undefined ? {} : { instructionIndex: error.instructionIndex }),
-      source,
-      head: slice ?? 0,
-      time: timestamp * 1000,
-    });
   }
 
   /** Opening steps 2a, 3 and 4; returns the changelog's end. */
@@ -390,7 +268,8 @@ export class PartitionTask {
     if (mine === undefined) throw new FatalError(`changelog ${spec.diffs} has no partition ${this.partition}; it needs as many partitions as the inputs (run graphfold topology apply)`, { topic: spec.diffs, partition: this.partition });
     const low = Number(mine.low);
     const end = Number(mine.offset);
-    this.store = await openFromSnapshot(this.store, this.ctx.snapshots, this.partition, storeOptions(this.ctx), { changelogEnd: end, minSavedRecords: topology.snapshots?.minSavedRecords ?? 0, roles: ['owner'], name: spec.name, instrumentation: this.ctx.instrumentation });
+    const opened = await openFromSnapshot(this.store, this.ctx.snapshots, this.partition, storeOptions(this.ctx), { changelogEnd: end, minSavedRecords: topology.snapshots?.minSavedRecords ?? 0, roles: ['owner'], name: spec.name, instrumentation: this.ctx.instrumentation });
+    if (opened !== this.store) this.core.replaceStore(opened);
     this.changelogNext = this.store.checkpoint().changelog ?? 0;
     if (this.changelogNext > end) {
       const { origin } = this.ctx.topology;
@@ -438,7 +317,7 @@ export class PartitionTask {
     const group = groupId(topology, spec);
     const restoreGroups = `${group}-restore-`;
     const reading: Attempt = { doing: `read rejections topic ${spec.rejections} in a restore group (${restoreGroups}...)`, needs: `Read on topic ${spec.rejections} and on the groups prefixed ${restoreGroups}`, coordinated: `restore group ${restoreGroups}...` };
-    await attempting(topology.kafka, reading, () => restoreRejections(this.ctx.kafka, group, this.ctx.catalog, this.store, { topic: spec.rejections, partition, inputPartition: this.partition, inputs: spec.inputs, from, to: end }));
+    await attempting(topology.kafka, reading, () => restoreRejections(this.ctx.kafka, group, this.core, { topic: spec.rejections, partition, from, to: end }));
     await this.store.commit({ ...checkpoint, rejections: end });
   }
 
@@ -450,19 +329,12 @@ export class PartitionTask {
     let records = 0;
     let lastReport = 0;
     instrumentation.emit('restore.started', { processor: spec.name, partition: this.partition, from, to: end });
-    const inputs = this.store.checkpoint();
-    let written: Promise<void> = Promise.resolve();
+    const base = this.store.checkpoint();
     const restoreGroups = `${groupId(this.ctx.topology, spec)}-restore-`;
     const restoring: Attempt = { doing: `read changelog ${spec.diffs} in a restore group (${restoreGroups}...)`, needs: `Read on topic ${spec.diffs} and on the groups prefixed ${restoreGroups}`, coordinated: `restore group ${restoreGroups}...` };
     await attempting(this.ctx.topology.kafka, restoring, () => restorePartition(this.ctx.kafka, groupId(this.ctx.topology, spec), { topic: spec.diffs, partition: this.partition, from, to: end }, async (messages, next) => {
-      await this.ctx.catalog.fetch(messages.flatMap((m) => (m.value === null || m.value.length < 5 ? [] : [m.value.readUInt32BE(1)])));
-      const diffs: GraphDiff[] = messages.flatMap((m) => (m.value === null ? [] : [this.decodeDiff(m.value, Number(m.offset))]));
-      await this.store.replay(diffs);
-      await written;
-      written = this.store.commit({ ...inputs, changelog: next });
-      written.catch(() => undefined);
+      records += await this.core.replay(messages.map((m) => ({ offset: Number(m.offset), value: m.value })), next, base);
       this.changelogNext = next;
-      records += diffs.length;
       const seconds = (Date.now() - started) / 1000;
       if (Date.now() - lastReport >= 2_000) {
         lastReport = Date.now();
@@ -470,17 +342,8 @@ export class PartitionTask {
         instrumentation.emit('restore.progress', { processor: spec.name, partition: this.partition, records, position: next, to: end, recordsPerSecond: rate, etaSeconds: ((end - next) * (records / Math.max(1, next - from))) / Math.max(rate, 1e-3) });
       }
     }));
-    await written;
+    await this.core.flushed();
     instrumentation.emit('restore.finished', { processor: spec.name, partition: this.partition, records, seconds: (Date.now() - started) / 1000 });
-  }
-
-  private decodeDiff(value: Buffer, offset: number): GraphDiff {
-    const topic = this.ctx.spec.diffs;
-    try {
-      return this.decoder.decodeDiff(value, this.ctx.catalog.known);
-    } catch (error) {
-      throw new FatalError(`changelog record at ${topic}/${this.partition}@${offset} is not a GraphDiff: ${(error as Error).message}; only graphfold may write to a diffs topic`, { topic, partition: this.partition, offset }, { cause: error });
-    }
   }
 
   private async discardStore(reason: string): Promise<void> {
@@ -488,7 +351,7 @@ export class PartitionTask {
     const dir = this.store.location;
     await this.store.close();
     await GraphStore.destroy(dir);
-    this.store = await GraphStore.open(dir, storeOptions(this.ctx));
+    this.core.replaceStore(await GraphStore.open(dir, storeOptions(this.ctx)));
     this.changelogNext = 0;
   }
 
@@ -502,7 +365,7 @@ export class PartitionTask {
     for (const { topic, partitions } of committed) {
       const mine = partitions.find((p) => p.partition === this.partition);
       if (mine !== undefined && Number(mine.offset) >= 0) {
-        this.resumeAt.set(topic, Number(mine.offset));
+        this.core.resume(topic, Number(mine.offset));
         inputs[topic] = Number(mine.offset);
       }
     }
@@ -512,6 +375,11 @@ export class PartitionTask {
     const same = current.changelog === changelogEnd && Object.keys(inputs).length === Object.keys(currentInputs).length && Object.entries(inputs).every(([k, v]) => currentInputs[k] === v);
     if (!same) await this.store.commit({ changelog: changelogEnd, inputs, ...(current.rejections === undefined ? {} : { rejections: current.rejections }) });
   }
+}
+
+/** A fetched record as the task core reads it. */
+function sourceRecord(batch: Batch, message: KafkaMessage): SourceRecord {
+  return { topic: batch.topic, partition: batch.partition, offset: Number(message.offset), key: message.key, value: message.value, timestamp: Number(message.timestamp), headers: message.headers ?? {} };
 }
 
 function storeOptions(ctx: TaskContext): Parameters<typeof GraphStore.open>[1] {

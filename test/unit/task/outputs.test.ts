@@ -1,7 +1,7 @@
 import { avroTypes } from '../../../processors/codec/avro';
 import { TerminalError } from '../../../processors/errors';
 import { recordBytesFor } from '../../../processors/admin/topics';
-import { outputLimits, recordOverheadBytes, rejectionHeaders, rejectionMessage } from '../../../processors/runtime/outputs';
+import { outputLimits, recordOverheadBytes, rejectionHeaders, rejectionMessage } from '../../../processors/task/outputs';
 
 /**
  * A rejection always fits the rejections topic `topology apply` creates, whatever the refused

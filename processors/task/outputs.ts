@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { Message } from 'kafkajs';
 import { avroTypes } from '../codec/avro';
 import { diffToAvro } from '../codec/diff';
 import { frame } from '../codec/framing';
 import { TerminalError } from '../errors';
 import type { GraphDiff, SourcePosition } from '../engine/model';
+import type { OutputRecord } from './records';
 
 /** Headers every rejection carries, so it can be routed and traced without decoding it. */
 export const rejectionHeaders = {
@@ -65,7 +65,7 @@ export function outputLimits(maxRecordBytes: number, topics: { readonly diffs: n
  * slice time (milliseconds), so the same input gives the same records; with the headers carried
  * from its input record (the topology's `carryHeaders`).
  */
-export function diffMessage(diff: GraphDiff, schemaId: number, partition: number, headers?: Message['headers']): Message {
+export function diffMessage(diff: GraphDiff, schemaId: number, partition: number, headers?: OutputRecord['headers']): OutputRecord {
   return {
     key: diff.graph,
     value: frame(schemaId, avroTypes().diff.toBuffer(diffToAvro(diff))),
@@ -79,7 +79,7 @@ export function diffMessage(diff: GraphDiff, schemaId: number, partition: number
  * Refuses a diff whose changelog record would be larger than `maxBytes` (the processor's
  * maxRecordBytes): the broker would refuse to store it, and the partition could not go on.
  */
-export function diffTooLarge(message: Message, diff: GraphDiff, maxBytes: number): TerminalError | undefined {
+export function diffTooLarge(message: OutputRecord, diff: GraphDiff, maxBytes: number): TerminalError | undefined {
   const size = byteLength(message.key) + byteLength(message.value) + headerBytes(message.headers);
   if (size <= maxBytes) return undefined;
   return new TerminalError(
@@ -105,8 +105,8 @@ export function rejectionMessage(
   partition: number,
   limits: Pick<OutputLimits, 'rejectionPayloadBytes'>,
   timestamp: number,
-  carried: Message['headers'] = {},
-): Message {
+  carried: OutputRecord['headers'] = {},
+): OutputRecord {
   const value = record.value ?? Buffer.alloc(0);
   const cut = value.length > limits.rejectionPayloadBytes;
   const sha256 = cut ? createHash('sha256').update(value).digest('hex') : undefined;
@@ -147,9 +147,9 @@ export function rejectionMessage(
  * Splits messages into chunks of at most `maxBytes` of keys and values (a chunk holds at least
  * one message), so that no produce request exceeds the broker's record-batch limit.
  */
-export function chunks(messages: readonly Message[], maxBytes: number): Message[][] {
-  const result: Message[][] = [];
-  let current: Message[] = [];
+export function chunks<T extends Pick<OutputRecord, 'key' | 'value'>>(messages: readonly T[], maxBytes: number): T[][] {
+  const result: T[][] = [];
+  let current: T[] = [];
   let bytes = 0;
   for (const message of messages) {
     const size = byteLength(message.key) + byteLength(message.value) + 64;
@@ -176,8 +176,8 @@ function cutText(text: string, maxBytes: number): string {
 }
 
 /** The headers, in order, while their names and values fit in `maxBytes`; the rest are counted as dropped. */
-function fitHeaders(headers: Message['headers'], maxBytes: number): { readonly headers: NonNullable<Message['headers']>; readonly dropped: number } {
-  const kept: NonNullable<Message['headers']> = {};
+function fitHeaders(headers: OutputRecord['headers'], maxBytes: number): { readonly headers: NonNullable<OutputRecord['headers']>; readonly dropped: number } {
+  const kept: NonNullable<OutputRecord['headers']> = {};
   let used = 0;
   let dropped = 0;
   for (const [name, value] of Object.entries(headers ?? {})) {
@@ -192,7 +192,7 @@ function fitHeaders(headers: Message['headers'], maxBytes: number): { readonly h
   return { headers: kept, dropped };
 }
 
-function headerBytes(headers: Message['headers']): number {
+function headerBytes(headers: OutputRecord['headers']): number {
   let size = 0;
   for (const [name, value] of Object.entries(headers ?? {})) size += Buffer.byteLength(name) + valueBytes(value);
   return size;
