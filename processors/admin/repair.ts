@@ -11,6 +11,7 @@ import { chunks, diffMessage } from '../runtime/outputs';
 import { restorePartition } from '../runtime/restore';
 import { SchemaCatalog } from '../runtime/schema-catalog';
 import { groupId, storeDirectory, transactionalId, type ProcessorSpec, type Topology } from '../runtime/topology';
+import { retry } from '../retry';
 import { clusterFailure } from './cluster-failure';
 
 /** What the repair of one partition did. */
@@ -185,15 +186,26 @@ async function recordChangelogEnd(producer: Producer, admin: ReturnType<Kafka['a
     return [{ topic, partitions: [offset] }];
   });
   if (topics.length === 0) return;
-  const transaction = await producer.transaction();
-  try {
-    await transaction.sendOffsets({ consumerGroupId, topics });
-    await transaction.commit();
-  } catch (error) {
-    await transaction.abort().catch(() => undefined);
-    throw error;
-  }
+  // Retried: kafkajs does not retry the AddOffsetsToTxn this transaction starts with, which the
+  // coordinator answers CONCURRENT_TRANSACTIONS while the previous transaction's markers are written.
+  const site = { doing: `record the changelog's end ${end} in the committed offsets of consumer group ${consumerGroupId}`, context: { processor: spec.name, topic: spec.diffs, partition }, cluster: `Kafka cluster at ${topology.kafka.brokers.join(',')}` };
+  await retry(
+    async () => {
+      const transaction = await producer.transaction();
+      try {
+        await transaction.sendOffsets({ consumerGroupId, topics });
+        await transaction.commit();
+      } catch (error) {
+        await transaction.abort().catch(() => undefined);
+        throw error;
+      }
+    },
+    { site, retries: 8, policy: offsetsBackoff },
+  );
 }
+
+/** Backoff of the offsets transaction: markers take milliseconds to write. */
+const offsetsBackoff = Object.freeze({ initialMs: 20, maxMs: 2_000, multiplier: 2, jitter: 0.2 });
 
 /**
  * `graphfold repair store --discard`: deletes this instance's stores of a processor's partitions,

@@ -90,7 +90,8 @@ const foldChunk = 64;
  *    from the start. Then the store's record of rejected txIds,
  *    which the changelog does not hold: the rejections of this partition's records from the
  *    checkpoint's rejections offset (all the topic keeps, for a new store) to the topic's end.
- * 5. Read the group's committed offsets of the input partitions: records below them were
+ * 5. The group's committed offsets of the input partitions (read once, at step 3: step 1 fenced
+ *    whoever else could move them): records below them were
  *    processed by the previous owner (possibly after kafkajs fetched, before step 1 fenced it)
  *    and are skipped. The store's checkpoint records them with the changelog's end: the store now
  *    reflects exactly the committed transactions.

@@ -131,7 +131,7 @@ describe('processor, its changelog lost', () => {
 
     // repair changelog writes the stores' slices back, byte for byte the same diffs.
     const repaired = await runCli(['repair', 'changelog', '--topology', file]);
-    expect(repaired).toMatchObject({ code: 0 });
+    expect({ code: repaired.code, ...(repaired.code === 0 ? {} : { stderr: repaired.stderr }) }).toEqual({ code: 0 });
     expect(repaired.stdout).toMatch(/^graphs\/0: wrote \d+ diffs of \d+ graphs? back to the changelog\ngraphs\/1: wrote \d+ diffs of \d+ graphs? back to the changelog\n$/);
     const after = await changelogByGraph(kafka, topics.diffs);
     expect(canonical([...after].sort())).toBe(canonical([...before].sort()));
@@ -187,7 +187,8 @@ describe('processor, its changelog lost', () => {
     expect(await endOffsets(kafka, topics.diffs)).toEqual([0, 0]);
     // The stores that hold the history are where they were, and repair changelog from them still works.
     expect([await dumpStore(join(topology.store.dir, 'graphs', '0')), await dumpStore(join(topology.store.dir, 'graphs', '1'))]).toEqual(stores);
-    expect((await runCli(['repair', 'changelog', '--topology', file])).code).toBe(0);
+    const repaired = await runCli(['repair', 'changelog', '--topology', file]);
+    expect({ code: repaired.code, ...(repaired.code === 0 ? {} : { stderr: repaired.stderr }) }).toEqual({ code: 0 });
     const resumed = await runUntilReady(loadTopology(otherFile), 2);
     expect(resumed.failure).toBeUndefined();
   }, 300_000);
