@@ -27,6 +27,7 @@ export interface CompileContext extends ReadContext {
 export function compileTopology(topology: TopologyWithDefaults, context: CompileContext): Topology | undefined {
   const before = context.problems.size;
   checkProcessors(topology.processors, context);
+  checkFollowers(topology, context);
   const kafka = compileKafka(topology.kafka, context);
   const registry = compileRegistry(topology.registry, context);
   const processors = topology.processors.map((processor, index): ProcessorSpec => {
@@ -43,6 +44,7 @@ export function compileTopology(topology: TopologyWithDefaults, context: Compile
       maxRecordBytes: processor.maxRecordBytes,
       concurrency: processor.concurrency,
       sessionTimeoutMs: processor.sessionTimeoutMs,
+      standbys: processor.standbys,
       taskTimeoutMs: processor.taskTimeoutMs,
       partitioner: processor.partitioner,
       carryHeaders: [...processor.carryHeaders],
@@ -56,6 +58,8 @@ export function compileTopology(topology: TopologyWithDefaults, context: Compile
     store: { ...topology.store, dir: resolve(context.baseDir, topology.store.dir) },
     processors,
     ...(topology.query === undefined ? {} : { query: compileQuery(topology.query) }),
+    ...(topology.snapshots === undefined ? {} : { snapshots: { ...topology.snapshots, dir: resolve(context.baseDir, topology.snapshots.dir) } }),
+    followers: topology.followers.map((f) => ({ ...f })),
     ...(topology.ops === undefined ? {} : { ops: compileListen(topology.ops.listen) }),
     origin: context.origin,
   });
@@ -136,6 +140,16 @@ function checkProcessors(processors: readonly ProcessorWithDefaults[], context: 
       problemAt(context, use.path, `'${topic}' and '${other.topic}' of ${where(other.use)} differ only in '.' versus '_', which Kafka refuses (they collide in metric names): rename one`);
     }
   }
+}
+
+/** Follower names are unique among processors and followers (they name stores and the query API's `processor=`). */
+function checkFollowers(topology: TopologyWithDefaults, context: CompileContext): void {
+  const taken = new Map<string, string>(topology.processors.map((p, i) => [p.name, `processors[${i}]`]));
+  topology.followers.forEach((follower, index) => {
+    const first = taken.get(follower.name);
+    if (first !== undefined) problemAt(context, ['followers', index, 'name'], `name '${follower.name}' is taken by ${first}; a follower's name must differ from every processor's and follower's (it names stores and the query API's processor=)`);
+    else taken.set(follower.name, `followers[${index}]`);
+  });
 }
 
 /** `host:port` (IPv6 hosts in brackets) as the address to bind. */

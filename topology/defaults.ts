@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { GraphSchema } from '../processors/engine/schema';
 import type { PartitionerName } from '../processors/codec/partitioner';
 import { parseByteSize } from './byte-size';
+import { parseDuration } from './duration';
 import type { RegistryInput, SaslInput, TlsInput, TopologyInput } from './input';
 
 /** Stage two of three: the input with every default filled in and sizes in bytes. */
@@ -20,6 +21,8 @@ export interface TopologyWithDefaults {
   readonly processors: readonly ProcessorWithDefaults[];
   readonly ops?: { readonly listen: string };
   readonly query?: QueryWithDefaults;
+  readonly snapshots?: { readonly dir: string; readonly everyMs: number; readonly retain: number; readonly minSavedRecords: number };
+  readonly followers: readonly { readonly name: string; readonly diffs: string; readonly partitioner: PartitionerName }[];
 }
 
 export interface QueryWithDefaults {
@@ -48,6 +51,7 @@ export interface ProcessorWithDefaults {
   readonly maxRecordBytes: number;
   readonly concurrency: number;
   readonly sessionTimeoutMs: number;
+  readonly standbys: number;
   readonly taskTimeoutMs: number;
   readonly partitioner: PartitionerName;
   readonly carryHeaders: readonly string[];
@@ -79,6 +83,11 @@ export const topologyDefaults = Object.freeze({
   maxStreams: 100,
   maxWaitMs: 30_000,
   queryRequestTimeoutMs: 40_000,
+  standbys: 0,
+  /** Ten minutes of history at most to replay on top of the newest snapshot, for a few seconds of copying. */
+  snapshotEveryMs: 10 * 60_000,
+  snapshotsRetained: 3,
+  snapshotMinSavedRecords: 10_000,
 });
 
 /** Facts of the machine some defaults depend on. */
@@ -124,7 +133,11 @@ export function addDefaults(input: TopologyInput, context: DefaultsContext): Top
             requestTimeoutMs: input.query.requestTimeoutMs ?? d.queryRequestTimeoutMs,
           },
         }),
-    processors: input.processors.map((p) => ({
+    ...(input.snapshots === undefined
+      ? {}
+      : { snapshots: { dir: input.snapshots.dir, everyMs: milliseconds(input.snapshots.every) ?? d.snapshotEveryMs, retain: input.snapshots.retain ?? d.snapshotsRetained, minSavedRecords: input.snapshots.minSavedRecords ?? d.snapshotMinSavedRecords } }),
+    followers: (input.followers ?? []).map((f) => ({ name: f.name, diffs: f.diffs, partitioner: f.partitioner ?? d.partitioner })),
+    processors: (input.processors ?? []).map((p) => ({
       name: p.name,
       inputs: p.inputs,
       diffs: p.diffs ?? `${p.name}-diffs`,
@@ -136,6 +149,7 @@ export function addDefaults(input: TopologyInput, context: DefaultsContext): Top
       maxRecordBytes: bytes(p.maxRecordBytes) ?? d.maxRecordBytes,
       concurrency: p.concurrency ?? d.concurrency,
       sessionTimeoutMs: p.sessionTimeoutMs ?? d.sessionTimeoutMs,
+      standbys: p.standbys ?? d.standbys,
       taskTimeoutMs: p.taskTimeoutMs ?? d.taskTimeoutMs,
       partitioner: p.partitioner ?? d.partitioner,
       carryHeaders: p.carryHeaders ?? d.carryHeaders,
@@ -146,4 +160,8 @@ export function addDefaults(input: TopologyInput, context: DefaultsContext): Top
 
 function bytes(size: number | string | undefined): number | undefined {
   return typeof size === 'string' ? parseByteSize(size) : size;
+}
+
+function milliseconds(duration: number | string | undefined): number | undefined {
+  return typeof duration === 'string' ? parseDuration(duration) : duration;
 }

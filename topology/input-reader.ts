@@ -1,8 +1,8 @@
 import { partitionerNames } from '../processors/codec/partitioner';
 import { readGraphSchema } from './graph-schema';
-import { saslMechanisms, type KafkaInput, type OpsInput, type ProcessorInput, type QueryInput, type RegistryInput, type SaslInput, type StoreInput, type TlsInput, type TopologyInput } from './input';
+import { saslMechanisms, type FollowerInput, type KafkaInput, type OpsInput, type ProcessorInput, type QueryInput, type RegistryInput, type SaslInput, type SnapshotsInput, type StoreInput, type TlsInput, type TopologyInput } from './input';
 import { brokerAddressProblem, idNameProblem, registryUrlProblem, topicNameProblem } from './kafka-names';
-import { boolean, byKind, byteSize, integer, list, object, oneOf, problem, secret, string, type ReadContext } from './reader';
+import { boolean, byKind, byteSize, duration, integer, list, object, oneOf, problem, secret, string, type ReadContext } from './reader';
 
 /** Reads a topology file's root into its documented input shape, or reports why not. */
 export function readTopologyInput(context: ReadContext): TopologyInput | undefined {
@@ -110,6 +110,7 @@ const processor = object<ProcessorInput>('a processor: a mapping with name, inpu
   maxRecordBytes: { read: byteSize(1) },
   concurrency: { read: integer(1, 1024) },
   sessionTimeoutMs: { read: integer(6_000, 3_600_000) },
+  standbys: { read: integer(0, 16) },
   taskTimeoutMs: { read: integer(1_000, 86_400_000) },
   partitioner: { read: oneOf(partitionerNames) },
   carryHeaders: { read: list('a list of header names, e.g. [traceparent, tracestate]', string('a header name', headerNameProblem), { unique: true }) },
@@ -149,6 +150,19 @@ const query = object<QueryInput>('query options: a mapping with listen (and adve
   requestTimeoutMs: { read: integer(1_000, 600_000) },
 });
 
+const snapshots = object<SnapshotsInput>('snapshot options: a mapping with dir (and every, retain)', {
+  dir: { read: string('a directory path', nonEmpty('the snapshot directory')), required: 'write the directory snapshots go to (local, or shared by every instance), e.g. dir: /mnt/graphfold-snapshots' },
+  every: { read: duration(1_000, 7 * 24 * 3_600_000) },
+  retain: { read: integer(1, 1_000) },
+  minSavedRecords: { read: integer(1) },
+});
+
+const follower = object<FollowerInput>('a follower: a mapping with name and diffs (and partitioner)', {
+  name: { read: string('a follower name', idNameProblem), required: 'write a name, e.g. name: crm-copy' },
+  diffs: { read: topicName, required: 'write the diffs topic to follow, e.g. diffs: crm-diffs' },
+  partitioner: { read: oneOf(partitionerNames) },
+});
+
 const topology = object<TopologyInput>('a topology: a mapping with application, kafka, registry, store and processors', {
   application: { read: string('an application name', idNameProblem), required: 'write the application name, e.g. application: crm-graph' },
   kafka: { read: kafka, required: 'write the cluster, e.g. kafka: { brokers: ${KAFKA_BROKERS} }' },
@@ -156,5 +170,7 @@ const topology = object<TopologyInput>('a topology: a mapping with application, 
   store: { read: store },
   query: { read: query },
   ops: { read: ops },
-  processors: { read: list('a list of processors', processor, { minItems: 1 }), required: 'write at least one processor (name, inputs, diffs, rejections)' },
+  processors: { read: list('a list of processors', processor, { minItems: 1 }), required: 'write at least one processor (name, inputs, diffs, rejections)', unlessGiven: 'followers' },
+  snapshots: { read: snapshots },
+  followers: { read: list('a list of followers', follower, { minItems: 1 }) },
 });

@@ -23,8 +23,8 @@ export interface TopologyInput {
   readonly registry: RegistryInput;
   /** @default {} (every store option at its default) */
   readonly store?: StoreInput;
-  /** One or more graph processors. Required. */
-  readonly processors: readonly ProcessorInput[];
+  /** One or more graph processors. Required, unless the topology has followers only. */
+  readonly processors?: readonly ProcessorInput[];
   /**
    * The HTTP query API this instance serves over the graphs of its processors (and forwards to
    * the instance that owns a graph). @default none (no query server)
@@ -35,6 +35,55 @@ export interface TopologyInput {
    * instance that serves no query API (which serves the same routes). @default none
    */
   readonly ops?: OpsInput;
+  /**
+   * Snapshots of every partition's store, taken by its owner on a schedule and on a clean stop,
+   * so that a new or emptied instance restores the newest one and replays only the changelog
+   * after it. @default none (a store is rebuilt from the whole changelog)
+   */
+  readonly snapshots?: SnapshotsInput;
+  /**
+   * Read-only copies of diffs topics (this topology's processors' or another team's), each served
+   * by the query API under its name, written to nothing in Kafka. `graphfold run` runs them beside
+   * the processors; `graphfold follow` runs them alone. @default none
+   */
+  readonly followers?: readonly FollowerInput[];
+}
+
+export interface SnapshotsInput {
+  /**
+   * Where snapshots are kept: a directory, local or shared by every instance (NFS, a Kubernetes
+   * volume), as `<dir>/<diffs topic>/<partition>/<snapshot id>/`. Required.
+   */
+  readonly dir: string;
+  /**
+   * How often each owner snapshots each of its partitions whose store changed since its last
+   * snapshot: milliseconds, or a duration such as `10m`, `30s`, `1h`. A clean stop takes one too.
+   * @default '10m'
+   */
+  readonly every?: number | string;
+  /** Snapshots kept per partition (and per writer: owners, followers); older ones are deleted. @default 3 */
+  readonly retain?: number;
+  /**
+   * Changelog records a snapshot must spare a restore for it to be fetched: a store (an empty one,
+   * say) further behind the newest valid snapshot than this is replaced by it, a store closer to
+   * it replays the rest. @default 10000 (a replay of fewer takes about as long as the fetch)
+   */
+  readonly minSavedRecords?: number;
+}
+
+export interface FollowerInput {
+  /**
+   * Names the follower: its stores (`<store.dir>/<name>/<partition>`) and, in the query API,
+   * `processor=<name>`. Unique among processors and followers. Required.
+   */
+  readonly name: string;
+  /** The diffs topic to follow (a processor's `diffs`). Required. */
+  readonly diffs: string;
+  /**
+   * How the processor that writes the topic partitions graph ids (its `partitioner`), so a read
+   * finds its graph's partition. @default 'murmur2'
+   */
+  readonly partitioner?: PartitionerName;
 }
 
 export interface QueryInput {
@@ -183,6 +232,13 @@ export interface ProcessorInput {
    * its partitions; the broker allows 6000 to 1800000 by default. @default 30000
    */
   readonly sessionTimeoutMs?: number;
+  /**
+   * Standby replicas of each partition: other instances keep a read-only copy of its store that
+   * follows the changelog as it is written, so when the owner dies the most caught-up standby
+   * takes over restoring only the tail, and serves reads meanwhile (with their lag). At most the
+   * number of instances less one are placed. @default 0
+   */
+  readonly standbys?: number;
   /**
    * How long a partition may keep failing at the same place (a batch that cannot commit, a store
    * that cannot open or write) before the processor stops with the offset and the cause. Retries

@@ -1,5 +1,6 @@
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import { byteSizeForms, parseByteSize } from './byte-size';
+import { durationForms, parseDuration } from './duration';
 import { interpolate, type Environment } from './interpolation';
 import type { ProblemList } from './problems';
 import { closest } from './suggestion';
@@ -150,6 +151,25 @@ export function byteSize(min: number): Read<number | string> {
   };
 }
 
+/** A duration: milliseconds, or a string with a unit (`10m`); the file's form is kept. */
+export function duration(minMs: number, maxMs: number): Read<number | string> {
+  const range = (ms: number): string | undefined => (ms < minMs || ms > maxMs ? `out of range: expected ${minMs} ms to ${maxMs} ms` : undefined);
+  return (node, path, context) => {
+    const value: unknown = isScalar(node) ? node.value : undefined;
+    if (typeof value === 'number') {
+      if (!Number.isSafeInteger(value)) return mismatch(context, node, path, durationForms);
+      const why = range(value);
+      return why === undefined ? value : problem(context, node, path, `${value} ms is ${why}`);
+    }
+    const scalar = scalarText(node, path, context, durationForms);
+    if (scalar === undefined) return undefined;
+    const ms = parseDuration(scalar.text);
+    if (ms === undefined) return problem(context, node, path, `'${scalar.text}' is not a duration: expected ${durationForms}`);
+    const why = range(ms);
+    return why === undefined ? scalar.text : problem(context, node, path, `'${scalar.text}' is ${why}`);
+  };
+}
+
 export interface ListOptions {
   /** @default 0 */
   readonly minItems?: number;
@@ -190,6 +210,8 @@ export interface Field<T> {
   readonly read: Read<T>;
   /** Set when the option is required: how to write it, for the message when it is missing. */
   readonly required?: string;
+  /** A required option that may be left out when this other option is given. */
+  readonly unlessGiven?: string;
 }
 
 export type Fields<T> = { readonly [K in keyof T & string]-?: Field<Exclude<T[K], undefined>> };
@@ -226,9 +248,11 @@ export function object<T extends object>(expected: string, fields: Fields<T>, ch
       const read = field.read(valueNode, [...path, name], context);
       if (read !== undefined) value[name] = read;
     }
+    const given = (name: string): boolean => Object.hasOwn(value, name) || node.items.some((pair) => isScalar(pair.key) && pair.key.value === name);
     for (const name of names) {
-      const required = (fields as Readonly<Record<string, Field<unknown>>>)[name]?.required;
-      if (required !== undefined && !Object.hasOwn(value, name) && !node.items.some((pair) => isScalar(pair.key) && pair.key.value === name)) {
+      const field = (fields as Readonly<Record<string, Field<unknown>>>)[name];
+      const required = field?.required;
+      if (required !== undefined && !given(name) && (field?.unlessGiven === undefined || !given(field.unlessGiven))) {
         problem(context, node, [...path, name], `missing; ${required}`);
       }
     }

@@ -46,7 +46,9 @@ const maxChunkBytes = 512 * 1024;
  *    it holds must be the store's (same numbers, same txIds); otherwise it holds another history
  *    and the repair refuses to mix them.
  * 4. Write, graph by graph in slice order, the store's diffs for the slices the changelog lacks,
- *    byte for byte as the processor wrote them, in transactions of up to 5,000 diffs.
+ *    with the same key, value and timestamp as the processor wrote them (the headers it carried
+ *    from the input records, traceparent and tracestate, are not in the store and are not
+ *    written again), in transactions of up to 5,000 diffs.
  * 5. Record the changelog's new end in the store's checkpoint, so the processor restores nothing
  *    and resumes its input where the group committed; and as the changelog position of the group's
  *    committed offsets (the offsets as they are), whose position in the lost changelog the new
@@ -156,7 +158,8 @@ async function changelogSlices(kafka: Kafka, topology: Topology, spec: Processor
   if (offsets === undefined) throw new FatalError(`changelog ${spec.diffs} has no partition ${partition}; create it with graphfold topology apply --topology ${topology.origin}`);
   const present = new Map<string, Map<number, string>>();
   const decoder = new InputDecoder(Number.MAX_SAFE_INTEGER);
-  await restorePartition(kafka, `${groupId(topology, spec)}-repair`, { topic: spec.diffs, partition, from: Number(offsets.low), to: Number(offsets.offset) }, async (messages) => {
+  // In a restore group like the processor's (`<group>-restore-...`), which its ACLs allow.
+  await restorePartition(kafka, groupId(topology, spec), { topic: spec.diffs, partition, from: Number(offsets.low), to: Number(offsets.offset) }, async (messages) => {
     await catalog.fetch(messages.flatMap((m) => (m.value === null || m.value.length < 5 ? [] : [m.value.readUInt32BE(1)])));
     for (const message of messages) {
       if (message.value === null) continue;

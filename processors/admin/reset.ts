@@ -14,14 +14,12 @@ export interface ProcessorReset {
   readonly storeDir: string | undefined;
   /** True when the group had committed offsets, now deleted. */
   readonly offsets: boolean;
-  /** The topics deleted: the diffs and rejections topics, with `deleteTopics`. */
+  /** The topics deleted: the diffs and rejections topics. */
   readonly topics: readonly string[];
 }
 
 export interface ResetOptions {
   readonly processor?: string;
-  /** Also delete the processor's diffs and rejections topics (never its inputs). */
-  readonly deleteTopics?: boolean;
   /** Say what would be done, do nothing. */
   readonly dryRun?: boolean;
 }
@@ -34,10 +32,13 @@ export interface ResetOptions {
  * 2. Delete this instance's stores (`<store.dir>/<processor>`); other instances' must be reset
  *    on each (or their stores are restored from the changelog, which the next step keeps).
  * 3. Delete the group's committed offsets (the group itself), so the inputs are read again from
- *    their start. Kept history is safe: the stores are restored from the changelog first, and a
- *    txId already applied is skipped.
- * 4. With `deleteTopics`: delete the diffs (the changelog: all history) and rejections topics.
- *    Inputs are never deleted (nor a diffs topic another processor reads). `graphfold topology apply` creates them again.
+ *    their start.
+ * 4. Delete the diffs (the changelog: all history) and rejections topics. Always with step 3:
+ *    inputs read again against a changelog kept would be judged again, and only the txIds the
+ *    changelog holds (the applied ones) would be skipped: a no-op transaction could then apply
+ *    (reverting a later write), a refused one apply or be rejected twice. A diffs topic another
+ *    processor reads is deleted only when that processor is reset too (else the reset is
+ *    refused). Inputs are never deleted. `graphfold topology apply` creates the topics again.
  */
 export async function resetApplication(topology: Topology, options: ResetOptions = {}): Promise<ProcessorReset[]> {
   const processors = options.processor === undefined ? topology.processors : topology.processors.filter((p) => p.name === options.processor);
@@ -55,6 +56,14 @@ export async function resetApplication(topology: Topology, options: ResetOptions
     const busy = described.groups.filter((g) => g.members.length > 0);
     if (busy.length > 0) {
       throw new FatalError(`consumer group${busy.length === 1 ? '' : 's'} ${busy.map((g) => `${g.groupId} (${g.members.length} member${g.members.length === 1 ? '' : 's'}: ${[...new Set(g.members.map((m) => m.clientHost))].join(', ')})`).join(', ')} ${busy.length === 1 ? 'has' : 'have'} running instances: stop every instance of the application first, then reset`);
+    }
+    // 4's condition, checked before anything is deleted.
+    const resetting = new Set(processors.map((p) => p.name));
+    for (const spec of processors) {
+      const reader = topology.processors.find((p) => !resetting.has(p.name) && p.inputs.includes(spec.diffs));
+      if (reader !== undefined) {
+        throw new FatalError(`processor ${spec.name}'s diffs topic ${spec.diffs} is the input of processor ${reader.name}, which this reset would leave reading a deleted topic: reset both (leave out --processor, or reset ${reader.name} too)`);
+      }
     }
     const existingTopics = new Set(await admin.listTopics());
     const resets: ProcessorReset[] = [];
@@ -81,9 +90,7 @@ async function resetProcessor(topology: Topology, spec: ProcessorSpec, admin: Re
     });
   }
   // 4.
-  // A diffs topic another processor reads is an input: kept.
-  const inputs = new Set(topology.processors.flatMap((p) => p.inputs));
-  const topics = options.deleteTopics === true ? [spec.diffs, spec.rejections].filter((t) => existingTopics.has(t) && !inputs.has(t)) : [];
+  const topics = [spec.diffs, spec.rejections].filter((t) => existingTopics.has(t));
   if (topics.length > 0 && !dryRun) {
     await admin.deleteTopics({ topics }).catch((error: unknown) => {
       throw clusterFailure(error, topology.kafka, `delete topics ${topics.join(', ')}`);

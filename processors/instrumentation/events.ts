@@ -62,6 +62,59 @@ export interface GraphfoldEvents {
   /** A committed batch is in the partition's store: queries see it from now on. */
   'batch.written': { readonly processor: string; readonly partition: number };
   'batch.aborted': { readonly processor: string; readonly partition: number; readonly rewoundTo: number; readonly error: Error };
+  /**
+   * A snapshot of a partition's store is in the snapshot store. `longestStepMs`: the longest the
+   * copy held the JavaScript thread at once (what it can delay processing by).
+   */
+  'snapshot.taken': {
+    readonly name: string;
+    readonly topic: string;
+    readonly partition: number;
+    readonly id: string;
+    readonly changelogOffset: number;
+    readonly entries: number;
+    readonly bytes: number;
+    readonly copySeconds: number;
+    readonly seconds: number;
+    readonly longestStepMs: number;
+    readonly store: string;
+  };
+  /** A snapshot was not restored: damaged, incompatible, or of another history of the changelog. */
+  'snapshot.skipped': { readonly name: string; readonly topic: string; readonly partition: number; readonly id: string; readonly reason: string };
+  /** A partition's store was replaced by a snapshot; the changelog after `changelogOffset` is replayed next. */
+  'snapshot.restored': {
+    readonly name: string;
+    readonly topic: string;
+    readonly partition: number;
+    readonly id: string;
+    readonly changelogOffset: number;
+    readonly bytes: number;
+    readonly seconds: number;
+    readonly takenBy: string;
+    readonly createdAt: string;
+  };
+  /** Taking or fetching a snapshot failed (the snapshot store is unreachable, the disk full, ...): the next schedule tries again; a restore replays the changelog instead. */
+  'snapshot.failed': { readonly name: string; readonly topic: string; readonly partition: number; readonly doing: 'take' | 'restore'; readonly error: Error };
+  /** Old snapshots deleted by the retention setting (or abandoned half-written). */
+  'snapshot.pruned': { readonly name: string; readonly topic: string; readonly partition: number; readonly ids: readonly string[] };
+  /** A standby replica of a partition this instance does not own follows the changelog from `position` (the changelog ended at `end`). */
+  'standby.opened': { readonly processor: string; readonly partition: number; readonly position: number; readonly end: number };
+  /** A standby replica stopped: the partition moved here (`taken`: its task took the store over) or elsewhere, or it failed (opened again later). */
+  'standby.closed': { readonly processor: string; readonly partition: number; readonly position: number; readonly why: 'taken' | 'unassigned' | 'stopping' };
+  'standby.failed': { readonly processor: string; readonly partition: number; readonly error: Error };
+  /** A standby replica wrote a batch (at most one event a second per replica): the changelog offset it reflects, and the offsets it is behind the changelog's end as last fetched. */
+  'standby.progress': { readonly processor: string; readonly partition: number; readonly position: number; readonly behind: number };
+  /** A follower fetches its diffs topic (every partition, into its own stores). */
+  'follower.started': { readonly follower: string; readonly diffs: string; readonly partitions: number; readonly group: string };
+  'follower.stopped': { readonly follower: string };
+  'follower.failed': { readonly follower: string; readonly error: Error };
+  /**
+   * A follower wrote a fetched batch of diffs into a partition's store: queries see it from now
+   * on. `highWatermark`: the partition's end when fetched (its lag is the offsets between);
+   * `oldestTimestamp`, `newestTimestamp`: the batch's first and last diff's record times (ms),
+   * when their owner produced them.
+   */
+  'follow.batch': { readonly follower: string; readonly partition: number; readonly records: number; readonly position: number; readonly highWatermark: number; readonly oldestTimestamp: number; readonly newestTimestamp: number };
   /** The query API listens (`url` is what the instance advertises to its group). */
   'query.started': { readonly url: string; readonly instance: string; readonly authenticated: boolean };
   /** A query request failed with an unexpected error (answered 500): a bug. */

@@ -51,6 +51,9 @@ export function attachLog(instrumentation: Instrumentation, options: LogOptions 
   };
   const summaryMs = options.summaryMs ?? 10_000;
 
+  /** Per follower: diffs applied since the last summary; per partition, the offsets it was behind and the oldest diff's age at its last write. */
+  const follows = new Map<string, { applied: number; partitions: Map<number, { behind: number; lagMs: number }> }>();
+
   const handlers: { [E in EventName]?: (p: GraphfoldEvents[E]) => void } = {
     'processor.started': (p) => line('INFO', 'processor started', { processor: p.processor, group: p.group, inputs: p.inputs.join(','), diffs: p.diffs, rejections: p.rejections }),
     'processor.stopped': (p) => line('INFO', 'processor stopped', { processor: p.processor }),
@@ -99,6 +102,38 @@ export function attachLog(instrumentation: Instrumentation, options: LogOptions 
       }
     },
     'batch.aborted': (p) => line('WARN', 'batch aborted; rewound and retrying', { processor: p.processor, partition: p.partition, rewoundTo: p.rewoundTo, ...errorFields(p.error) }),
+    'snapshot.taken': (p) =>
+      line('INFO', 'snapshot taken', {
+        name: p.name,
+        topic: p.topic,
+        partition: p.partition,
+        id: p.id,
+        changelogOffset: p.changelogOffset,
+        entries: p.entries,
+        mib: (p.bytes / 2 ** 20).toFixed(1),
+        seconds: p.seconds.toFixed(1),
+        longestStepMs: p.longestStepMs.toFixed(2),
+        store: p.store,
+      }),
+    'snapshot.skipped': (p) => line('WARN', 'snapshot skipped', { name: p.name, topic: p.topic, partition: p.partition, id: p.id, reason: p.reason }),
+    'snapshot.restored': (p) =>
+      line('INFO', 'snapshot restored', { name: p.name, topic: p.topic, partition: p.partition, id: p.id, changelogOffset: p.changelogOffset, mib: (p.bytes / 2 ** 20).toFixed(1), seconds: p.seconds.toFixed(1), takenBy: p.takenBy, createdAt: p.createdAt }),
+    'snapshot.failed': (p) => line('WARN', p.doing === 'take' ? 'snapshot failed; the next one is tried on schedule' : 'snapshot restore failed; replaying the changelog instead', { name: p.name, topic: p.topic, partition: p.partition, ...errorFields(p.error) }),
+    'snapshot.pruned': (p) => line('INFO', 'snapshots pruned', { name: p.name, topic: p.topic, partition: p.partition, ids: p.ids.join(',') }),
+    'standby.opened': (p) => line('INFO', 'standby replica following', { processor: p.processor, partition: p.partition, position: p.position, end: p.end, behind: Math.max(0, p.end - p.position) }),
+    'standby.closed': (p) => line('INFO', p.why === 'taken' ? 'standby replica taken over by the partition\'s task' : 'standby replica closed', { processor: p.processor, partition: p.partition, position: p.position, why: p.why }),
+    'standby.failed': (p) => line('WARN', 'standby replica failed; opening it again later', { processor: p.processor, partition: p.partition, ...errorFields(p.error) }),
+    'follower.started': (p) => line('INFO', 'follower started', { follower: p.follower, diffs: p.diffs, partitions: p.partitions, group: p.group }),
+    'follower.stopped': (p) => line('INFO', 'follower stopped', { follower: p.follower }),
+    'follower.failed': (p) => line('ERROR', 'follower failed', { follower: p.follower, ...errorFields(p.error) }),
+    'follow.batch': (p) => {
+      const now = Date.now();
+      let f = follows.get(p.follower);
+      if (f === undefined) follows.set(p.follower, (f = { applied: 0, partitions: new Map() }));
+      f.applied += p.records;
+      f.partitions.set(p.partition, { behind: Math.max(0, p.highWatermark - p.position), lagMs: now - p.oldestTimestamp });
+      if (options.verbose === true) line('DEBUG', 'follower batch written', { follower: p.follower, partition: p.partition, records: p.records, position: p.position, highWatermark: p.highWatermark, behind: Math.max(0, p.highWatermark - p.position), lagMs: now - p.oldestTimestamp });
+    },
     'query.started': (p) => line('INFO', 'query API listening', { url: p.url, instance: p.instance, token: p.authenticated ? 'required' : 'none' }),
     'query.failed': (p) => line('ERROR', 'query request failed (a bug)', { method: p.method, url: p.url, ...errorFields(p.error), stack: p.error.stack }),
     'record.rejected': (p) => {
@@ -115,6 +150,11 @@ export function attachLog(instrumentation: Instrumentation, options: LogOptions 
       const lag = recent ? [...t.lag.values()].reduce((a, b) => a + b, 0) : 'unknown';
       line('INFO', 'progress', { processor, applied: t.applied, rejected: t.rejected, skipped: t.skipped, lag, ...(t.lostAt === undefined ? {} : { disconnected: `${Math.round((Date.now() - t.lostAt) / 1000)}s` }) });
       t.applied = t.rejected = t.skipped = 0;
+    }
+    for (const [follower, f] of follows) {
+      const partitions = [...f.partitions.values()];
+      line('INFO', 'follower progress', { follower, applied: f.applied, rate: `${Math.round((f.applied * 1000) / summaryMs)}/s`, behind: partitions.reduce((n, p) => n + p.behind, 0), lagMs: partitions.reduce((n, p) => Math.max(n, p.lagMs), 0) });
+      f.applied = 0;
     }
   }, summaryMs);
   timer.unref();

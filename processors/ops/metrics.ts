@@ -13,7 +13,7 @@ export class OpsMetrics {
   constructor(instrumentation: Instrumentation) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    const records = new Counter({ name: 'graphfold_records_total', help: 'Input records processed, by outcome: applied (a diff written), rejected (a rejection written), skipped (txId already applied)', labelNames: ['processor', 'outcome'], registers });
+    const records = new Counter({ name: 'graphfold_records_total', help: 'Input records processed, by outcome: applied (a diff written), rejected (a rejection written), skipped (nothing to write: its txId was already applied, or it changed nothing, a no-op)', labelNames: ['processor', 'outcome'], registers });
     const rejections = new Counter({ name: 'graphfold_rejections_total', help: 'Input records rejected, by rejection code', labelNames: ['processor', 'code'], registers });
     const lag = new Gauge({ name: 'graphfold_partition_lag', help: "Records of an owned input partition not yet committed: the broker's end offset minus the group's committed offset, measured every 5 s", labelNames: ['processor', 'partition'], registers });
     const stalled = new Gauge({ name: 'graphfold_partition_stalled', help: '1 while an owned partition has input waiting and committed nothing for 30 s', labelNames: ['processor', 'partition'], registers });
@@ -28,6 +28,11 @@ export class OpsMetrics {
     const connected = new Gauge({ name: 'graphfold_connected', help: '1 while the processor reaches the Kafka cluster, 0 while it does not', labelNames: ['processor'], registers });
     const up = new Gauge({ name: 'graphfold_processor_up', help: '1 while the processor runs', labelNames: ['processor'], registers });
     const failures = new Counter({ name: 'graphfold_task_failures_total', help: 'Failures of a partition task (it is opened again after a backoff), by error', labelNames: ['processor', 'partition', 'error'], registers });
+    const standbyLag = new Gauge({ name: 'graphfold_standby_lag_records', help: "Changelog offsets a standby replica is behind the changelog's end as it last fetched", labelNames: ['processor', 'partition'], registers });
+    const standbyPosition = new Gauge({ name: 'graphfold_standby_position', help: 'The changelog offset a standby replica reflects', labelNames: ['processor', 'partition'], registers });
+    const followerLag = new Gauge({ name: 'graphfold_follower_lag_records', help: "Offsets of a followed topic's partition a follower had not applied when it last wrote (its end when fetched minus the follower's position)", labelNames: ['follower', 'partition'], registers });
+    const followerAge = new Gauge({ name: 'graphfold_follower_lag_seconds', help: "Age of the oldest diff of a follower's last written batch (from the owner's send to the follower's write)", labelNames: ['follower', 'partition'], registers });
+    const followed = new Counter({ name: 'graphfold_follower_records_total', help: 'Diffs topic records a follower applied', labelNames: ['follower'], registers });
     const on = instrumentation.on.bind(instrumentation);
     const restoreProgress = new Map<string, number>();
     this.unsubscribes.push(
@@ -83,6 +88,25 @@ export class OpsMetrics {
       on('connection.lost', (p) => connected.set({ processor: p.processor }, 0)),
       on('connection.restored', (p) => connected.set({ processor: p.processor }, 1)),
       on('task.failed', (p) => failures.inc({ processor: p.processor, partition: String(p.partition), error: p.error.name })),
+      on('standby.opened', (p) => {
+        const labels = { processor: p.processor, partition: String(p.partition) };
+        standbyLag.set(labels, Math.max(0, p.end - p.position));
+        standbyPosition.set(labels, p.position);
+      }),
+      on('standby.progress', (p) => {
+        const labels = { processor: p.processor, partition: String(p.partition) };
+        standbyLag.set(labels, p.behind);
+        standbyPosition.set(labels, p.position);
+      }),
+      on('standby.closed', (p) => {
+        for (const gauge of [standbyLag, standbyPosition]) gauge.remove({ processor: p.processor, partition: String(p.partition) });
+      }),
+      on('follow.batch', (p) => {
+        const labels = { follower: p.follower, partition: String(p.partition) };
+        followerLag.set(labels, Math.max(0, p.highWatermark - p.position));
+        followerAge.set(labels, Math.max(0, Date.now() - p.oldestTimestamp) / 1000);
+        followed.inc({ follower: p.follower }, p.records);
+      }),
     );
   }
 

@@ -1,18 +1,37 @@
 import type { RestoreProgress } from '../runtime/ownership';
 import type { GraphReads } from './reads';
 
+/**
+ * A read served by a standby replica (or by the store a new owner is still restoring): it
+ * reflects the changelog up to `position`, `lagSlices` changelog records (diffs, a slice each, and
+ * transaction markers) before its end as last fetched, so no graph of the partition is more than
+ * that many slices behind.
+ */
+export interface StandbyLag {
+  readonly position: number;
+  readonly lagSlices: number;
+}
+
 /** Where a graph's partition is served from, as this instance sees it now. */
 export type Location =
-  | { readonly where: 'local'; readonly processor: string; readonly partition: number; readonly reads: GraphReads }
+  | { readonly where: 'local'; readonly processor: string; readonly partition: number; readonly reads: GraphReads; readonly standby?: StandbyLag }
   | { readonly where: 'restoring'; readonly processor: string; readonly partition: number; readonly progress: RestoreProgress | undefined }
-  | { readonly where: 'remote'; readonly processor: string; readonly partition: number; readonly instance: string; readonly url: string }
+  | {
+      readonly where: 'remote';
+      readonly processor: string;
+      readonly partition: number;
+      readonly instance: string;
+      readonly url: string;
+      /** This instance's standby replica of the partition: answers when the owner does not (it crashed, the group has not moved its partitions yet). */
+      readonly standby?: Extract<Location, { where: 'local' }>;
+    }
   | { readonly where: 'unassigned'; readonly processor: string; readonly partition: number; readonly why: string };
 
 /** A partition's state on this instance, for /readyz. */
 export interface PartitionHealth {
   readonly processor: string;
   readonly partition: number;
-  readonly state: 'ready' | 'restoring';
+  readonly state: 'ready' | 'restoring' | 'standby';
   readonly restore?: RestoreProgress;
 }
 
@@ -34,6 +53,6 @@ export interface QueryBackend {
   localGraphs(processor: string): AsyncGenerator<{ readonly graph: string; readonly partition: number }>;
   /** The query URLs of the other instances of a processor's group. */
   peers(processor: string): readonly string[];
-  /** Every partition this instance owns, with its state. */
+  /** Every partition this instance owns (ready or restoring) or keeps a standby replica of, with its state. */
   health(): readonly PartitionHealth[];
 }

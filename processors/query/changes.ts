@@ -36,7 +36,12 @@ export async function streamChanges(backend: QueryBackend, reads: GraphReads, re
     wake();
   };
   out.once('close', onClose);
-  const unsubscribe = backend.onWritten(request.processor, request.partition, () => wake());
+  // Set by every write, so one that lands while the loop reads (before it sleeps) is not missed.
+  let written = false;
+  const unsubscribe = backend.onWritten(request.processor, request.partition, () => {
+    written = true;
+    wake();
+  });
   const write = async (text: string): Promise<void> => {
     if (out.write(text)) return;
     await new Promise<void>((resolve) => {
@@ -55,6 +60,7 @@ export async function streamChanges(backend: QueryBackend, reads: GraphReads, re
       next = head + 1;
     }
     while (!closed) {
+      written = false;
       const here = backend.locate(request.processor, request.graph);
       if (here?.where !== 'local' || here.reads !== reads) {
         await write(`event: moved\ndata: ${JSON.stringify({ graph: request.graph, partition: request.partition, message: 'the graph\'s partition left this instance: reconnect with Last-Event-ID, through any instance' })}\n\n`);
@@ -69,6 +75,7 @@ export async function streamChanges(backend: QueryBackend, reads: GraphReads, re
         }
         continue;
       }
+      if (written) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           out.write(': keep-alive\n\n');

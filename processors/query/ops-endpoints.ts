@@ -25,7 +25,8 @@ export function backendOps(backend: () => QueryBackend | undefined): OpsEndpoint
       if (current === undefined) return { ok: false, partitions: {}, reason: 'the processors are starting' };
       const partitions: Record<string, unknown> = {};
       for (const p of current.health()) partitions[`${p.processor}/${p.partition}`] = p.restore === undefined ? { state: p.state } : { state: p.state, restore: p.restore };
-      return { ok: Object.values(partitions).every((p) => (p as { state: string }).state === 'ready'), partitions };
+      // A standby replica is listed, but readiness is about the partitions this instance owns.
+      return { ok: Object.values(partitions).every((p) => (p as { state: string }).state !== 'restoring'), partitions };
     },
     async metrics() {
       const health = backend()?.health() ?? [];
@@ -35,6 +36,7 @@ export function backendOps(backend: () => QueryBackend | undefined): OpsEndpoint
         '# TYPE graphfold_partitions gauge',
         `graphfold_partitions{state="ready"} ${count('ready')}`,
         `graphfold_partitions{state="restoring"} ${count('restoring')}`,
+        `graphfold_partitions{state="standby"} ${count('standby')}`,
         '',
       ].join('\n');
       return { contentType: 'text/plain; version=0.0.4; charset=utf-8', body };

@@ -4,6 +4,7 @@ export const queryErrors = {
   unauthorized: 401,
   not_found: 404,
   rejected: 409,
+  stale: 409,
   too_many_streams: 503,
   restoring: 503,
   unavailable: 503,

@@ -1,25 +1,38 @@
-import { partitionOf } from '../codec/partitioner';
+import { partitionOf, type PartitionerName } from '../codec/partitioner';
 import type { Instrumentation } from '../instrumentation/events';
-import type { GraphProcessor } from '../runtime/graph-processor';
+import type { GroupMap } from '../runtime/assigner';
+import type { PartitionView } from '../runtime/graph-processor';
 import type { GraphStore } from '../store/graph-store';
 import type { Location, PartitionHealth, QueryBackend } from './backend';
 import { GraphReads, type ReadLimits } from './reads';
 
+/** What the backend serves: a processor (`GraphProcessor`) or a follower of a diffs topic (`Follower`). */
+export interface ServedGraphs {
+  readonly name: string;
+  readonly partitioner: PartitionerName;
+  /** The partitions of its topics; 0 until it started. */
+  readonly partitions: number;
+  /** Who owns which partition, for a processor's group; undefined for a follower, which holds them all. */
+  readonly map: GroupMap | undefined;
+  partitionView(partition: number): PartitionView;
+}
+
 /**
- * The query backend of a running topology: its processors' partitions, routed by the group map. A
+ * The query backend of a running topology: its processors' partitions, routed by the group map,
+ * and its followers' (every partition local). A
  * graph lives on the partition its processor's partitioner gives its id (the same check that
  * refuses a record on another partition, WRONG_PARTITION).
  */
 export class RuntimeBackend implements QueryBackend {
   readonly processors: readonly string[];
-  private readonly byName: ReadonlyMap<string, GraphProcessor>;
+  private readonly byName: ReadonlyMap<string, ServedGraphs>;
   private readonly reads = new WeakMap<GraphStore, GraphReads>();
   private readonly listeners = new Map<string, Set<() => void>>();
   private readonly unsubscribe: () => void;
 
   constructor(
     readonly instance: string,
-    processors: readonly GraphProcessor[],
+    processors: readonly ServedGraphs[],
     instrumentation: Instrumentation,
     private readonly limits: ReadLimits,
   ) {
@@ -36,14 +49,22 @@ export class RuntimeBackend implements QueryBackend {
     const partition = partitionOf(graph, processor.partitions, processor.partitioner);
     const here = processor.partitionView(partition);
     if (here.state === 'ready') return { where: 'local', processor: processorName, partition, reads: this.readsOf(here.store) };
-    if (here.state === 'restoring') return { where: 'restoring', processor: processorName, partition, progress: here.progress };
+    const standby = (view: { readonly store: GraphStore; readonly position: number; readonly lagSlices: number }): Extract<Location, { where: 'local' }> => ({
+      where: 'local',
+      processor: processorName,
+      partition,
+      reads: this.readsOf(view.store),
+      standby: { position: view.position, lagSlices: view.lagSlices },
+    });
+    if (here.state === 'restoring') return here.standby === undefined ? { where: 'restoring', processor: processorName, partition, progress: here.progress } : standby(here.standby);
     const map = processor.map;
     const owner = map?.partitions[String(partition)];
-    if (owner === undefined) return { where: 'unassigned', processor: processorName, partition, why: 'the group has not assigned it yet (a rebalance is under way)' };
-    if (owner === this.instance) return { where: 'restoring', processor: processorName, partition, progress: undefined };
+    const replica = here.state === 'standby' ? standby(here) : undefined;
+    if (owner === undefined) return replica ?? { where: 'unassigned', processor: processorName, partition, why: 'the group has not assigned it yet (a rebalance is under way)' };
+    if (owner === this.instance) return replica ?? { where: 'restoring', processor: processorName, partition, progress: undefined };
     const url = map?.instances[owner];
-    if (url === undefined || url === null) return { where: 'unassigned', processor: processorName, partition, why: `its owner, ${owner}, serves no query API` };
-    return { where: 'remote', processor: processorName, partition, instance: owner, url };
+    if (url === undefined || url === null) return replica ?? { where: 'unassigned', processor: processorName, partition, why: `its owner, ${owner}, serves no query API` };
+    return { where: 'remote', processor: processorName, partition, instance: owner, url, ...(replica === undefined ? {} : { standby: replica }) };
   }
 
   onWritten(processor: string, partition: number, listener: () => void): () => void {
@@ -79,6 +100,7 @@ export class RuntimeBackend implements QueryBackend {
       for (let partition = 0; partition < processor.partitions; partition += 1) {
         const view = processor.partitionView(partition);
         if (view.state === 'ready') out.push({ processor: name, partition, state: 'ready' });
+        else if (view.state === 'standby') out.push({ processor: name, partition, state: 'standby' });
         else if (view.state === 'restoring') out.push({ processor: name, partition, state: 'restoring', ...(view.progress === undefined ? {} : { restore: view.progress }) });
       }
     }

@@ -31,6 +31,12 @@ const readParameters = {
   },
   waitForSlice: { type: 'integer', minimum: 1, maximum: maxInteger, description: 'hold the request until the graph has this slice, then read as of it (unless asOf says otherwise)' },
   waitForTx: { type: 'string', minLength: 1, maxLength: 1024, description: 'hold the request until this txId is applied (or skipped), then read as of its slice; 409 if it was rejected' },
+  maxLagSlices: {
+    type: 'integer',
+    minimum: 0,
+    maximum: maxInteger,
+    description: 'when a standby replica answers (the owner is gone or restoring), refuse (409 stale) if it may be more than this many slices behind; the answer\'s standby field says how far it is',
+  },
   wait: { type: 'string', pattern: '^[0-9]{1,6}(ms|s)$', description: 'how long to hold a waitForSlice or waitForTx request: e.g. 500ms or 5s (default 5s; at most query.maxWaitMs, 30s unless configured)' },
 } as const;
 
@@ -71,7 +77,18 @@ const source = { type: 'object', required: ['topic', 'partition', 'offset'], pro
 const read = (properties: Record<string, unknown>, required: readonly string[] = []) => ({
   type: 'object',
   required: ['graph', 'slice', 'head', ...required],
-  properties: { graph: { type: 'string' }, slice: { type: 'integer' }, head: { type: 'integer' }, ...properties },
+  properties: {
+    graph: { type: 'string' },
+    slice: { type: 'integer' },
+    head: { type: 'integer' },
+    standby: {
+      type: 'object',
+      description: 'present when a standby replica answered: the changelog offset it reflects, and at most how many slices behind the owner it may be',
+      required: ['instance', 'position', 'lagSlices'],
+      properties: { instance: { type: 'string' }, position: { type: 'integer' }, lagSlices: { type: 'integer' } },
+    },
+    ...properties,
+  },
 });
 
 const error = {

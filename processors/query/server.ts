@@ -1,6 +1,7 @@
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { jsonReplacer } from '../codec/json';
+import { RetriableError } from '../errors';
 import { isPagePath, registerPage } from '../page/assets';
 import type { QuerySpec } from '../runtime/topology';
 import type { Location, QueryBackend } from './backend';
@@ -31,6 +32,7 @@ interface ReadQuery {
   readonly waitForSlice?: number;
   readonly waitForTx?: string;
   readonly wait?: string;
+  readonly maxLagSlices?: number;
 }
 
 /**
@@ -249,15 +251,25 @@ export class QueryServer {
     const query = request.query as ReadQuery;
     const asOf = this.asOf(query);
     const wait = this.waitTarget(query);
-    const location = this.locate(query.processor, graph);
+    let location: Extract<Location, { where: 'local' | 'remote' }> = this.locate(query.processor, graph);
     if (location.where === 'remote') {
-      await forward(request, reply, location, this.instance, this.spec.requestTimeoutMs);
-      return reply;
+      try {
+        await forward(request, reply, location, this.instance, this.spec.requestTimeoutMs);
+        return reply;
+      } catch (error) {
+        // The owner does not answer (crashed, the group has not moved its partitions yet): this instance's standby replica does.
+        if (!(error instanceof QueryError) || location.standby === undefined) throw error;
+        location = location.standby;
+      }
     }
+    const viaStandby = location.standby !== undefined;
+    this.refuseStale(location, query, graph);
     let waited: number | undefined;
-    if (wait !== undefined) waited = await waitFor(this.backend as QueryBackend, location.processor, graph, wait.target, wait.timeoutMs, abortOnClose(request));
-    const here = this.locate(query.processor, graph);
-    if (here.where !== 'local') throw new QueryError('unavailable', `graph '${graph}' left this instance during the request; ask again`, { retryAfterSeconds: 1 });
+    if (wait !== undefined) waited = await waitFor(this.backend as QueryBackend, location.processor, graph, wait.target, wait.timeoutMs, abortOnClose(request), viaStandby);
+    const relocated = this.locate(query.processor, graph);
+    const here = relocated.where === 'remote' && viaStandby ? relocated.standby : relocated;
+    if (here?.where !== 'local') throw new QueryError('unavailable', `graph '${graph}' left this instance during the request; ask again`, { retryAfterSeconds: 1 });
+    this.refuseStale(here, query, graph);
     let at: ReadAt;
     if (options.graphMayBeEmpty === true) at = { slice: 0, head: 0 };
     else if (asOf.asOf === undefined && asOf.asOfTime === undefined && waited !== undefined) at = { slice: waited, head: (await here.reads.at(graph, {})).head };
@@ -266,7 +278,18 @@ export class QueryServer {
     const body = await answer(here.reads, here, at, graph);
     // The read's own time, so a client (and the benchmark) can tell it from the HTTP around it.
     void reply.header('server-timing', `read;dur=${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(3)}`);
-    return body;
+    if (here.standby === undefined || body === null || typeof body !== 'object') return body;
+    return { ...body, standby: { instance: this.instance, ...here.standby } };
+  }
+
+  /** A standby's answer that may be further behind than `maxLagSlices` is refused: 409 stale. */
+  private refuseStale(location: Extract<Location, { where: 'local' }>, query: ReadQuery, graph: string): void {
+    const lag = location.standby;
+    if (lag === undefined || query.maxLagSlices === undefined || lag.lagSlices <= query.maxLagSlices) return;
+    throw new QueryError('stale', `graph '${graph}' is served by a standby replica (partition ${location.partition} has no ready owner) that may be ${lag.lagSlices} slices behind, more than maxLagSlices=${query.maxLagSlices}; ask again shortly, or allow more lag`, {
+      retryAfterSeconds: 1,
+      body: { graph, partition: location.partition, standby: { instance: this.instance, ...lag } },
+    });
   }
 
   /** Where a graph is, or the error that says why it cannot be read now. */
@@ -348,6 +371,9 @@ export class QueryServer {
       await forward(request, reply, location, this.instance, undefined);
       return reply;
     }
+    if (location.standby !== undefined) {
+      throw new QueryError('unavailable', `graph '${graph}' is on partition ${location.partition}, which has no ready owner now (a standby replica serves reads, not change streams); ask again shortly`, { retryAfterSeconds: 2 });
+    }
     if (this.streams >= this.spec.maxStreams) {
       throw new QueryError('too_many_streams', `this instance serves ${this.spec.maxStreams} change streams already (query.maxStreams); ask again later, or through another instance`, { retryAfterSeconds: 5 });
     }
@@ -363,8 +389,15 @@ export class QueryServer {
     return reply;
   }
 
-  /** Answers an error: a QueryError or a validation error as itself; anything else as a bare 500 (and reported). */
+  /**
+   * Answers an error: a QueryError or a validation error as itself; a retriable failure (the
+   * partition's store closed under the read: it moved, or its task reopens) as 503 with
+   * Retry-After; anything else as a bare 500 (and reported).
+   */
   private fail(error: FastifyError | QueryError, request: FastifyRequest, reply: FastifyReply, events: QueryServerEvents): FastifyReply {
+    if (error instanceof RetriableError) {
+      return reply.code(503).header('retry-after', '1').send({ error: 'unavailable', message: 'the graph\'s partition could not be read just now (its store closed under the read: the partition moved, or its task reopens); ask again in a second' });
+    }
     if (error instanceof QueryError) {
       if (error.details.retryAfterSeconds !== undefined) void reply.header('retry-after', String(error.details.retryAfterSeconds));
       return reply.code(error.status).send(error.toJSON());

@@ -1,4 +1,4 @@
-import type { QueryBackend } from './backend';
+import type { Location, QueryBackend } from './backend';
 import { QueryError } from './query-error';
 import type { GraphReads } from './reads';
 
@@ -15,15 +15,26 @@ const recheckMs = 1_000;
  * After `timeoutMs`, 504 naming the slice reached. If the partition leaves this instance while
  * waiting, 503: the client asks again, through any instance.
  */
-export async function waitFor(backend: QueryBackend, processor: string, graph: string, target: WaitTarget, timeoutMs: number, closed: AbortSignal): Promise<number> {
-  const first = backend.locate(processor, graph);
+export async function waitFor(backend: QueryBackend, processor: string, graph: string, target: WaitTarget, timeoutMs: number, closed: AbortSignal, viaStandby = false): Promise<number> {
+  // A read served by this instance's standby replica (its owner elsewhere does not answer) waits on the replica.
+  const locate = (): Location | undefined => {
+    const location = backend.locate(processor, graph);
+    return location?.where === 'remote' && viaStandby ? location.standby : location;
+  };
+  const first = locate();
   if (first?.where !== 'local') throw new QueryError('unavailable', `graph '${graph}' is not served here any more; ask again`, { retryAfterSeconds: 1 });
   const deadline = Date.now() + timeoutMs;
   let wake: () => void = () => undefined;
-  const unsubscribe = backend.onWritten(processor, first.partition, () => wake());
+  // Set by every write, so one that lands while the loop checks (before it sleeps) is not missed.
+  let written = false;
+  const unsubscribe = backend.onWritten(processor, first.partition, () => {
+    written = true;
+    wake();
+  });
   try {
     for (;;) {
-      const here = backend.locate(processor, graph);
+      written = false;
+      const here = locate();
       if (here?.where !== 'local') throw new QueryError('unavailable', `graph '${graph}' moved to another instance while the request waited; ask again`, { retryAfterSeconds: 1 });
       const reached = await check(here.reads, graph, target);
       if (reached.done) return reached.slice;
@@ -34,6 +45,7 @@ export async function waitFor(backend: QueryBackend, processor: string, graph: s
           body: { graph, slice: reached.slice, head: reached.slice },
         });
       }
+      if (written) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, recheckMs));
         wake = () => {

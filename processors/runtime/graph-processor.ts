@@ -14,6 +14,8 @@ import { PartitionMonitor } from './partition-monitor';
 import { anonymousIdentity, Ownership, type MemberIdentity, type RestoreProgress } from './ownership';
 import { PartitionTask, type TaskContext } from './partition-task';
 import { SchemaCatalog } from './schema-catalog';
+import { SnapshotSchedule, snapshotsOf, type SnapshotSubject } from './snapshot-policy';
+import { Standbys } from './standbys';
 import { groupId, type ProcessorSpec, type Topology } from './topology';
 import type { GroupMap } from './assigner';
 import type { GraphStore } from '../store/graph-store';
@@ -21,7 +23,9 @@ import type { GraphStore } from '../store/graph-store';
 /** A partition as the query service sees it on this instance. */
 export type PartitionView =
   | { readonly state: 'ready'; readonly store: GraphStore }
-  | { readonly state: 'restoring'; readonly progress: RestoreProgress | undefined }
+  | { readonly state: 'restoring'; readonly progress: RestoreProgress | undefined; readonly standby?: { readonly store: GraphStore; readonly position: number; readonly lagSlices: number } }
+  /** Not owned here: a standby replica follows its changelog. */
+  | { readonly state: 'standby'; readonly store: GraphStore; readonly position: number; readonly lagSlices: number }
   | { readonly state: 'not-owned' };
 
 type ProcessorState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -51,6 +55,8 @@ const kafkaDefaultMaxMessageBytes = 1_048_588;
 const stopStepMs = 4_000;
 /** How long a stop waits for the batches in flight to commit or abort. */
 const batchDrainMs = 8_000;
+/** How long a clean stop's snapshots may take (a stop must end within 20 s); one cut short is taken again at the next start's schedule. */
+const finalSnapshotsMs = 8_000;
 
 /**
  * One graph processor of a topology: a consumer group over its input topics (read_committed,
@@ -84,6 +90,12 @@ export class GraphProcessor {
   readonly ownership: Ownership;
   /** Set once the output schemas are registered. */
   private ctx: TaskContext | undefined;
+  /** Snapshots the open tasks' stores, when the topology keeps snapshots. */
+  private schedule: SnapshotSchedule | undefined;
+  /** Standby replicas of partitions this instance does not own (`standbys:`). */
+  private readonly standbys: Standbys;
+  /** Stores taken over from a standby, while their task opens (restores the tail): reads are served from them meanwhile. */
+  private readonly handed = new Map<number, { readonly store: GraphStore; readonly end: number }>();
   private stopped: Promise<void> | undefined;
   /** Rejects when a client meets a broker certificate that does not verify (raced against the start). */
   private readonly refusal = refusalSignal();
@@ -112,7 +124,7 @@ export class GraphProcessor {
     this.joining = { doing: `consume ${spec.inputs.join(', ')} in consumer group ${group}`, needs: `Read on group ${group}`, coordinated: `consumer group ${group}` };
     this.consumer = kafkaClient(topology.kafka, spec.name, { onRefused, retry: groupRetry }).consumer({
       groupId: groupId(topology, spec),
-      partitionAssigners: [coPartitionedAssigner(() => ({ owned: this.owned, ...member }))],
+      partitionAssigners: [coPartitionedAssigner(() => ({ owned: this.owned, ...member, positions: this.positions() }), { standbys: spec.standbys })],
       sessionTimeout: spec.sessionTimeoutMs,
       heartbeatInterval: Math.max(500, Math.floor(spec.sessionTimeoutMs / 10)),
       maxBytesPerPartition: 1 << 20,
@@ -136,6 +148,7 @@ export class GraphProcessor {
     });
     this.done.catch(() => undefined);
     this.ownership = new Ownership(this.admin, groupId(topology, spec), spec.name, instrumentation);
+    this.standbys = new Standbys(spec.name, () => this.ctx, instrumentation);
   }
 
   get name(): string {
@@ -157,12 +170,41 @@ export class GraphProcessor {
     return this.ownership.map;
   }
 
-  /** A partition on this instance: its store when its task is open, its restore while it opens. */
+  /**
+   * A partition on this instance: its store when its task is open; its restore while it opens
+   * (with the store a standby handed over, which serves reads meanwhile); a standby replica's
+   * store when another instance owns it.
+   */
   partitionView(partition: number): PartitionView {
-    if (!this.owned.includes(partition) || !this.lifecycle.is('running')) return { state: 'not-owned' };
+    if (!this.lifecycle.is('running')) return { state: 'not-owned' };
+    const replica = this.standbys.replica(partition);
+    if (!this.owned.includes(partition)) return replica === undefined ? { state: 'not-owned' } : { state: 'standby', store: replica.reads, position: replica.position, lagSlices: replica.behind };
     const task = this.tasks.get(partition);
     if (task !== undefined && !task.closed) return { state: 'ready', store: task.reads };
-    return { state: 'restoring', progress: this.ownership.restore(partition) };
+    const progress = this.ownership.restore(partition);
+    const handed = this.handed.get(partition) ?? (replica === undefined ? undefined : { store: replica.reads, end: replica.position + replica.behind });
+    if (handed === undefined || handed.store.isClosed) return { state: 'restoring', progress };
+    const position = handed.store.checkpoint().changelog ?? 0;
+    return { state: 'restoring', progress, standby: { store: handed.store, position, lagSlices: Math.max(0, (progress?.to ?? handed.end) - position) } };
+  }
+
+  /** Partition -> the changelog offset this instance's store of it reflects (open tasks, standbys): how caught up it is, for the assignor. */
+  private positions(): Record<string, number> {
+    const out: Record<string, number> = this.standbys.positions();
+    for (const [partition, task] of this.tasks) if (!task.closed) out[String(partition)] = task.changelogPosition;
+    return out;
+  }
+
+  /**
+   * Keeps standby replicas of the partitions the group map names this instance a standby of,
+   * once the tasks of those partitions (revoked from this instance) have closed their stores.
+   */
+  private async reconcileStandbys(): Promise<void> {
+    if (this.spec.standbys === 0 || !this.lifecycle.is('running')) return;
+    const standbys = this.ownership.map?.standbys ?? {};
+    const mine = Object.entries(standbys).flatMap(([p, instances]) => (instances.includes(this.member.instance) ? [Number(p)] : []));
+    await Promise.all(mine.map((p) => this.queues.get(p) ?? Promise.resolve()));
+    this.standbys.reconcile(mine.filter((p) => !this.owned.includes(p) && this.tasks.get(p) === undefined));
   }
 
   /**
@@ -201,12 +243,17 @@ export class GraphProcessor {
         limits: outputLimits(spec.maxRecordBytes, topics.maxMessageBytes),
         instrumentation: this.instrumentation,
       };
+      const snapshots = snapshotsOf(this.topology, spec.diffs, { role: 'owner', application: this.topology.application, name: spec.name, instance: this.member.instance }, this.instrumentation);
+      if (snapshots !== undefined) {
+        this.ctx = { ...this.ctx, snapshots };
+        this.schedule = new SnapshotSchedule(snapshots, (this.topology.snapshots as NonNullable<Topology['snapshots']>).everyMs, () => this.snapshotSubjects(), spec.name, this.instrumentation);
+      }
       if (!this.lifecycle.is('starting')) return;
       this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
         this.coordinatorMisses.reset();
         this.monitor.reportSuccess();
         this.assigned(payload.memberAssignment);
-        void this.ownership.refresh(payload.memberId, this.member.instance, this.owned);
+        void this.ownership.refresh(payload.memberId, this.member.instance, this.owned).then(() => this.reconcileStandbys());
       });
       this.consumer.on(this.consumer.events.CRASH, ({ payload }) => this.crashed(payload.error, payload.restart));
       await attempting(this.topology.kafka, this.joining, async () => {
@@ -219,7 +266,9 @@ export class GraphProcessor {
       if (!this.lifecycle.is('starting')) return;
       this.lifecycle.to('running');
       this.monitor.start();
+      this.schedule?.start();
       this.openOwned();
+      void this.reconcileStandbys();
       this.instrumentation.emit('processor.started', { processor: spec.name, group: groupId(this.topology, spec), inputs: spec.inputs, diffs: spec.diffs, rejections: spec.rejections });
     }
   }
@@ -231,7 +280,10 @@ export class GraphProcessor {
   }
 
   /**
-   * Stops consuming, waits for batches in flight, closes every task, leaves the group. Safe in
+   * Stops consuming, waits for batches in flight, leaves the group (the partitions move at once),
+   * closes the standby replicas, snapshots the stores that changed since their last snapshot (a
+   * clean stop, when the topology keeps snapshots; a failed processor takes none; given
+   * `finalSnapshotsMs`), closes every task. Safe in
    * every state, also while starting; each step that talks to the cluster is given `stopStepMs`,
    * so a stop with the cluster gone ends too. Idempotent: every call shares one stop.
    */
@@ -246,14 +298,19 @@ export class GraphProcessor {
       this.settleDone();
       return;
     }
+    const clean = !this.lifecycle.is('failed');
     this.lifecycle.to('stopping');
     this.instrumentation.emit('processor.stopping', { processor: this.spec.name });
     this.stopRequested.abort();
     await bounded(this.consumer.stop());
     await bounded(Promise.all([...this.queues.values()]), batchDrainMs);
+    await bounded(this.consumer.disconnect());
+    await bounded(this.standbys.close());
+    if (clean) await bounded(this.schedule?.final(this.snapshotSubjects()) ?? Promise.resolve(), finalSnapshotsMs);
+    else await bounded(this.schedule?.stop() ?? Promise.resolve());
     const tasks = [...this.tasks.values()];
     this.tasks.clear();
-    await bounded(Promise.all([...tasks.map((task) => task.close()), this.consumer.disconnect(), this.admin.disconnect(), this.monitor.stop()]));
+    await bounded(Promise.all([...tasks.map((task) => task.close()), this.admin.disconnect(), this.monitor.stop()]));
     this.ownership.close();
     this.lifecycle.to('stopped');
     this.instrumentation.emit('processor.stopped', { processor: this.spec.name });
@@ -344,7 +401,11 @@ export class GraphProcessor {
     if (wait > 0) await sleep(wait, undefined, { signal: this.stopRequested.signal }).catch(() => undefined);
     if (!this.owns(partition) || this.ctx === undefined) return undefined;
     try {
-      const task = await PartitionTask.open(this.ctx, partition);
+      // A standby replica of the partition hands its store over: only the changelog's tail is restored, and it serves reads meanwhile.
+      const replica = this.standbys.replica(partition);
+      if (replica !== undefined) this.handed.set(partition, { store: replica.reads, end: replica.position + replica.behind });
+      const handed = await this.standbys.take(partition);
+      const task = await PartitionTask.open(this.ctx, partition, handed).finally(() => this.handed.delete(partition));
       this.tasks.set(partition, task);
       this.monitor.reportSuccess();
       return task;
@@ -432,6 +493,11 @@ export class GraphProcessor {
         await this.task(partition);
       });
     }
+  }
+
+  /** The open tasks' stores, for the snapshot schedule. */
+  private snapshotSubjects(): SnapshotSubject[] {
+    return [...this.tasks.values()].filter((task) => !task.closed).map((task) => ({ partition: task.partition, store: task.reads }));
   }
 
   /**

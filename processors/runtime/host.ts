@@ -1,10 +1,12 @@
+import { rm } from 'node:fs/promises';
 import type { Instrumentation } from '../instrumentation/events';
 import { backendOps, type OpsEndpoints } from '../query/ops-endpoints';
 import { RuntimeBackend } from '../query/runtime-backend';
 import { QueryServer } from '../query/server';
 import type { QueryBackend } from '../query/backend';
+import { Follower } from './follower';
 import { GraphProcessor } from './graph-processor';
-import type { Topology } from './topology';
+import { snapshotStagingDirectory, type Topology } from './topology';
 
 /** A topology's processors, running. */
 export interface RunningTopology {
@@ -17,6 +19,8 @@ export interface RunningTopology {
 }
 
 export interface RunOptions {
+  /** `followers`: only the topology's followers (`graphfold follow`). @default 'all' (processors and followers) */
+  readonly only?: 'all' | 'followers';
   /** The operations endpoints the query server mounts. @default a minimal set from the processors' partitions */
   readonly ops?: (backend: () => QueryBackend | undefined) => OpsEndpoints;
   /**
@@ -27,18 +31,23 @@ export interface RunOptions {
 }
 
 /**
- * Starts every processor of a topology, and its query API when it has one (listening first, so
+ * Starts every processor and follower of a topology, and its query API when it has one (listening first, so
  * that each processor advertises its URL to its group). If one fails to start, the others are
  * stopped and the error is thrown; if one fails later, the others are stopped and `done` rejects
  * with its error. Aborting `options.signal` stops them, also while they start.
  */
 export async function runTopology(topology: Topology, instrumentation: Instrumentation, options: RunOptions = {}): Promise<RunningTopology> {
+  // Copies a killed process left half-way to the snapshot store.
+  if (topology.snapshots !== undefined) await rm(snapshotStagingDirectory(topology), { recursive: true, force: true });
   const server =
     topology.query === undefined
       ? undefined
       : await QueryServer.listen(topology.query, options.ops ?? backendOps, { onError: (error, request) => instrumentation.emit('query.failed', { ...request, error }) });
   const member = server === undefined ? undefined : { instance: server.instance, query: server.url };
-  const processors = topology.processors.map((spec) => new GraphProcessor(topology, spec, instrumentation, member));
+  const processors: (GraphProcessor | Follower)[] = [
+    ...(options.only === 'followers' ? [] : topology.processors.map((spec) => new GraphProcessor(topology, spec, instrumentation, member))),
+    ...topology.followers.map((spec) => new Follower(topology, spec, instrumentation, member)),
+  ];
   const backend = server === undefined ? undefined : new RuntimeBackend(server.instance, processors, instrumentation, topology.query as NonNullable<Topology['query']>);
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>

@@ -20,6 +20,8 @@ export const rejectionHeaders = {
   payloadTruncated: 'graphfold-payload-truncated',
   /** `true` when the key holds only the first bytes of the original key. */
   keyTruncated: 'graphfold-key-truncated',
+  /** Present when carried headers did not fit: how many were left out. */
+  headersDropped: 'graphfold-headers-dropped',
 } as const;
 
 /**
@@ -36,12 +38,19 @@ export interface OutputLimits {
 
 /** Room a record batch needs around one record (batch header, record framing, headers). */
 export const recordOverheadBytes = 1024;
-/** Room a rejection needs besides its payload: message, key, headers, Avro framing. */
-const rejectionFrameBytes = 32 * 1024;
+/**
+ * Room a rejection needs besides its payload: every other field is capped so that together they
+ * stay within it (key 16 KiB, graph id and txId 2 KiB each, message 8 KiB, carried headers
+ * 16 KiB: 44 KiB; graphfold's own headers and the Avro framing under 2 KiB). What is left of
+ * the headroom (16 KiB) keeps a record a little over maxRecordBytes whole.
+ */
+const rejectionFrameBytes = 48 * 1024;
 /** What the rejections topic should accept beyond maxRecordBytes, so any record under it is embedded whole. */
 export const rejectionHeadroomBytes = 64 * 1024;
-const maxMessageChars = 8 * 1024;
+const maxMessageBytes = 8 * 1024;
 const maxKeyBytes = 16 * 1024;
+const maxIdBytes = 2 * 1024;
+const maxCarriedHeaderBytes = 16 * 1024;
 
 /** The limits for a processor with `maxRecordBytes` whose diffs and rejections topics accept records of these sizes (max.message.bytes). */
 export function outputLimits(maxRecordBytes: number, topics: { readonly diffs: number; readonly rejections: number }): OutputLimits {
@@ -71,7 +80,7 @@ export function diffMessage(diff: GraphDiff, schemaId: number, partition: number
  * maxRecordBytes): the broker would refuse to store it, and the partition could not go on.
  */
 export function diffTooLarge(message: Message, diff: GraphDiff, maxBytes: number): TerminalError | undefined {
-  const size = byteLength(message.key) + byteLength(message.value);
+  const size = byteLength(message.key) + byteLength(message.value) + headerBytes(message.headers);
   if (size <= maxBytes) return undefined;
   return new TerminalError(
     'TOO_LARGE',
@@ -84,8 +93,9 @@ export function diffTooLarge(message: Message, diff: GraphDiff, maxBytes: number
  * A refused record as a rejection: why, where from, and the original bytes; timestamped as the
  * refused record (milliseconds), with the headers carried from it. A rejection always fits its
  * topic: a value longer than `limits.rejectionPayloadBytes` is cut to its first bytes, and the
- * rejection says so (in its message, and in headers with the original size and SHA-256); a key
- * over 16 KiB and a message over 8 KiB characters are cut alike.
+ * rejection says so (in its message, and in headers with the original size and SHA-256); the
+ * key (16 KiB), the graph id and txId (2 KiB each) and the message (8 KiB) are cut alike, and
+ * carried headers beyond 16 KiB in all are left out (and counted in a header).
  */
 export function rejectionMessage(
   error: TerminalError,
@@ -100,13 +110,15 @@ export function rejectionMessage(
   const value = record.value ?? Buffer.alloc(0);
   const cut = value.length > limits.rejectionPayloadBytes;
   const sha256 = cut ? createHash('sha256').update(value).digest('hex') : undefined;
-  let message = error.message.length > maxMessageChars ? `${error.message.slice(0, maxMessageChars)}...` : error.message;
+  let message = cutText(error.message, maxMessageBytes - 512);
   if (cut) message += ` (the payload holds the first ${limits.rejectionPayloadBytes} of the record's ${value.length} bytes; sha256 of the whole: ${sha256})`;
   const keyCut = record.key !== null && record.key.length > maxKeyBytes;
   const key = keyCut ? (record.key as Buffer).subarray(0, maxKeyBytes) : record.key;
+  const graph = error.context.graph ?? key?.toString('utf8');
+  const { headers: kept, dropped } = fitHeaders(carried, maxCarriedHeaderBytes);
   const rejection = {
-    graph: error.context.graph ?? key?.toString('utf8') ?? null,
-    txId: error.context.txId ?? null,
+    graph: graph === undefined ? null : cutText(graph, maxIdBytes),
+    txId: error.context.txId === undefined ? null : cutText(error.context.txId, maxIdBytes),
     code: error.code,
     message,
     instructionIndex: error.instructionIndex ?? null,
@@ -119,7 +131,8 @@ export function rejectionMessage(
     partition,
     timestamp: String(timestamp),
     headers: {
-      ...carried,
+      ...kept,
+      ...(dropped === 0 ? {} : { [rejectionHeaders.headersDropped]: String(dropped) }),
       [rejectionHeaders.topic]: source.topic,
       [rejectionHeaders.partition]: String(source.partition),
       [rejectionHeaders.offset]: String(source.offset),
@@ -150,6 +163,45 @@ export function chunks(messages: readonly Message[], maxBytes: number): Message[
   }
   if (current.length > 0) result.push(current);
   return result;
+}
+
+/** `text` in at most `maxBytes` of UTF-8, cut at a character and marked with `...` when cut. */
+function cutText(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let end = Math.min(text.length, maxBytes - 3);
+  while (end > 0 && Buffer.byteLength(text.slice(0, end)) > maxBytes - 3) end = Math.floor(end * 0.9);
+  // Never end between the two halves of a surrogate pair.
+  if (end > 0 && /[\uD800-\uDBFF]/.test(text.charAt(end - 1))) end -= 1;
+  return `${text.slice(0, end)}...`;
+}
+
+/** The headers, in order, while their names and values fit in `maxBytes`; the rest are counted as dropped. */
+function fitHeaders(headers: Message['headers'], maxBytes: number): { readonly headers: NonNullable<Message['headers']>; readonly dropped: number } {
+  const kept: NonNullable<Message['headers']> = {};
+  let used = 0;
+  let dropped = 0;
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const size = Buffer.byteLength(name) + valueBytes(value);
+    if (used + size > maxBytes) {
+      dropped += 1;
+      continue;
+    }
+    used += size;
+    kept[name] = value;
+  }
+  return { headers: kept, dropped };
+}
+
+function headerBytes(headers: Message['headers']): number {
+  let size = 0;
+  for (const [name, value] of Object.entries(headers ?? {})) size += Buffer.byteLength(name) + valueBytes(value);
+  return size;
+}
+
+function valueBytes(value: unknown): number {
+  if (Array.isArray(value)) return value.reduce((sum: number, part: unknown) => sum + valueBytes(part), 0);
+  if (typeof value === 'string' || Buffer.isBuffer(value)) return byteLength(value);
+  return 0;
 }
 
 function byteLength(data: Buffer | string | null | undefined): number {

@@ -15,6 +15,8 @@ import { Lifecycle } from './lifecycle';
 import { chunks, diffMessage, diffTooLarge, rejectionMessage, type OutputLimits } from './outputs';
 import { restoreRejections } from './rejection-restore';
 import { restorePartition } from './restore';
+import { openFromSnapshot } from './snapshot-policy';
+import type { Snapshots } from '../snapshots/snapshots';
 import type { SchemaCatalog } from './schema-catalog';
 import { groupId, storeDirectory, transactionalId, type ProcessorSpec, type Topology } from './topology';
 
@@ -32,6 +34,8 @@ export interface TaskContext {
   /** Partitions of the input topics, for the check that each record is on its key's partition. */
   readonly inputPartitions: number;
   readonly instrumentation: Instrumentation;
+  /** The changelog's snapshots, when the topology keeps them. */
+  readonly snapshots?: Snapshots;
 }
 
 /** What kafkajs hands `eachBatch`, as far as a task uses it. */
@@ -75,6 +79,8 @@ const foldChunk = 64;
  * 2. Open the store. A store that is damaged (RocksDB reports corruption, or its layout is not
  *    this graphfold's) is deleted and rebuilt; any other failure (a lock another process holds, a
  *    full or read-only disk) leaves it alone and fails the opening, to be retried.
+ * 2a. With snapshots configured: a store that is empty, or further behind the newest valid
+ *    snapshot than a replay is worth, is replaced by that snapshot (snapshot-policy.ts).
  * 3. Compare the store's changelog checkpoint with the changelog. A store that claims more than
  *    the changelog holds is the last copy of that history: the opening fails, fatally, and the
  *    operator repairs the changelog from the store, or discards the store (`graphfold repair`).
@@ -137,15 +143,18 @@ export class PartitionTask {
     this.changelogNext = store.checkpoint().changelog ?? 0;
   }
 
-  /** Opens the task: fences, restores, and learns where input resumes (see the class comment). */
-  static async open(ctx: TaskContext, partition: number): Promise<PartitionTask> {
+  /**
+   * Opens the task: fences, restores, and learns where input resumes (see the class comment).
+   * `handed`: the partition's store, open already (a standby replica's, taken over), for step 2.
+   */
+  static async open(ctx: TaskContext, partition: number, handed?: GraphStore): Promise<PartitionTask> {
     const started = Date.now();
     const context = { processor: ctx.spec.name, partition };
     const producer = ctx.kafka.producer({ transactionalId: transactionalId(ctx.topology, ctx.spec, partition), idempotent: true, maxInFlightRequests: 1, retry: transactionRetry });
     let task: PartitionTask | undefined;
     try {
       await producer.connect();
-      const store = await openStore(ctx, partition);
+      const store = handed ?? (await openStore(ctx, partition));
       task = new PartitionTask(ctx, partition, producer, store);
       const end = await task.restore();
       await task.readCommittedOffsets(end);
@@ -153,8 +162,8 @@ export class PartitionTask {
       ctx.instrumentation.emit('task.ready', { processor: ctx.spec.name, partition, seconds: (Date.now() - started) / 1000 });
       return task;
     } catch (error) {
-      // The task's store, not the one first opened: a restore may have replaced it.
-      await task?.store.close().catch(() => undefined);
+      // The task's store, not the one first opened: a restore may have replaced it (or the store a standby handed over, when the task did not get that far).
+      await (task?.store ?? handed)?.close().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
       throw classify(error, { doing: `open partition ${partition} of processor ${ctx.spec.name}`, context, cluster: `Kafka cluster at ${ctx.topology.kafka.brokers.join(',')}` });
     }
@@ -162,6 +171,11 @@ export class PartitionTask {
 
   get closed(): boolean {
     return this.lifecycle.is('closing', 'closed');
+  }
+
+  /** The changelog offset after the last diff this task's store holds (for the assignor's positions). */
+  get changelogPosition(): number {
+    return this.changelogNext;
   }
 
   /** The bytes the store's directory holds (its files, the write-ahead log included). */
@@ -380,7 +394,7 @@ export class PartitionTask {
     });
   }
 
-  /** Opening steps 3 and 4; returns the changelog's end. */
+  /** Opening steps 2a, 3 and 4; returns the changelog's end. */
   private async restore(): Promise<number> {
     const { spec, topology } = this.ctx;
     const offsets = await attempting(topology.kafka, { doing: `read the offsets of changelog ${spec.diffs}`, needs: `Describe on topic ${spec.diffs}` }, () => this.ctx.admin.fetchTopicOffsets(spec.diffs));
@@ -388,6 +402,8 @@ export class PartitionTask {
     if (mine === undefined) throw new FatalError(`changelog ${spec.diffs} has no partition ${this.partition}; it needs as many partitions as the inputs (run graphfold topology apply)`, { topic: spec.diffs, partition: this.partition });
     const low = Number(mine.low);
     const end = Number(mine.offset);
+    this.store = await openFromSnapshot(this.store, this.ctx.snapshots, this.partition, storeOptions(this.ctx), { changelogEnd: end, minSavedRecords: topology.snapshots?.minSavedRecords ?? 0, roles: ['owner'], name: spec.name, instrumentation: this.ctx.instrumentation });
+    this.changelogNext = this.store.checkpoint().changelog ?? 0;
     if (this.changelogNext > end) {
       const { origin } = this.ctx.topology;
       throw new StoreAheadOfChangelogError(

@@ -32,7 +32,7 @@ export async function restorePartition(
   if (range.from >= range.to) return;
   const consumer = kafka.consumer({
     groupId: `${groupPrefix}-restore-${range.partition}-${randomBytes(4).toString('hex')}`,
-    partitionAssigners: [onlyPartition(range.topic, range.partition)],
+    partitionAssigners: [onlyPartitions(range.topic, [range.partition])],
     maxBytesPerPartition: 8 << 20,
     maxWaitTimeInMs: 250,
     retry: { retries: 8 },
@@ -76,15 +76,15 @@ export async function restorePartition(
   }
 }
 
-/** An assigner for a group of one: this partition of this topic, nothing else. */
-function onlyPartition(topic: string, partition: number): PartitionAssigner {
+/** An assigner for a group of one: these partitions of this topic, nothing else (a restore, a follower). */
+export function onlyPartitions(topic: string, partitions: readonly number[]): PartitionAssigner {
   return () => ({
     name: 'GraphfoldRestore',
     version: 1,
     async assign({ members }) {
       return members.map(({ memberId }, i) => ({
         memberId,
-        memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 1, assignment: i === 0 ? { [topic]: [partition] } : {}, userData: Buffer.alloc(0) }),
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 1, assignment: i === 0 ? { [topic]: [...partitions] } : {}, userData: Buffer.alloc(0) }),
       }));
     },
     protocol({ topics }) {

@@ -19,6 +19,10 @@ export interface Topology {
   readonly ops?: { readonly host: string; readonly port: number };
   /** The query API, when this topology serves one. */
   readonly query?: QuerySpec;
+  /** Snapshots of the partitions' stores, when configured. */
+  readonly snapshots?: SnapshotsSpec;
+  /** Read-only followers of diffs topics. */
+  readonly followers: readonly FollowerSpec[];
   /** Where the topology came from (a file path), for messages. */
   readonly origin: string;
 }
@@ -77,6 +81,26 @@ export interface StoreSpec {
   readonly writeBufferBytes: number;
 }
 
+/** Where and how often the partitions' stores are snapshotted (see `topology/input.ts`, SnapshotsInput). */
+export interface SnapshotsSpec {
+  /** An absolute directory, local or shared. */
+  readonly dir: string;
+  readonly everyMs: number;
+  /** Snapshots kept per partition and writer role. */
+  readonly retain: number;
+  /** Changelog records a snapshot must spare a restore for it to be fetched. */
+  readonly minSavedRecords: number;
+}
+
+/** A read-only copy of a diffs topic, served by the query API under its name. */
+export interface FollowerSpec {
+  readonly name: string;
+  /** The diffs topic it follows. */
+  readonly diffs: string;
+  /** How graph ids map to the topic's partitions. */
+  readonly partitioner: PartitionerName;
+}
+
 /** One graph processor: input topics folded into graphs, diffs and rejections out. */
 export interface ProcessorSpec {
   readonly name: string;
@@ -95,6 +119,8 @@ export interface ProcessorSpec {
   readonly concurrency: number;
   /** How long the group waits for a silent (crashed) instance before moving its partitions. */
   readonly sessionTimeoutMs: number;
+  /** Standby replicas kept of each partition on other instances (0: none). */
+  readonly standbys: number;
   /** How long a partition may keep failing at one place (unreachable time aside) before the processor stops. */
   readonly taskTimeoutMs: number;
   /** How producers of the inputs partition keys; a record off its key's partition is WRONG_PARTITION. */
@@ -121,6 +147,11 @@ export function transactionalId(topology: Topology, processor: ProcessorSpec, pa
  * The RocksDB directory of one partition of a processor: `<store.dir>/<processor>/<partition>`.
  * `topology describe` prints it; the runtime opens it.
  */
-export function storeDirectory(topology: Topology, processor: ProcessorSpec, partition: number): string {
+export function storeDirectory(topology: Topology, processor: { readonly name: string }, partition: number): string {
   return join(topology.store.dir, processor.name, String(partition));
+}
+
+/** Where a snapshot is copied before it goes to the snapshot store: beside the stores, on their disk. */
+export function snapshotStagingDirectory(topology: Topology): string {
+  return join(topology.store.dir, '.snapshot-staging');
 }

@@ -131,6 +131,26 @@ export class GraphStore implements GraphReads {
     return new GraphStore(rocks, checkpoint === undefined ? {} : records.decodeCheckpoint(checkpoint), layout, filter, options.cachedAtoms, options.rejectionsKept ?? 1000);
   }
 
+  /**
+   * What the closed store in `dir` reflects, read without opening it as a store (a copy that is
+   * to become a snapshot, or one fetched from a snapshot): its checkpoint and the version of its
+   * layout (undefined for a directory that holds no store). Throws when RocksDB cannot open it.
+   */
+  static async inspect(dir: string, options: RocksOptions): Promise<{ readonly checkpoint?: Checkpoint; readonly layoutVersion?: number }> {
+    const rocks = await Rocks.open(dir, options);
+    try {
+      const [checkpoint, layout] = await rocks.getMany([keys.checkpointKey, keys.layoutKey]);
+      return { ...(checkpoint === undefined ? {} : { checkpoint: records.decodeCheckpoint(checkpoint) }), ...(layout === undefined ? {} : { layoutVersion: records.decodeLayout(layout).version }) };
+    } finally {
+      await rocks.close();
+    }
+  }
+
+  /** The layout version this graphfold writes and reads. */
+  static get layoutVersion(): number {
+    return records.layoutVersion;
+  }
+
   /** Deletes a store directory (to rebuild it from the changelog). */
   static destroy(dir: string): Promise<void> {
     return Rocks.destroy(dir);
@@ -138,6 +158,11 @@ export class GraphStore implements GraphReads {
 
   get location(): string {
     return this.rocks.location;
+  }
+
+  /** True once `close` was called. */
+  get isClosed(): boolean {
+    return this.closing !== undefined;
   }
 
   /** The offsets the written state reflects; empty for a new store. */

@@ -30,6 +30,11 @@ export type Entries = [Buffer, Buffer][];
 export interface CheckpointStats {
   readonly entries: number;
   readonly bytes: number;
+  /**
+   * The longest the copy held the JavaScript thread at once (one native step's pairs put into the
+   * copy's batch), in milliseconds: what the copy can delay the work of other stores by.
+   */
+  readonly longestStepMs: number;
 }
 
 /**
@@ -44,6 +49,8 @@ const scanStep = 1000;
 
 /** Bytes per WriteBatch when a checkpoint copies a store. */
 const checkpointBatchBytes = 4 << 20;
+/** Pairs a snapshot's copy puts into its batch between two turns of the event loop (about a millisecond's work). */
+const checkpointYieldEntries = 2_048;
 
 /**
  * A promise-shaped RocksDB database, through npm `@nxtedition/rocksdb` (RocksDB 9.7, N-API,
@@ -220,21 +227,31 @@ export class Rocks {
     const target = await Rocks.open(dir, options);
     let entries = 0;
     let bytes = 0;
+    let longestStepMs = 0;
     try {
       let batch = target.batch();
       let batchBytes = 0;
       for await (const pairs of source) {
+        let step = performance.now();
         for (const [key, value] of pairs) {
           batch.put(key, value);
           entries += 1;
           batchBytes += key.length + value.length;
           if (batchBytes >= checkpointBatchBytes) {
+            longestStepMs = Math.max(longestStepMs, performance.now() - step);
             await batch.write();
+            step = performance.now();
             bytes += batchBytes;
             batch = target.batch();
             batchBytes = 0;
+          } else if (entries % checkpointYieldEntries === 0) {
+            // Let the partitions' folds and the queries run between runs of puts.
+            longestStepMs = Math.max(longestStepMs, performance.now() - step);
+            await new Promise((resolve) => setImmediate(resolve));
+            step = performance.now();
           }
         }
+        longestStepMs = Math.max(longestStepMs, performance.now() - step);
       }
       await batch.write();
       bytes += batchBytes;
@@ -242,7 +259,7 @@ export class Rocks {
       await source.return(undefined);
       await target.close();
     }
-    return { entries, bytes };
+    return { entries, bytes, longestStepMs };
   }
 
   private checkOpen(operation: string): void {

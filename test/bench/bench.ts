@@ -7,6 +7,7 @@ import { waitForLeaders } from '../../processors/admin/topics';
 import { avroTypes } from '../../processors/codec/avro';
 import { SchemaCatalog } from '../../processors/runtime/schema-catalog';
 import { startLocalCluster, stopLocalCluster } from '../broker/local-cluster';
+import { measureFailover, measureFollowerLag, measureSnapshotRestore, type Failover, type FollowerLag, type SnapshotRestore } from './availability';
 import type { Contender, ContenderRun, ContenderSetup } from './contenders/contender';
 import { ceiling, graphfold, graphfoldStoreDirs, kafkaStreams } from './contenders/index';
 import { benchGraphPrefix, encodeWorkload, produceInput, type BenchInput } from './input';
@@ -25,8 +26,10 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const outIndex = args.indexOf('--out');
 const size = quick
-  ? { transactions: 40_000, warmup: 5_000, latencyRate: 200, latencySeconds: 6, traversalQueries: 30, queryRate: 500, querySeconds: 5 }
-  : { transactions: 440_000, warmup: 40_000, latencyRate: 1_000, latencySeconds: 30, traversalQueries: 300, queryRate: 1_000, querySeconds: 20 };
+  ? { transactions: 40_000, warmup: 5_000, latencyRate: 200, latencySeconds: 6, traversalQueries: 30, queryRate: 500, querySeconds: 5, snapshotTail: 400, followSeconds: 5, failoverRate: 100 }
+  : { transactions: 440_000, warmup: 40_000, latencyRate: 1_000, latencySeconds: 30, traversalQueries: 300, queryRate: 1_000, querySeconds: 20, snapshotTail: 4_400, followSeconds: 20, failoverRate: 200 };
+/** The failover measure's group session timeout: how long the group waits for a SIGKILLed member. */
+const failoverSessionTimeoutMs = 10_000;
 const partitions = 4;
 const graphs = 32;
 
@@ -165,12 +168,35 @@ async function main(): Promise<void> {
       say(`\nbench: query API: graphfold on its stores again, at ${size.queryRate} requests/s while it ingests ${graphfoldRun.ingestRate.toLocaleString()} tx/s (half its maximum)`);
       queries = await measureQueryPhase(kafka, graphfold, graphfoldRun.setup, graphfoldRun.ingestRate, transactionSchemaId);
     }
-    report(results, traversal, queries, input, Date.now() - started);
+    let availability: Availability | undefined;
+    if (graphfoldRun !== undefined) {
+      say(`\nbench: availability: graphfold on its stores again: snapshots, a follower at ${graphfoldRun.ingestRate.toLocaleString()} tx/s, failover`);
+      availability = await measureAvailability(kafka, admin, graphfoldRun.setup, graphfoldRun.ingestRate, transactionSchemaId, join(work, 'snapshots'));
+    }
+    report(results, traversal, queries, availability, input, Date.now() - started);
   } finally {
     await admin.disconnect();
     await rm(work, { recursive: true, force: true });
     if (ownCluster) await stopLocalCluster({ name: 'bench-cluster' });
   }
+}
+
+interface Availability {
+  readonly snapshotRestore: SnapshotRestore;
+  readonly followerLag: FollowerLag;
+  readonly failover: Failover;
+}
+
+/** The availability phase (availability.ts), on the throughput run's topics and stores. */
+async function measureAvailability(kafka: Kafka, admin: Admin, setup: ContenderSetup, ingestRate: number, schemaId: number, snapshotsDir: string): Promise<Availability> {
+  const line = (prefix: string) => (text: string): void => say(`bench: ${prefix}: ${text}`);
+  const tail = encodeWorkload({ seed: 11, graphs, transactions: size.snapshotTail, partitions, schemaId, graphPrefix: 'tail-' });
+  const snapshotRestore = await measureSnapshotRestore(admin, kafka, setup, snapshotsDir, tail.messages, line('snapshots'));
+  const followInput = encodeWorkload({ seed: 12, graphs, transactions: Math.ceil(ingestRate * (size.followSeconds + 10)), partitions, schemaId, graphPrefix: 'follow-' });
+  const followerLag = await measureFollowerLag(kafka, setup, snapshotsDir, followInput.messages, Array.from({ length: graphs }, (_, i) => `follow-${i}`), ingestRate, size.followSeconds, line('follower'));
+  const failoverInput = encodeWorkload({ seed: 13, graphs, transactions: size.failoverRate * 180, partitions, schemaId, graphPrefix: 'failover-' });
+  const failover = await measureFailover(kafka, setup, snapshotsDir, failoverInput.messages, size.failoverRate, { sessionTimeoutMs: failoverSessionTimeoutMs, standbys: 1 }, line('failover'));
+  return { snapshotRestore, followerLag, failover };
 }
 
 /**
@@ -211,7 +237,7 @@ async function measureQueryPhase(kafka: Kafka, contender: Contender, setup: Cont
   }
 }
 
-function report(results: readonly ContenderResult[], traversal: Traversal, queries: QueryBench | undefined, input: BenchInput, elapsedMs: number): void {
+function report(results: readonly ContenderResult[], traversal: Traversal, queries: QueryBench | undefined, availability: Availability | undefined, input: BenchInput, elapsedMs: number): void {
   const byName = new Map(results.map((r) => [r.name, r]));
   const fixed = (n: number | undefined, digits = 0): string => (n === undefined || !Number.isFinite(n) ? '-' : n.toLocaleString(undefined, { maximumFractionDigits: digits, minimumFractionDigits: digits }));
   say('');
@@ -250,6 +276,24 @@ function report(results: readonly ContenderResult[], traversal: Traversal, queri
       queries.timings.map((t) => [t.kind, t.ingesting ? 'ingesting' : 'idle', fixed(t.requests), fixed(t.requestsPerSecond), fixed(t.errors), `${fixed(t.http.p50Ms, 2)} / ${fixed(t.http.p99Ms, 2)}`, `${fixed(t.inProcess.p50Ms, 3)} / ${fixed(t.inProcess.p99Ms, 3)}`, fixed(t.http.p50Ms - t.inProcess.p50Ms, 3)]),
     );
   }
+  if (availability !== undefined) {
+    const { snapshotRestore: r, followerLag: f, failover: o } = availability;
+    say('');
+    say(`availability: cold restore of the throughput run's ${partitions} stores (first restore start to last partition ready; process start to ready in brackets), a follower at ${f.ingestRate.toLocaleString()} tx/s, failover with ${o.standbys} standbys and sessionTimeoutMs ${o.sessionTimeoutMs}`);
+    printTable(
+      ['measure', 'value'],
+      [
+        ['full replay', `${fixed(r.fullRecords)} diffs, ${fixed(r.fullSeconds, 2)} s (${fixed(r.fullProcessSeconds, 1)} s)`],
+        ['snapshot + tail', `${fixed(r.snapshotMiB, 1)} MiB + ${fixed(r.tailRecords)} diffs, ${fixed(r.snapshotSeconds, 2)} s (${fixed(r.snapshotProcessSeconds, 1)} s)`],
+        ['follower catch-up from snapshots', `${fixed(f.catchUpSeconds, 1)} s (process start to ready)`],
+        ['follower lag slices p50 / p99', `${fixed(f.slicesP50)} / ${fixed(f.slicesP99)} (${fixed(f.samples)} samples)`],
+        ['follower lag ms p50 / p99', `${fixed(f.msP50)} / ${fixed(f.msP99)} (${fixed(f.batches)} batches)`],
+        ['failover first diff ms', fixed(o.firstDiffMs)],
+        ['failover first read ms', fixed(o.firstReadMs)],
+        ['reads in the gap answered / not', `${fixed(o.gapReadsAnswered)} / ${fixed(o.gapReadsRefused)}`],
+      ],
+    );
+  }
   const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || b === 0 ? 'n/a' : (a / b).toFixed(2));
   const gf = byName.get('graphfold');
   // 3-hop medians as of the latest and an old slice, taken together.
@@ -266,7 +310,7 @@ function report(results: readonly ContenderResult[], traversal: Traversal, queri
   };
   const file = outIndex >= 0 ? resolve(args[outIndex + 1] as string) : resolve(__dirname, '../../../.cache/bench', `report-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   void mkdir(dirname(file), { recursive: true })
-    .then(() => writeFile(file, `${JSON.stringify({ quick, input: { ...input, instructionsBefore: undefined }, results, traversal, queries, ratios: lines, elapsedMs }, null, 2)}\n`))
+    .then(() => writeFile(file, `${JSON.stringify({ quick, input: { ...input, instructionsBefore: undefined }, results, traversal, queries, availability, ratios: lines, elapsedMs }, null, 2)}\n`))
     .then(() => {
       say(`\nbench: report written to ${file} (${Math.round(elapsedMs / 1000)} s)`);
       for (const [name, value] of Object.entries(lines)) say(`ratio ${name}: ${value}`);
@@ -274,6 +318,13 @@ function report(results: readonly ContenderResult[], traversal: Traversal, queri
       const point = queries?.timings.find((t) => t.kind === 'point read' && t.ingesting);
       say(`query 2-hop p99 ms: ${twoHop === undefined ? 'n/a' : twoHop.http.p99Ms.toFixed(2)}`);
       say(`query overhead p50 ms: ${point === undefined ? 'n/a' : (point.http.p50Ms - point.inProcess.p50Ms).toFixed(3)}`);
+      const a = availability;
+      const ms = (n: number | undefined): string => (n === undefined ? 'n/a' : String(Math.round(n)));
+      say(`follower lag slices p50/p99: ${a === undefined ? 'n/a' : `${a.followerLag.slicesP50}/${a.followerLag.slicesP99}`}`);
+      say(`follower lag ms p50/p99: ${a === undefined ? 'n/a' : `${ms(a.followerLag.msP50)}/${ms(a.followerLag.msP99)}`}`);
+      say(`ratio snapshot-restore/full-restore: ${a === undefined ? 'n/a' : ratio(a.snapshotRestore.snapshotSeconds, a.snapshotRestore.fullSeconds)}`);
+      say(`failover first diff ms: ${ms(a?.failover.firstDiffMs)}`);
+      say(`failover first read ms: ${ms(a?.failover.firstReadMs)}`);
     });
 }
 

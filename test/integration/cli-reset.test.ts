@@ -11,7 +11,7 @@ import { createProcessorTopics, expectedDiffCount, transactionMessage, transacti
 import { waitFor } from '../support/wait-for';
 
 describe('graphfold reset', () => {
-  test('refuses while an instance runs; deletes the stores and committed offsets (the input is read again, nothing applied twice); deletes the diffs and rejections topics only when asked twice', async () => {
+  test('refuses while an instance runs, and without the topics; deletes the stores, the committed offsets and the diffs and rejections topics only when asked twice; a run after it folds the whole input once', async () => {
     const kafka = testKafka();
     const topics = await createProcessorTopics(kafka, 1);
     const schemaId = await transactionSchemaId(topics.input);
@@ -29,43 +29,48 @@ describe('graphfold reset', () => {
 
     const first = ProcessorChild.start('first', file, join(dir, 'first.log'));
     await waitForCaughtUp(kafka, group, topics.input);
-    const busy = await runCli(['reset', '--topology', file]);
+    const busy = await runCli(['reset', '--topology', file, '--delete-topics', '--confirm', application]);
     expect(busy).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(new RegExp(`^graphfold: consumer group ${group} \\(1 member: .*\\) has running instances: stop every instance of the application first, then reset\\n$`)) as unknown });
     first.kill('SIGTERM');
     expect(await first.exited).toBe(0);
 
-    const dry = await runCli(['reset', '--topology', file, '--dry-run']);
-    expect(dry).toEqual({ code: 0, stderr: '', stdout: `graphs: would delete its stores ${join(state, 'graphs')}, consumer group ${group} (its committed offsets)\n` });
+    // A reset without the topics would judge the inputs again against the changelog it kept
+    // (a no-op transaction could then apply, a refused one be rejected twice): refused.
+    const partial = await runCli(['reset', '--topology', file]);
+    expect(partial).toEqual({ code: 2, stdout: '', stderr: `graphfold: a reset deletes the stores, the committed offsets and the diffs and rejections topics of ${application} (all history): give --delete-topics to confirm that (or --dry-run to see it); to rebuild only the stores from the changelog, use graphfold repair store --discard (see graphfold reset --help)\n` });
     expect(existsSync(join(state, 'graphs'))).toBe(true);
 
-    const reset = await runCli(['reset', '--topology', file]);
-    expect(reset).toEqual({ code: 0, stderr: '', stdout: `graphs: deleted its stores ${join(state, 'graphs')}, consumer group ${group} (its committed offsets)\n` });
-    expect(existsSync(join(state, 'graphs'))).toBe(false);
-    const admin = kafka.admin();
-    await admin.connect();
-    const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [topics.input] });
-    expect(offsets?.partitions.map((p) => p.offset)).toEqual(['-1']);
-
-    // Run again: the store is restored from the changelog, the input read again from its start,
-    // and every txId it holds is skipped: the changelog gains nothing.
-    const applied = await expectedDiffCount(txs);
-    const second = ProcessorChild.start('second', file, join(dir, 'second.log'));
-    await waitForCaughtUp(kafka, group, topics.input);
-    second.kill('SIGTERM');
-    expect(await second.exited).toBe(0);
-    expect((await readAll(kafka, topics.diffs)).length).toBe(applied);
+    const dry = await runCli(['reset', '--topology', file, '--dry-run']);
+    expect(dry).toEqual({ code: 0, stderr: '', stdout: `graphs: would delete its stores ${join(state, 'graphs')}, consumer group ${group} (its committed offsets), topics ${topics.diffs}, ${topics.rejections}\n` });
+    expect(existsSync(join(state, 'graphs'))).toBe(true);
 
     const unconfirmed = await runCli(['reset', '--topology', file, '--delete-topics']);
     expect(unconfirmed).toEqual({ code: 2, stdout: '', stderr: `graphfold: --delete-topics deletes every diff and rejection of ${application}: confirm with --confirm ${application} (see graphfold reset --help)\n` });
     const wrong = await runCli(['reset', '--topology', file, '--delete-topics', '--confirm', 'another-app']);
     expect(wrong).toEqual({ code: 1, stdout: '', stderr: `graphfold: 'another-app' is not the application name ${application}: nothing was deleted\n` });
+    expect(existsSync(join(state, 'graphs'))).toBe(true);
     const all = await runCli(['reset', '--topology', file, '--delete-topics', '--confirm', application]);
-    expect(all).toMatchObject({ code: 0, stdout: `graphs: deleted its stores ${join(state, 'graphs')}, consumer group ${group} (its committed offsets), topics ${topics.diffs}, ${topics.rejections}\n` });
+    expect(all).toEqual({ code: 0, stderr: '', stdout: `graphs: deleted its stores ${join(state, 'graphs')}, consumer group ${group} (its committed offsets), topics ${topics.diffs}, ${topics.rejections}\n` });
+    expect(existsSync(join(state, 'graphs'))).toBe(false);
+    const admin = kafka.admin();
+    await admin.connect();
+    const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [topics.input] });
+    expect(offsets?.partitions.map((p) => p.offset)).toEqual(['-1']);
     await waitFor('the topics to be deleted', async () => {
       const names = await admin.listTopics();
       return !names.includes(topics.diffs) && !names.includes(topics.rejections) ? names : undefined;
     }, { timeoutMs: 30_000 });
     expect(await admin.listTopics()).toContain(topics.input);
     await admin.disconnect();
+
+    // From scratch: topology apply creates the topics again, and a run folds the whole input
+    // once: the new changelog holds exactly what a fresh fold of it applies.
+    expect(await runCli(['topology', 'apply', '--topology', file])).toMatchObject({ code: 0 });
+    const applied = await expectedDiffCount(txs);
+    const second = ProcessorChild.start('second', file, join(dir, 'second.log'));
+    await waitForCaughtUp(kafka, group, topics.input);
+    second.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    expect((await readAll(kafka, topics.diffs)).length).toBe(applied);
   }, 240_000);
 });

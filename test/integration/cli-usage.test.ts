@@ -28,7 +28,7 @@ describe('graphfold command line', () => {
     expect(top.stdout).toContain('usage: graphfold <command> [options]\n');
     expect(top.stdout).toContain('Run graphfold <command> --help (or graphfold help <command>) for its options; graphfold --version\nprints the version.\n');
     const listed = top.stdout.split('\n').filter((line) => line.startsWith('  ')).map((line) => line.trim().split(' ')[0]);
-    expect(listed).toEqual(['run', 'topology', 'produce', 'tail', 'query', 'schema', 'repair', 'reset']);
+    expect(listed).toEqual(['run', 'follow', 'topology', 'produce', 'tail', 'query', 'schema', 'repair', 'reset']);
     expect(none).toEqual({ code: 2, stdout: '', stderr: top.stdout });
     expect(topology.code).toBe(0);
     expect(topology.stdout).toContain('usage: graphfold topology <describe|apply> --topology <file>');

@@ -63,6 +63,7 @@ export async function testTopology(topics: ProcessorTopics, options: TestTopolog
     maxRecordBytes: options.maxRecordBytes ?? 1 << 20,
     concurrency: options.concurrency ?? 4,
     sessionTimeoutMs: 10_000,
+    standbys: 0,
     taskTimeoutMs: options.taskTimeoutMs ?? 300_000,
     partitioner: 'murmur2',
     carryHeaders: ['traceparent', 'tracestate'],
@@ -74,6 +75,7 @@ export async function testTopology(topics: ProcessorTopics, options: TestTopolog
     registry: { url: cluster.registryUrl },
     store: { dir: options.stateDir ?? (await mkdtemp(join(tmpdir(), 'graphfold-state-'))), cachedAtoms: 10_000, cacheBytes: 8 << 20, writeBufferBytes: 4 << 20 },
     processors: [processor],
+    followers: [],
     ...(options.query === undefined
       ? {}
       : { query: { host: '127.0.0.1', port: options.query.port ?? 0, maxHops: 4, maxLimit: 10_000, maxStreams: 20, maxWaitMs: 30_000, requestTimeoutMs: 40_000, ...(options.query.token === undefined ? {} : { token: new Secret(options.query.token) }) } }),

@@ -8,23 +8,27 @@ import { topologyOption } from '../topology-option';
 const options = {
   topology: topologyOption,
   processor: { kind: 'string', value: '<name>', description: 'only this processor (default: every processor of the topology)' },
-  'delete-topics': { kind: 'boolean', description: "also delete the processors' diffs and rejections topics: all their history (asks to confirm)" },
+  'delete-topics': { kind: 'boolean', description: "required: the reset deletes the processors' diffs and rejections topics, all their history (then asks to confirm)" },
   confirm: { kind: 'string', value: '<application>', description: 'confirms --delete-topics without a prompt: the application name, as in the topology' },
   'dry-run': { kind: 'boolean', description: 'say what would be deleted, delete nothing' },
 } as const;
 
 const help = [
-  'usage: graphfold reset --topology <file> [--processor <name>] [--delete-topics [--confirm <application>]] [--dry-run]',
+  'usage: graphfold reset --topology <file> [--processor <name>] --delete-topics [--confirm <application>]',
+  '       graphfold reset --topology <file> [--processor <name>] --dry-run',
   '',
   "Starts an application from scratch, like Kafka Streams' application reset tool. With every",
   'instance stopped (it refuses while the consumer group has members), for each processor:',
   "- deletes this instance's stores (<store.dir>/<processor>; run it on each instance);",
   '- deletes the consumer group and so its committed offsets: the inputs are read again from',
-  '  their start (history the changelog keeps is restored first; a txId already applied is',
-  '  skipped, so nothing is applied twice);',
-  '- with --delete-topics, also deletes the diffs and rejections topics: all history. This is',
-  '  asked twice: the flag, then the application name typed at the prompt (or --confirm).',
-  '  Input topics are never deleted. graphfold topology apply creates the topics again.',
+  '  their start;',
+  '- deletes the diffs and rejections topics: all history (a changelog kept would make the',
+  '  inputs read again be judged against it: a no-op transaction could apply, a refused one be',
+  '  rejected twice). This is asked twice: --delete-topics, then the application name typed',
+  '  at the prompt (or --confirm). Input topics are never deleted; a diffs topic another',
+  '  processor reads is deleted only when that processor is reset too.',
+  'graphfold topology apply creates the topics again. To rebuild only the stores from the',
+  'changelog, use graphfold repair store --discard instead.',
   '',
   'options:',
   optionsHelp(options),
@@ -43,6 +47,9 @@ export const resetCommand: Command = {
     const topology = loadTopology(line.options.topology);
     const deleteTopics = line.options['delete-topics'];
     if (line.options.confirm !== undefined && !deleteTopics) throw new UsageError('graphfold reset', '--confirm confirms --delete-topics, which is not given');
+    if (!deleteTopics && !line.options['dry-run']) {
+      throw new UsageError('graphfold reset', `a reset deletes the stores, the committed offsets and the diffs and rejections topics of ${topology.application} (all history): give --delete-topics to confirm that (or --dry-run to see it); to rebuild only the stores from the changelog, use graphfold repair store --discard`);
+    }
     if (deleteTopics && !line.options['dry-run']) {
       let typed = line.options.confirm;
       if (typed === undefined) {
@@ -55,7 +62,6 @@ export const resetCommand: Command = {
     }
     const resets = await resetApplication(topology, {
       ...(line.options.processor === undefined ? {} : { processor: line.options.processor }),
-      deleteTopics,
       dryRun: line.options['dry-run'],
     });
     const verb = line.options['dry-run'] ? 'would delete' : 'deleted';

@@ -92,6 +92,12 @@ export class ChildRun implements ContenderRun {
     }
   }
 
+  /** SIGKILL (a crash: no clean stop), then waits for it to exit. */
+  async kill(): Promise<void> {
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
   async stop(): Promise<void> {
     this.child.kill('SIGTERM');
     const timeout = setTimeout(() => this.child.kill('SIGKILL'), 60_000);

@@ -28,40 +28,65 @@ export function graphfoldStoreDirs(setup: ContenderSetup): string[] {
   return Array.from({ length: setup.partitions }, (_, partition) => join(stateDir(setup), processorName, String(partition)));
 }
 
+/** What a graphfold run of the bench may add to its topology (the availability phase). */
+export interface GraphfoldExtras {
+  /** `snapshots: { dir }`, every hour unless `snapshotsEvery` says otherwise. */
+  readonly snapshotsDir?: string;
+  readonly snapshotsEvery?: string;
+  /** The processor's `sessionTimeoutMs`. */
+  readonly sessionTimeoutMs?: number;
+  /** The processor's `standbys`. */
+  readonly standbys?: number;
+  /** `graphfold follow` of the run's diffs topic (a follower named `copy`) instead of `graphfold run`. */
+  readonly follow?: boolean;
+  /** `--verbose`: a log line per committed batch (and per batch a follower writes). */
+  readonly verbose?: boolean;
+}
+
+/** graphfold's CLI on a topology written for the run: `graphfold run`, or `graphfold follow` of its diffs. */
+export async function startGraphfold(setup: ContenderSetup, extras: GraphfoldExtras = {}): Promise<ChildRun> {
+  const topology = join(setup.dir, 'topology.yaml');
+  const lines = [
+    `application: ${setup.name}`,
+    'kafka:',
+    `  brokers: [${setup.brokers.join(', ')}]`,
+    'registry:',
+    `  url: ${setup.registryUrl}`,
+    'store:',
+    `  dir: ${stateDir(setup)}`,
+    'query:',
+    '  listen: 127.0.0.1:0',
+    ...(extras.snapshotsDir === undefined ? [] : ['snapshots:', `  dir: ${extras.snapshotsDir}`, `  every: ${extras.snapshotsEvery ?? '1h'}`, '  minSavedRecords: 1']),
+    ...(extras.follow === true
+      ? ['followers:', '  - name: copy', `    diffs: ${setup.output}`]
+      : [
+          'processors:',
+          `  - name: ${processorName}`,
+          `    inputs: [${setup.input}]`,
+          `    diffs: ${setup.output}`,
+          `    rejections: ${setup.output}-rejections`,
+          `    partitions: ${setup.partitions}`,
+          '    replicationFactor: 1',
+          `    concurrency: ${setup.partitions}`,
+          ...(extras.sessionTimeoutMs === undefined ? [] : [`    sessionTimeoutMs: ${extras.sessionTimeoutMs}`]),
+          ...(extras.standbys === undefined ? [] : [`    standbys: ${extras.standbys}`]),
+        ]),
+    '',
+  ];
+  await writeFile(topology, lines.join('\n'));
+  // GRAPHFOLD_BENCH_CPU_PROFILES=<dir>: each graphfold run writes a V8 CPU profile there when it stops.
+  const profiles = process.env['GRAPHFOLD_BENCH_CPU_PROFILES'];
+  const node = profiles === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profiles}`];
+  const command = extras.follow === true ? 'follow' : 'run';
+  const ready = extras.follow === true ? (e: Record<string, unknown>) => e['message'] === 'follower started' : (e: Record<string, unknown>) => e['message'] === 'processor started';
+  return new ChildRun(process.execPath, [...node, cliMain, command, '--topology', topology, '--log-format', 'json', ...(extras.verbose === true ? ['--verbose'] : [])], `${setup.name}-${processorName}`, join(setup.dir, 'graphfold.log'), 'stderr', ready);
+}
+
 /** The real processor, through its CLI, with a topology written for the run. */
 export const graphfold: Contender = {
   name: 'graphfold',
   description: 'graphfold run: validate and fold each transaction into RocksDB graph slices, emit a GraphDiff per transaction, exactly once',
-  async start(setup) {
-    const topology = join(setup.dir, 'topology.yaml');
-    await writeFile(
-      topology,
-      [
-        `application: ${setup.name}`,
-        'kafka:',
-        `  brokers: [${setup.brokers.join(', ')}]`,
-        'registry:',
-        `  url: ${setup.registryUrl}`,
-        'store:',
-        `  dir: ${stateDir(setup)}`,
-        'query:',
-        '  listen: 127.0.0.1:0',
-        'processors:',
-        `  - name: ${processorName}`,
-        `    inputs: [${setup.input}]`,
-        `    diffs: ${setup.output}`,
-        `    rejections: ${setup.output}-rejections`,
-        `    partitions: ${setup.partitions}`,
-        '    replicationFactor: 1',
-        `    concurrency: ${setup.partitions}`,
-        '',
-      ].join('\n'),
-    );
-    // GRAPHFOLD_BENCH_CPU_PROFILES=<dir>: each graphfold run writes a V8 CPU profile there when it stops.
-    const profiles = process.env['GRAPHFOLD_BENCH_CPU_PROFILES'];
-    const node = profiles === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profiles}`];
-    return new ChildRun(process.execPath, [...node, cliMain, 'run', '--topology', topology, '--log-format', 'json'], `${setup.name}-${processorName}`, join(setup.dir, 'graphfold.log'), 'stderr', (e) => e['message'] === 'processor started');
-  },
+  start: (setup) => startGraphfold(setup),
   async resetState(setup) {
     await rm(stateDir(setup), { recursive: true, force: true });
   },

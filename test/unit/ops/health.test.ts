@@ -29,6 +29,39 @@ describe('ops endpoints from instrumentation events', () => {
     ops.close();
   });
 
+  test('standby replicas and followers: a standby partition is listed with its position and lag, readiness does not wait for it; a follower is ready once its partitions are caught up', async () => {
+    const instrumentation = new Instrumentation();
+    const ops = opsEndpoints(instrumentation, ['crm', 'copy']);
+    instrumentation.emit('partitions.assigned', { processor: 'crm', partitions: [0] });
+    instrumentation.emit('processor.started', { processor: 'crm', group: 'g', inputs: ['in'], diffs: 'd', rejections: 'r' });
+    instrumentation.emit('task.ready', { processor: 'crm', partition: 0, seconds: 0.1 });
+    instrumentation.emit('standby.opened', { processor: 'crm', partition: 1, position: 40, end: 100 });
+    instrumentation.emit('partitions.assigned', { processor: 'copy', partitions: [0, 1] });
+    instrumentation.emit('restore.started', { processor: 'copy', partition: 0, from: 0, to: 50 });
+    instrumentation.emit('task.ready', { processor: 'copy', partition: 1, seconds: 0 });
+    instrumentation.emit('follower.started', { follower: 'copy', diffs: 'd', partitions: 2, group: 'gf' });
+    expect(ops.ready()).toEqual({
+      ok: false,
+      processors: { crm: 'running', copy: 'running' },
+      partitions: { 'crm/0': { state: 'ready' }, 'crm/1': { state: 'standby', position: 40, behind: 60 }, 'copy/0': { state: 'restoring', records: 0, position: 0, to: 50 }, 'copy/1': { state: 'ready' } },
+    });
+    instrumentation.emit('task.ready', { processor: 'copy', partition: 0, seconds: 1 });
+    instrumentation.emit('standby.progress', { processor: 'crm', partition: 1, position: 100, behind: 0 });
+    expect(ops.ready()).toMatchObject({ ok: true, partitions: { 'crm/1': { state: 'standby', position: 100, behind: 0 } } });
+    instrumentation.emit('follow.batch', { follower: 'copy', partition: 0, records: 7, position: 57, highWatermark: 60, oldestTimestamp: Date.now() - 2_000, newestTimestamp: Date.now() });
+    const { body } = await ops.metrics();
+    expect(body).toContain('graphfold_standby_lag_records{processor="crm",partition="1"} 0');
+    expect(body).toContain('graphfold_follower_lag_records{follower="copy",partition="0"} 3');
+    expect(body).toContain('graphfold_follower_records_total{follower="copy"} 7');
+    expect(body).toMatch(/graphfold_follower_lag_seconds\{follower="copy",partition="0"\} 2(\.\d+)?/);
+    // The standby taken over by the partition's task: no longer listed as a standby.
+    instrumentation.emit('standby.closed', { processor: 'crm', partition: 1, position: 100, why: 'taken' });
+    instrumentation.emit('partitions.assigned', { processor: 'crm', partitions: [0, 1] });
+    expect(ops.ready()).toMatchObject({ ok: false, partitions: { 'crm/1': { state: 'opening' } } });
+    expect((await ops.metrics()).body).not.toContain('graphfold_standby_lag_records{processor="crm",partition="1"}');
+    ops.close();
+  });
+
   test('metrics count what the events report, lag as measured, in Prometheus text', async () => {
     const instrumentation = new Instrumentation();
     const ops = opsEndpoints(instrumentation, ['crm']);

@@ -56,13 +56,45 @@ describe('topology loader: defaults and compiled form', () => {
           maxRecordBytes: 1_000_000,
           concurrency: 4,
           sessionTimeoutMs: 30_000,
+          standbys: 0,
           taskTimeoutMs: 300_000,
           partitioner: 'murmur2',
           carryHeaders: ['traceparent', 'tracestate'],
         },
       ],
+      followers: [],
       origin: 'topo.yaml',
     });
+  });
+
+  test('snapshots, standbys and followers: defaults, durations, and a topology of followers only', () => {
+    const base = [...head, 'processors:', '  - name: crm', '    inputs: [crm-in]', '    standbys: 1'];
+    const topology = load(yaml(...base, 'snapshots:', '  dir: snaps'), { baseDir: '/srv/graphfold' });
+    expect(topology.snapshots).toEqual({ dir: '/srv/graphfold/snaps', everyMs: 600_000, retain: 3, minSavedRecords: 10_000 });
+    expect(topology.processors[0]?.standbys).toBe(1);
+    expect(load(yaml(...base, 'snapshots: { dir: /s, every: 90s, retain: 5, minSavedRecords: 1 }')).snapshots).toEqual({ dir: '/s', everyMs: 90_000, retain: 5, minSavedRecords: 1 });
+    expect(load(yaml(...base, 'snapshots: { dir: /s, every: 120000 }')).snapshots?.everyMs).toBe(120_000);
+    const followers = load(yaml(...head, 'followers:', '  - name: crm-copy', '    diffs: crm-diffs', '  - { name: billing, diffs: billing-diffs, partitioner: crc32 }'));
+    expect(followers.processors).toEqual([]);
+    expect(followers.followers).toEqual([
+      { name: 'crm-copy', diffs: 'crm-diffs', partitioner: 'murmur2' },
+      { name: 'billing', diffs: 'billing-diffs', partitioner: 'crc32' },
+    ]);
+  });
+
+  test('snapshot, standby and follower mistakes, each at its place', () => {
+    expect(mistakes(yaml(...head, 'processors:', '  - name: crm', '    inputs: [crm-in]', '    standbys: 17', 'snapshots:', '  every: 10 minutes', '  retain: 0'))).toEqual([
+      'topo.yaml:9:15: processors[0].standbys: 17 is out of range: expected a whole number from 0 to 16',
+      'topo.yaml:11:3: snapshots.dir: missing; write the directory snapshots go to (local, or shared by every instance), e.g. dir: /mnt/graphfold-snapshots',
+      'topo.yaml:11:10: snapshots.every: \'10 minutes\' is not a duration: expected a number of milliseconds, or a number with a unit: ms, s, m, h (e.g. "10m")',
+      'topo.yaml:12:11: snapshots.retain: 0 is out of range: expected a whole number from 1 to 1000',
+    ]);
+    expect(mistakes(yaml(...head, 'processors: [{ name: crm, inputs: [a] }]', 'snapshots: { dir: /s, every: 10ms }'))).toEqual(["topo.yaml:7:30: snapshots.every: '10ms' is out of range: expected 1000 ms to 604800000 ms"]);
+    expect(mistakes(yaml(...head, 'processors: [{ name: crm, inputs: [a] }]', 'snapshots: { every: 1m }'))).toEqual(['topo.yaml:7:12: snapshots.dir: missing; write the directory snapshots go to (local, or shared by every instance), e.g. dir: /mnt/graphfold-snapshots']);
+    expect(mistakes(yaml(...head, 'processors: [{ name: crm, inputs: [a] }]', 'followers: [{ name: crm, diffs: crm-diffs }, { name: x }]'))).toEqual(['topo.yaml:7:46: followers[1].diffs: missing; write the diffs topic to follow, e.g. diffs: crm-diffs']);
+    expect(mistakes(yaml(...head, 'processors: [{ name: crm, inputs: [a] }]', 'followers: [{ name: crm, diffs: crm-diffs }]'))).toEqual([
+      "topo.yaml:7:21: followers[0].name: name 'crm' is taken by processors[0]; a follower's name must differ from every processor's and follower's (it names stores and the query API's processor=)",
+    ]);
   });
 
   test('a query section: loopback or any address, port 0 for a free one, defaults filled in; bad values are mistakes at their place', () => {
@@ -140,7 +172,7 @@ describe('topology loader: defaults and compiled form', () => {
     expect(topology.registry.auth?.password.reveal()).toBe('pw');
     expect(topology.registry.tls).toEqual({ rejectUnauthorized: false, ca: readFileSync(join(secretsDir, 'ca.pem'), 'utf8') });
     expect(topology.store).toEqual({ dir: join(secretsDir, 'state'), cachedAtoms: 5, cacheBytes: 1.5 * 1024 ** 3, writeBufferBytes: 65536 });
-    expect(topology.processors[0]).toEqual({ name: 'crm', inputs: ['a', 'b'], diffs: 'd', rejections: 'r', partitions: 12, replicationFactor: 2, maxInstructions: 7, maxRecordBytes: 512 * 1024, concurrency: 1, sessionTimeoutMs: 6000, taskTimeoutMs: 300_000, partitioner: 'crc32', carryHeaders: ['traceparent', 'x-request-id'] });
+    expect(topology.processors[0]).toEqual({ name: 'crm', inputs: ['a', 'b'], diffs: 'd', rejections: 'r', partitions: 12, replicationFactor: 2, maxInstructions: 7, maxRecordBytes: 512 * 1024, concurrency: 1, sessionTimeoutMs: 6000, standbys: 0, taskTimeoutMs: 300_000, partitioner: 'crc32', carryHeaders: ['traceparent', 'x-request-id'] });
   });
 
   test('the demo topology loads, its cluster from the environment and its state beside the clone', () => {
@@ -172,7 +204,7 @@ describe('topology loader: defaults and compiled form', () => {
         GRAPHFOLD_TOKEN: 'a-token-of-sixteen-or-more',
       },
     });
-    expect(topology.query).toEqual({ host: '0.0.0.0', port: 7070, advertise: 'http://graphfold-1:7070', token: 'a-token-of-sixteen-or-more', maxHops: 4, maxLimit: 10_000, maxStreams: 100, maxWaitMs: 30_000, requestTimeoutMs: 40_000 });
+    expect({ ...topology.query, token: topology.query?.token?.reveal() }).toEqual({ host: '0.0.0.0', port: 7070, advertise: 'http://graphfold-1:7070', token: 'a-token-of-sixteen-or-more', maxHops: 4, maxLimit: 10_000, maxStreams: 100, maxWaitMs: 30_000, requestTimeoutMs: 40_000 });
     expect(topology.kafka.ssl).toEqual({ rejectUnauthorized: true, ca: readFileSync(join(fixtures, 'self-signed-cert.pem'), 'utf8') });
     expect(topology.kafka.sasl?.mechanism).toBe('scram-sha-512');
     expect(topology.kafka.sasl?.username).toBe('orders-svc');
@@ -261,7 +293,7 @@ describe('topology loader: mistakes, each with file, line and column', () => {
     [
       'an unknown option',
       ['  - name: crm', '    inputs: [crm-in]', '    colour: blue'],
-      'topo.yaml:9:5: processors[0].colour: unknown option (the options here are name, inputs, diffs, rejections, partitions, replicationFactor, schema, maxInstructions, maxRecordBytes, concurrency, sessionTimeoutMs, taskTimeoutMs, partitioner, carryHeaders)',
+      'topo.yaml:9:5: processors[0].colour: unknown option (the options here are name, inputs, diffs, rejections, partitions, replicationFactor, schema, maxInstructions, maxRecordBytes, concurrency, sessionTimeoutMs, standbys, taskTimeoutMs, partitioner, carryHeaders)',
     ],
     ['a partitioner graphfold does not know', ['  - name: crm', '    inputs: [a]', '    partitioner: fnv1a'], "topo.yaml:9:18: processors[0].partitioner: 'fnv1a' is not one of murmur2, crc32"],
     ['a carried header graphfold writes itself', ['  - name: crm', '    inputs: [a]', '    carryHeaders: [graphfold-rejection-code]'], "topo.yaml:9:20: processors[0].carryHeaders[0]: 'graphfold-rejection-code' is a header graphfold writes itself; carry another one"],
