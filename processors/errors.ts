@@ -162,11 +162,21 @@ export class StoreCorruptedError extends StoreDivergedError {}
 export class StoreLockedError extends RetriableError {}
 
 /**
- * A store holds slices its changelog does not (the diffs topic was deleted and recreated, or
- * truncated). The store is then the last copy of that history: the partition is not started,
- * and the operator chooses between `graphfold repair changelog` and `graphfold repair store`.
+ * A partition's changelog lost history it had (the diffs topic was deleted and recreated, or
+ * truncated): the consumer group committed its input with the changelog further than the
+ * changelog now ends, whatever store opens the partition (an empty one included). The partition is
+ * not started, and the operator chooses between `graphfold repair changelog` (from the store that
+ * holds the history) and `graphfold repair store --discard` (giving it up).
  */
-export class StoreAheadOfChangelogError extends FatalError {}
+export class ChangelogHistoryLostError extends FatalError {}
+
+/**
+ * A store holds slices its changelog does not (the diffs topic was deleted and recreated, or
+ * truncated, or replaced by another history). The store is then the last copy of that history:
+ * the partition is not started, and the operator chooses between `graphfold repair changelog` and
+ * `graphfold repair store`.
+ */
+export class StoreAheadOfChangelogError extends ChangelogHistoryLostError {}
 
 /** Renders an error's context as `graph=g partition=3 offset=42` for log lines. */
 export function describeContext(context: ErrorContext): string {

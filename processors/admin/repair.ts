@@ -1,16 +1,18 @@
 import { existsSync } from 'node:fs';
-import type { Kafka } from 'kafkajs';
+import type { Kafka, PartitionOffset, Producer } from 'kafkajs';
 import { avroTypes } from '../codec/avro';
 import { InputDecoder } from '../codec/input';
 import { FatalError, StoreLockedError } from '../errors';
 import type { GraphDiff } from '../engine/model';
 import { GraphStore } from '../store/graph-store';
+import { changelogMetadata, committedChangelogPosition } from '../runtime/changelog-position';
 import { kafkaClient } from '../runtime/kafka-client';
 import { chunks, diffMessage } from '../task/outputs';
 import type { OutputRecord } from '../task/records';
 import { restorePartition } from '../runtime/restore';
 import { SchemaCatalog } from '../runtime/schema-catalog';
 import { groupId, storeDirectory, transactionalId, type ProcessorSpec, type Topology } from '../runtime/topology';
+import { retry } from '../retry';
 import { clusterFailure } from './cluster-failure';
 
 /** What the repair of one partition did. */
@@ -21,6 +23,12 @@ export interface PartitionRepair {
   readonly outcome: 'written' | 'intact' | 'absent';
   readonly graphs: number;
   readonly diffs: number;
+  /**
+   * `graphfold repair store`: the group had committed the partition's input with the changelog
+   * further than it now ends (it lost history); this end is recorded in that position's place, so
+   * the processor takes the changelog as it is.
+   */
+  readonly accepted?: number;
 }
 
 /** Diffs per Kafka transaction: a repair of a large store commits as it goes (and resumes where it stopped). */
@@ -43,7 +51,9 @@ const maxChunkBytes = 512 * 1024;
  *    from the input records, traceparent and tracestate, are not in the store and are not
  *    written again), in transactions of up to 5,000 diffs.
  * 5. Record the changelog's new end in the store's checkpoint, so the processor restores nothing
- *    and resumes its input where the group committed.
+ *    and resumes its input where the group committed; and as the changelog position of the group's
+ *    committed offsets (the offsets as they are), whose position in the lost changelog the new
+ *    end, with fewer transaction markers, may be short of.
  * Exactly once: a diff is written only if step 3 did not find it, so a repair that stopped half
  * way (a crash, a SIGKILL) is run again and writes the rest.
  */
@@ -135,6 +145,7 @@ async function repairPartition(
     // 5.
     const end = Number((await deps.admin.fetchTopicOffsets(spec.diffs)).find((o) => o.partition === partition)?.offset ?? 0);
     await store.commit({ ...store.checkpoint(), changelog: end });
+    await recordChangelogEnd(producer, deps.admin, topology, spec, partition, end);
     return { processor: spec.name, partition, outcome: written > 0 ? 'written' : 'intact', graphs, diffs: written };
   } finally {
     await producer.disconnect().catch(() => undefined);
@@ -163,35 +174,106 @@ async function changelogSlices(kafka: Kafka, topology: Topology, spec: Processor
 }
 
 /**
+ * Records `end` as the changelog position of the group's committed offsets of `partition`, the
+ * offsets as they are, in a transaction of `producer` (the partition's transactional id, which
+ * fenced any owner: nothing commits them meanwhile). Nothing to record where the group committed
+ * nothing.
+ */
+async function recordChangelogEnd(producer: Producer, admin: ReturnType<Kafka['admin']>, topology: Topology, spec: ProcessorSpec, partition: number, end: number): Promise<void> {
+  const consumerGroupId = groupId(topology, spec);
+  const committed = await admin.fetchOffsets({ groupId: consumerGroupId, topics: [...spec.inputs] });
+  const topics = committed.flatMap(({ topic, partitions }) => {
+    const mine = partitions.find((p) => p.partition === partition);
+    if (mine === undefined || Number(mine.offset) < 0) return [];
+    // kafkajs' types omit the metadata its TxnOffsetCommit request carries.
+    const offset: PartitionOffset & { metadata: string } = { partition, offset: mine.offset, metadata: changelogMetadata(end) };
+    return [{ topic, partitions: [offset] }];
+  });
+  if (topics.length === 0) return;
+  // Retried: kafkajs does not retry the AddOffsetsToTxn this transaction starts with, which the
+  // coordinator answers CONCURRENT_TRANSACTIONS while the previous transaction's markers are written.
+  const site = { doing: `record the changelog's end ${end} in the committed offsets of consumer group ${consumerGroupId}`, context: { processor: spec.name, topic: spec.diffs, partition }, cluster: `Kafka cluster at ${topology.kafka.brokers.join(',')}` };
+  await retry(
+    async () => {
+      const transaction = await producer.transaction();
+      try {
+        await transaction.sendOffsets({ consumerGroupId, topics });
+        await transaction.commit();
+      } catch (error) {
+        await transaction.abort().catch(() => undefined);
+        throw error;
+      }
+    },
+    { site, retries: 8, policy: offsetsBackoff },
+  );
+}
+
+/** Backoff of the offsets transaction: markers take milliseconds to write. */
+const offsetsBackoff = Object.freeze({ initialMs: 20, maxMs: 2_000, multiplier: 2, jitter: 0.2 });
+
+/**
  * `graphfold repair store --discard`: deletes this instance's stores of a processor's partitions,
  * so that each is rebuilt from the changelog as it is when the processor next starts: the
- * explicit choice to give up history the changelog lost. Returns, per partition, what was deleted.
+ * explicit choice to give up history the changelog lost. Where the group committed a partition's
+ * input with the changelog further than it now ends (the changelog lost history, which a
+ * processor refuses whatever store it has, an empty one included), the changelog's end is
+ * recorded in that position's place, whether this instance has the store or not: the choice is
+ * the partition's. Returns, per partition, what was deleted and accepted.
  */
 export async function discardStores(topology: Topology, options: { readonly processor?: string; readonly partition?: number } = {}): Promise<PartitionRepair[]> {
   const discarded: PartitionRepair[] = [];
-  for (const spec of processorsOf(topology, options.processor)) {
-    for (const partition of partitionsOf(spec, options.partition)) {
-      const dir = storeDirectory(topology, spec, partition);
-      if (!existsSync(dir)) {
-        discarded.push({ processor: spec.name, partition, outcome: 'absent', graphs: 0, diffs: 0 });
-        continue;
+  const kafka = kafkaClient(topology.kafka, 'repair');
+  const admin = kafka.admin();
+  try {
+    await admin.connect().catch((error: unknown) => {
+      throw clusterFailure(error, topology.kafka, 'connect');
+    });
+    for (const spec of processorsOf(topology, options.processor)) {
+      for (const partition of partitionsOf(spec, options.partition)) {
+        const repair = await discardStore(topology, spec, partition);
+        const accepted = await acceptChangelog(kafka, admin, topology, spec, partition);
+        discarded.push(accepted === undefined ? repair : { ...repair, accepted });
       }
-      const store = await openForRepair(topology, dir);
-      let graphs = 0;
-      let slices = 0;
-      try {
-        for await (const graph of store.graphs()) {
-          graphs += 1;
-          slices += await store.head(graph);
-        }
-      } finally {
-        await store.close();
-      }
-      await GraphStore.destroy(dir);
-      discarded.push({ processor: spec.name, partition, outcome: 'written', graphs, diffs: slices });
     }
+    return discarded;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
   }
-  return discarded;
+}
+
+/** The store's part of {@link discardStores}. */
+async function discardStore(topology: Topology, spec: ProcessorSpec, partition: number): Promise<PartitionRepair> {
+  const dir = storeDirectory(topology, spec, partition);
+  if (!existsSync(dir)) return { processor: spec.name, partition, outcome: 'absent', graphs: 0, diffs: 0 };
+  const store = await openForRepair(topology, dir);
+  let graphs = 0;
+  let slices = 0;
+  try {
+    for await (const graph of store.graphs()) {
+      graphs += 1;
+      slices += await store.head(graph);
+    }
+  } finally {
+    await store.close();
+  }
+  await GraphStore.destroy(dir);
+  return { processor: spec.name, partition, outcome: 'written', graphs, diffs: slices };
+}
+
+/** The group's part of {@link discardStores}: the changelog's end, when it had to be recorded in place of a committed position past it. */
+async function acceptChangelog(kafka: Kafka, admin: ReturnType<Kafka['admin']>, topology: Topology, spec: ProcessorSpec, partition: number): Promise<number | undefined> {
+  const end = async (): Promise<number> => Number((await admin.fetchTopicOffsets(spec.diffs)).find((o) => o.partition === partition)?.offset ?? 0);
+  const position = committedChangelogPosition(await admin.fetchOffsets({ groupId: groupId(topology, spec), topics: [...spec.inputs] }), partition);
+  if (position === undefined || position <= (await end())) return undefined;
+  const producer = kafka.producer({ transactionalId: transactionalId(topology, spec, partition), idempotent: true, maxInFlightRequests: 1 });
+  try {
+    await producer.connect();
+    const now = await end();
+    await recordChangelogEnd(producer, admin, topology, spec, partition, now);
+    return now;
+  } finally {
+    await producer.disconnect().catch(() => undefined);
+  }
 }
 
 async function openForRepair(topology: Topology, dir: string): Promise<GraphStore> {

@@ -1,13 +1,14 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Admin, Batch, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { classify, FatalError, RetriableError, StoreAheadOfChangelogError, StoreDivergedError } from '../errors';
+import type { Admin, Batch, Kafka, KafkaMessage, PartitionOffset, Producer } from 'kafkajs';
+import { ChangelogHistoryLostError, classify, FatalError, RetriableError, StoreAheadOfChangelogError, StoreDivergedError } from '../errors';
 import type { Instrumentation } from '../instrumentation/events';
 import { GraphStore, StoreLayoutError } from '../store/graph-store';
 import { chunks, type OutputLimits } from '../task/outputs';
 import type { SourceRecord } from '../task/records';
 import { TaskCore } from '../task/task-core';
 import { attempting, type Attempt } from './access-refusal';
+import { changelogMetadata, committedChangelogPosition, type CommittedOffsets } from './changelog-position';
 import { Lifecycle } from './lifecycle';
 import { restoreRejections } from './rejection-restore';
 import { restorePartition } from './restore';
@@ -77,13 +78,20 @@ const maxChunkBytes = 512 * 1024;
  * 3. Compare the store's changelog checkpoint with the changelog. A store that claims more than
  *    the changelog holds is the last copy of that history: the opening fails, fatally, and the
  *    operator repairs the changelog from the store, or discards the store (`graphfold repair`).
+ *    Then the changelog position the group committed with the input offsets (changelog-position.ts):
+ *    past the changelog's end, the changelog lost history, which an empty or older store does not
+ *    hold either: the opening fails the same way, whatever the store holds.
  * 4. Restore: replay the changelog from the checkpoint to its end into the store (the store's bulk
  *    replay: the diffs were validated when folded, so they are applied without the engine, a
- *    fetched batch per WriteBatch). A diff that does not follow its graph's head means the store
- *    is damaged: delete it and restore from the start. Then the store's record of rejected txIds,
+ *    fetched batch per WriteBatch). A diff that does not follow its graph's head means the
+ *    changelog is not the store's history (it was replaced, or written by someone else): a store
+ *    whose checkpoint is past the changelog's start holds history of its own, so the opening fails,
+ *    fatally, and the store is kept; a store at the start holds none, and is deleted and restored
+ *    from the start. Then the store's record of rejected txIds,
  *    which the changelog does not hold: the rejections of this partition's records from the
  *    checkpoint's rejections offset (all the topic keeps, for a new store) to the topic's end.
- * 5. Read the group's committed offsets of the input partitions: records below them were
+ * 5. The group's committed offsets of the input partitions (read once, at step 3: step 1 fenced
+ *    whoever else could move them): records below them were
  *    processed by the previous owner (possibly after kafkajs fetched, before step 1 fenced it)
  *    and are skipped. The store's checkpoint records them with the changelog's end: the store now
  *    reflects exactly the committed transactions.
@@ -97,7 +105,8 @@ const maxChunkBytes = 512 * 1024;
  *    to the event loop every 64, for queries); a refused transaction is staged in the store's
  *    record of rejected txIds, so it is written with the batch that refused it.
  * 4. In one Kafka transaction: produce the diffs to the changelog's partition of the same number
- *    and the rejections, send the consumer offset (last + 1), commit. The changelog's next offset
+ *    and the rejections, send the consumer offset (last + 1) with the changelog's next offset as
+ *    its metadata (opening step 3 reads it), commit. The changelog's next offset
  *    is then past the transaction's commit marker, which follows its diffs in the partition (only
  *    this task writes there); opening step 1 waits until a previous owner's markers are written.
  * 5. Wait for the store's previous write, then commit the store: the staged batch and the
@@ -114,6 +123,7 @@ export class PartitionTask {
   private readonly lifecycle: Lifecycle<TaskState>;
   private readonly core: TaskCore;
   private changelogNext: number;
+  private committed: Promise<CommittedOffsets> | undefined;
 
   private constructor(
     private readonly ctx: TaskContext,
@@ -214,10 +224,12 @@ export class PartitionTask {
         const [meta] = await attempting(topology.kafka, inTransaction(`write rejections to topic ${spec.rejections}`, `Write on topic ${spec.rejections}`), () => open.send({ topic: spec.rejections, messages: chunk }));
         if (meta?.baseOffset !== undefined) rejectionsNext = Number(meta.baseOffset) + chunk.length;
       }
+      // kafkajs' types omit the metadata its TxnOffsetCommit request carries.
+      const committed: PartitionOffset & { metadata: string } = { partition: batch.partition, offset: String(folded.next), metadata: changelogMetadata(changelogNext) };
       await attempting(topology.kafka, { doing: `commit the offsets of ${batch.topic} in consumer group ${group}`, needs: `Read on group ${group} and on topic ${batch.topic}`, coordinated: `consumer group ${group}` }, () =>
         open.sendOffsets({
           consumerGroupId: group,
-          topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(folded.next) }] }],
+          topics: [{ topic: batch.topic, partitions: [committed] }],
         }),
       );
       const committing = Date.now();
@@ -279,6 +291,7 @@ export class PartitionTask {
         { processor: spec.name, topic: spec.diffs, partition: this.partition, offset: end, dir: this.store.location },
       );
     }
+    await this.refuseLostHistory(end);
     if (this.changelogNext < low) {
       if (this.changelogNext > 0) await this.discardStore(`the store is at changelog offset ${this.changelogNext}, before the changelog's first offset ${low}`);
       if (low > 0) {
@@ -288,10 +301,12 @@ export class PartitionTask {
         );
       }
     }
+    const checkpoint = this.changelogNext;
     try {
       await this.replayChangelog(end);
     } catch (error) {
       if (!(error instanceof StoreDivergedError)) throw error;
+      if (checkpoint > low) throw this.notItsHistory(checkpoint, error);
       await this.discardStore(error.message);
       await this.replayChangelog(end);
     }
@@ -346,6 +361,42 @@ export class PartitionTask {
     instrumentation.emit('restore.finished', { processor: spec.name, partition: this.partition, records, seconds: (Date.now() - started) / 1000 });
   }
 
+  /** Opening step 3, the group's side: refuses a changelog that ends before the position the group committed with its input. */
+  private async refuseLostHistory(end: number): Promise<void> {
+    const { spec, topology } = this.ctx;
+    const position = committedChangelogPosition(await this.committedOffsets(), this.partition);
+    if (position === undefined || position <= end) return;
+    const { origin } = topology;
+    throw new ChangelogHistoryLostError(
+      `consumer group ${groupId(topology, spec)} committed partition ${this.partition} of its input with the changelog ${spec.diffs} at offset ${position}, but the changelog ends at ${end}: it lost history it had (was the diffs topic deleted and recreated?), which the store ${this.store.location} does not hold (it is at offset ${this.changelogNext}), so partition ${this.partition} is not started: ` +
+        `resuming the input where the group committed would number the graphs from slice 1 again and apply known transactions twice. To write that history back, on the instance whose store holds it (it refuses to start with StoreAheadOfChangelogError): graphfold repair changelog --topology ${origin} --processor ${spec.name} --partition ${this.partition}; ` +
+        `to give that history up and take the changelog as it is: graphfold repair store --topology ${origin} --processor ${spec.name} --partition ${this.partition} --discard`,
+      { processor: spec.name, topic: spec.diffs, partition: this.partition, offset: end, dir: this.store.location },
+    );
+  }
+
+  /** Opening step 4's refusal: the changelog does not continue a store that holds history of its own (its checkpoint is past the changelog's start). */
+  private notItsHistory(checkpoint: number, divergence: StoreDivergedError): StoreAheadOfChangelogError {
+    const { spec, topology } = this.ctx;
+    const { origin } = topology;
+    return new StoreAheadOfChangelogError(
+      `the changelog ${spec.diffs} partition ${this.partition} does not continue the store ${this.store.location} from its checkpoint at offset ${checkpoint} (${divergence.message}): the changelog holds another history than the store (was the diffs topic deleted, recreated and written again?), and this store may be the only copy of its own, so it is kept and partition ${this.partition} is not started. ` +
+        `To give the store's history up and rebuild the store from the changelog as it is: graphfold repair store --topology ${origin} --processor ${spec.name} --partition ${this.partition} --discard; ` +
+        `to keep the store's instead, the changelog's has to go (graphfold repair changelog does not mix two histories): recreate the diffs topic empty, then graphfold repair changelog --topology ${origin} --processor ${spec.name} --partition ${this.partition} from this store`,
+      { ...divergence.context, processor: spec.name, topic: spec.diffs, partition: this.partition, offset: checkpoint, dir: this.store.location },
+      { cause: divergence },
+    );
+  }
+
+  /** The group's committed offsets of the inputs, read once per opening (after step 1 fenced the previous owner, they do not move). */
+  private committedOffsets(): Promise<CommittedOffsets> {
+    const group = groupId(this.ctx.topology, this.ctx.spec);
+    this.committed ??= attempting(this.ctx.topology.kafka, { doing: `read the committed offsets of consumer group ${group}`, needs: `Read on group ${group}`, coordinated: `consumer group ${group}` }, () =>
+      this.ctx.admin.fetchOffsets({ groupId: group, topics: [...this.ctx.spec.inputs] }),
+    );
+    return this.committed;
+  }
+
   private async discardStore(reason: string): Promise<void> {
     this.ctx.instrumentation.emit('store.discarded', { processor: this.ctx.spec.name, partition: this.partition, reason });
     const dir = this.store.location;
@@ -357,10 +408,7 @@ export class PartitionTask {
 
   /** Opening step 5. */
   private async readCommittedOffsets(changelogEnd: number): Promise<void> {
-    const group = groupId(this.ctx.topology, this.ctx.spec);
-    const committed = await attempting(this.ctx.topology.kafka, { doing: `read the committed offsets of consumer group ${group}`, needs: `Read on group ${group}`, coordinated: `consumer group ${group}` }, () =>
-      this.ctx.admin.fetchOffsets({ groupId: group, topics: [...this.ctx.spec.inputs] }),
-    );
+    const committed = await this.committedOffsets();
     const inputs: Record<string, number> = {};
     for (const { topic, partitions } of committed) {
       const mine = partitions.find((p) => p.partition === this.partition);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import { InputDecoder } from '../codec/input';
 import type { GraphDiff } from '../engine/model';
-import { FatalError, RetriableError } from '../errors';
+import { FatalError, RetriableError, StoreAheadOfChangelogError } from '../errors';
 import { GraphStore, StoreLayoutError } from '../store/graph-store';
 import type { TaskContext } from './partition-task';
 import { onlyPartitions } from './restore';
@@ -21,8 +21,10 @@ import { groupId, storeDirectory } from './topology';
  * 2. Open the store (one of another layout is deleted; one that does not open fails the replica,
  *    which is opened again later); with snapshots configured, an empty one
  *    (or one far behind) is replaced by the newest valid owner's snapshot.
- * 3. A store that claims more than the changelog holds, or less than its first offset, is
- *    deleted and rebuilt from the start (a changelog whose history is gone cannot be followed).
+ * 3. A store that claims more than the changelog holds (the changelog lost history) is kept, as
+ *    the last copy of that history, and the replica fails (StoreAheadOfChangelogError); one that
+ *    claims less than its first offset fails it too (a changelog whose history is gone cannot be
+ *    followed).
  * 4. Fetch from the store's checkpoint in a consumer group of its own (`<group>-standby-<p>-<random>`,
  *    committing nothing): each batch is replayed (no fold) and committed with the offset after it.
  * Any failure closes the replica (`failed` says why); the processor opens it again later.
@@ -73,8 +75,14 @@ export class StandbyReplica {
     }
     store = await openFromSnapshot(store, ctx.snapshots, partition, options, { changelogEnd: end, minSavedRecords: topology.snapshots?.minSavedRecords ?? 0, roles: ['owner'], name: spec.name, instrumentation: ctx.instrumentation });
     const at = store.checkpoint().changelog ?? 0;
-    if (at > end) store = await rebuilt(store, `the store reflects the changelog up to offset ${at}, but the changelog ends at ${end}`);
-    else if (at < low) {
+    if (at > end) {
+      // Never deleted: the store may be the last copy of the history the changelog lost.
+      await store.close();
+      throw new StoreAheadOfChangelogError(
+        `standby of partition ${partition}: the store ${dir} holds the changelog ${spec.diffs} up to offset ${at}, but the changelog ends at ${end}: it lost history (was the diffs topic deleted and recreated?), and this store may be its only copy, so it is kept and not followed; graphfold repair changelog --topology ${topology.origin} --processor ${spec.name} --partition ${partition} writes it back, graphfold repair store --topology ${topology.origin} --processor ${spec.name} --partition ${partition} --discard gives it up`,
+        { processor: spec.name, topic: spec.diffs, partition, offset: end, dir },
+      );
+    } else if (at < low) {
       await store.close();
       throw new FatalError(`changelog ${spec.diffs} partition ${partition} starts at offset ${low}: its history was deleted, so no standby can rebuild it; the diffs topic needs retention.ms=-1 and cleanup.policy=delete`, { topic: spec.diffs, partition });
     }

@@ -58,6 +58,36 @@ async function deleteTopic(kafka: Kafka, topic: string): Promise<void> {
   }
 }
 
+/** Runs until every partition is open, then stops; or until the processor fails, and returns its failure. */
+async function runUntilReady(topology: Topology, partitions: number): Promise<{ failure?: Error; discarded: GraphfoldEvents['store.discarded'][] }> {
+  const instrumentation = new Instrumentation();
+  const discarded: GraphfoldEvents['store.discarded'][] = [];
+  let ready = 0;
+  instrumentation.on('store.discarded', (p) => discarded.push(p));
+  instrumentation.on('task.ready', () => (ready += 1));
+  const running = await runTopology(topology, instrumentation);
+  const failed = running.done.then(
+    () => undefined,
+    (error: Error) => error,
+  );
+  const opened = waitFor('every partition to open', () => (ready >= partitions ? true : undefined), { timeoutMs: 90_000 }).then(() => undefined);
+  const failure = await Promise.race([failed, opened]);
+  await running.stop();
+  await failed;
+  return failure === undefined ? { discarded } : { failure, discarded };
+}
+
+/** The end offset of each partition of `topic`. */
+async function endOffsets(kafka: Kafka, topic: string): Promise<number[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).sort((a, b) => a.partition - b.partition).map((o) => Number(o.offset));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 function txsOf(seed: number, count: number): GraphTransaction[] {
   const stream = workload({ seed, graphs: 4, graphPrefix: `lost${seed}-` });
   return Array.from({ length: count }, () => stream.next().value as GraphTransaction);
@@ -101,7 +131,7 @@ describe('processor, its changelog lost', () => {
 
     // repair changelog writes the stores' slices back, byte for byte the same diffs.
     const repaired = await runCli(['repair', 'changelog', '--topology', file]);
-    expect(repaired).toMatchObject({ code: 0 });
+    expect({ code: repaired.code, ...(repaired.code === 0 ? {} : { stderr: repaired.stderr }) }).toEqual({ code: 0 });
     expect(repaired.stdout).toMatch(/^graphs\/0: wrote \d+ diffs of \d+ graphs? back to the changelog\ngraphs\/1: wrote \d+ diffs of \d+ graphs? back to the changelog\n$/);
     const after = await changelogByGraph(kafka, topics.diffs);
     expect(canonical([...after].sort())).toBe(canonical([...before].sort()));
@@ -130,6 +160,71 @@ describe('processor, its changelog lost', () => {
     }
   }, 300_000);
 
+  test('an instance whose store is empty (a new pod, a lost volume) refuses the partitions whose recreated changelog lost history: it names the cause and what to do, renumbers nothing and writes nothing to the new changelog', async () => {
+    const kafka = testKafka();
+    const topics = await createProcessorTopics(kafka, 2);
+    const dir = await mkdtemp(join(tmpdir(), 'graphfold-lost-empty-'));
+    const application = uniqueName('lostempty');
+    const file = await writeTopologyFile(dir, topics, { application, stateDir: join(dir, 'state') });
+    const topology = loadTopology(file);
+    const first = txsOf(5, 60);
+    await produce(kafka, topics, first);
+    expect((await runUntil(topology, topics, await expectedDiffCount(first))).failure).toBeUndefined();
+    const stores = [await dumpStore(join(topology.store.dir, 'graphs', '0')), await dumpStore(join(topology.store.dir, 'graphs', '1'))];
+
+    await deleteTopic(kafka, topics.diffs);
+    expect((await runCli(['topology', 'apply', '--topology', file])).code).toBe(0);
+    // The same application on another instance, its state directory empty; input waits.
+    const otherFile = await writeTopologyFile(dir, topics, { application, stateDir: join(dir, 'other-state') });
+    await produce(kafka, topics, txsOf(5, 90).slice(60));
+
+    const refused = await runUntil(loadTopology(otherFile), topics, 1);
+    expect(refused.failure?.name).toBe('ChangelogHistoryLostError');
+    expect(refused.failure?.message).toContain('it lost history it had (was the diffs topic deleted and recreated?)');
+    expect(refused.failure?.message).toMatch(new RegExp(`graphfold repair changelog --topology ${otherFile} --processor graphs --partition [01];`));
+    expect(refused.failure?.message).toMatch(new RegExp(`graphfold repair store --topology ${otherFile} --processor graphs --partition [01] --discard`));
+    expect(refused.discarded).toEqual([]);
+    expect(await endOffsets(kafka, topics.diffs)).toEqual([0, 0]);
+    // The stores that hold the history are where they were, and repair changelog from them still works.
+    expect([await dumpStore(join(topology.store.dir, 'graphs', '0')), await dumpStore(join(topology.store.dir, 'graphs', '1'))]).toEqual(stores);
+    const repaired = await runCli(['repair', 'changelog', '--topology', file]);
+    expect({ code: repaired.code, ...(repaired.code === 0 ? {} : { stderr: repaired.stderr }) }).toEqual({ code: 0 });
+    const resumed = await runUntilReady(loadTopology(otherFile), 2);
+    expect(resumed.failure).toBeUndefined();
+  }, 300_000);
+
+  test('a store the changelog no longer continues (recreated, then written by an instance that took it as it is) is kept and its partition refused, not discarded', async () => {
+    const kafka = testKafka();
+    const topics = await createProcessorTopics(kafka, 1);
+    const dir = await mkdtemp(join(tmpdir(), 'graphfold-replaced-'));
+    const application = uniqueName('replaced');
+    const file = await writeTopologyFile(dir, topics, { application, stateDir: join(dir, 'state') });
+    const topology = loadTopology(file);
+    const first = txsOf(6, 30);
+    await produce(kafka, topics, first);
+    expect((await runUntil(topology, topics, await expectedDiffCount(first))).failure).toBeUndefined();
+    const store = await dumpStore(join(topology.store.dir, 'graphs', '0'));
+
+    // The diffs topic is recreated; another instance, with no store, is told to take the changelog
+    // as it is and writes a new history there, longer than the store's checkpoint.
+    await deleteTopic(kafka, topics.diffs);
+    expect((await runCli(['topology', 'apply', '--topology', file])).code).toBe(0);
+    const otherFile = await writeTopologyFile(dir, topics, { application, stateDir: join(dir, 'other-state') });
+    expect((await runCli(['repair', 'store', '--topology', otherFile, '--partition', '0', '--discard'])).code).toBe(0);
+    const fresh: GraphTransaction[] = Array.from({ length: 80 }, (_, i) => ({ graph: 'fresh', txId: `fresh-${i}`, instructions: [{ op: 'CreateEntity', type: 'Person', ref: 'p' }] }));
+    await produce(kafka, topics, fresh);
+    expect((await runUntil(loadTopology(otherFile), topics, 80)).failure).toBeUndefined();
+
+    // The first instance's store comes back: its checkpoint is within the new changelog, whose
+    // diffs do not follow its heads.
+    const refused = await runUntilReady(topology, 1);
+    expect(refused.failure?.name).toBe('StoreAheadOfChangelogError');
+    expect(refused.failure?.message).toContain('the changelog holds another history than the store');
+    expect(refused.failure?.message).toContain(`graphfold repair store --topology ${file} --processor graphs --partition 0 --discard`);
+    expect(refused.discarded).toEqual([]);
+    expect(await dumpStore(join(topology.store.dir, 'graphs', '0'))).toEqual(store);
+  }, 300_000);
+
   test('graphfold repair store --discard is the explicit rebuild: the stores are deleted and rebuilt from the changelog as it is, and new input is processed', async () => {
     const kafka = testKafka();
     const topics = await createProcessorTopics(kafka, 1);
@@ -145,7 +240,7 @@ describe('processor, its changelog lost', () => {
     const refusedWithoutFlag = await runCli(['repair', 'store', '--topology', file]);
     expect(refusedWithoutFlag).toMatchObject({ code: 2, stderr: expect.stringContaining('add --discard to say so') as unknown });
     const discarded = await runCli(['repair', 'store', '--topology', file, '--partition', '0', '--discard']);
-    expect(discarded.stdout).toMatch(/^graphs\/0: deleted its store \(\d+ graphs?, \d+ slices\): the changelog rebuilds it at the next start\n$/);
+    expect(discarded.stdout).toMatch(/^graphs\/0: deleted its store \(\d+ graphs?, \d+ slices\): the changelog rebuilds it at the next start; the changelog lost history, and its end \(offset 0\) is now the partition's, so the graphs start again from what it holds\n$/);
 
     const second: GraphTransaction[] = [{ graph: 'fresh', txId: 'after-discard', instructions: [{ op: 'CreateEntity', type: 'Person', ref: 'p' }] }];
     await produce(kafka, topics, second);

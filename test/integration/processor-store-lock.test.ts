@@ -83,15 +83,12 @@ describe('processor, a store that will not open', () => {
     const kafka = testKafka();
     const topics = await createProcessorTopics(kafka, 1);
     const topology = await testTopology(topics);
-    const txs = txsOf(2, 20);
-    await produce(kafka, topics, txs);
-    const running = await runTopology(topology, new Instrumentation());
-    const diffs = await readDiffs(kafka, topics.diffs, await expectedDiffCount(txs));
-    await running.stop();
 
-    // A committed diff that does not follow its graph's head: the store is discarded and the
-    // changelog replayed from its start, which meets the same diff again and fails.
-    const graph = (diffs[0] as (typeof diffs)[number]).graph;
+    // A committed diff that does not follow its graph's head, in a changelog a new store replays
+    // from its start: the store is discarded (it holds no history of its own) and the changelog
+    // replayed from its start again, which meets the same diff again and fails. (A store that
+    // holds history is kept instead: processor-lost-changelog.test.ts.)
+    const graph = 'strayed';
     const diffSchema = await new SchemaCatalog({ url: testCluster().registryUrl }).register(topics.diffs, avroTypes().diff);
     const intruder = await transactionalProducer(kafka);
     const transaction = await intruder.transaction();

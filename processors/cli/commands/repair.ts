@@ -33,7 +33,8 @@ const subcommands: Readonly<Record<string, Subcommand>> = {
       'that history. This writes that history back: for each partition whose store is on this',
       "instance, the store's diffs for the slices the changelog lacks, byte for byte, in Kafka",
       'transactions under the partition\'s transactional id (fencing any instance still writing',
-      'there), then records the new end in the store, so the processor starts where it stopped.',
+      'there), then records the new end in the store and in the group\'s committed offsets, so the',
+      'processor starts where it stopped.',
       'Exactly once: what the changelog holds is never written again, so a repair that was',
       'interrupted is simply run again. Stop the processor first (it holds the stores). Run it on',
       'each instance whose stores hold the history.',
@@ -59,7 +60,10 @@ const subcommands: Readonly<Record<string, Subcommand>> = {
       'the changelog when the processor next starts. After a diffs topic was lost, this is the',
       'explicit choice to give up the history only the stores held (graphfold repair changelog',
       'keeps it instead): the graphs of those partitions start again from what the changelog',
-      'holds. Stop the processor first. --discard is required.',
+      'holds. A processor refuses a partition whose changelog lost history whatever store it',
+      'has, an empty one included: this also records, for each partition named, that the',
+      'changelog as it is is its history (whether this instance has its store or not). Stop the',
+      'processor first. --discard is required.',
       '',
       'options:',
       optionsHelp(storeOptions),
@@ -70,7 +74,8 @@ const subcommands: Readonly<Record<string, Subcommand>> = {
       if (!line.options.discard) throw new UsageError('graphfold repair store', 'this deletes stores and the history only they hold: add --discard to say so');
       const topology = loadTopology(line.options.topology);
       const discarded = await discardStores(topology, pick(line.options));
-      io.stdout.write(`${report(discarded, (r) => (r.outcome === 'absent' ? 'no store on this instance' : `deleted its store (${r.graphs} graph${r.graphs === 1 ? '' : 's'}, ${r.diffs} slices): the changelog rebuilds it at the next start`))}\n`);
+      const accepted = (r: PartitionRepair): string => (r.accepted === undefined ? '' : `; the changelog lost history, and its end (offset ${r.accepted}) is now the partition's, so the graphs start again from what it holds`);
+      io.stdout.write(`${report(discarded, (r) => (r.outcome === 'absent' ? 'no store on this instance' : `deleted its store (${r.graphs} graph${r.graphs === 1 ? '' : 's'}, ${r.diffs} slices): the changelog rebuilds it at the next start`) + accepted(r))}\n`);
       return 0;
     },
   },
