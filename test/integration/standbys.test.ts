@@ -80,8 +80,14 @@ describe('standby replicas', () => {
       const graphsThere = [...new Set(txs.map((tx) => tx.graph))].filter((g) => lost.includes(partitionOf(g, topics.partitions, 'murmur2')));
       expect(graphsThere.length).toBeGreaterThan(0);
       const graph = graphsThere[0] as string;
-      // The survivor's /readyz lists its standby of the partitions it is to take; readiness does not wait for them.
-      const ready = (await (await fetch(`${survivorUrl}/readyz`)).json()) as { ok: boolean; partitions: Record<string, { state: string; behind?: number }> };
+      // The survivor's /readyz lists its standby of the partitions it is to take; readiness does not
+      // wait for them (it waits for the partitions it owns, which may still be opening: the group's
+      // offsets were caught up by the first instance before the second joined).
+      type Readiness = { ok: boolean; partitions: Record<string, { state: string; behind?: number }> };
+      const ready = await waitFor('the survivor to be ready', async () => {
+        const answer = (await (await fetch(`${survivorUrl}/readyz`)).json()) as Readiness;
+        return answer.ok ? answer : undefined;
+      }, { timeoutMs: 60_000 });
       expect(ready.ok).toBe(true);
       for (const partition of lost) expect(ready.partitions[`graphs/${partition}`]).toMatchObject({ state: 'standby' });
       // Through the survivor, forwarded to the owner.
