@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const root = join(__dirname, '../../..');
-const config = join(root, '.dependency-cruiser.cjs');
+const config = join(root, 'test/architecture/dependency-cruiser.cjs');
 const depcruise = join(root, 'node_modules/dependency-cruiser/bin/dependency-cruiser.mjs');
 
 /** Runs dependency-cruiser with the project's rules over `paths` of `cwd`; the exit code and the report. */
@@ -20,7 +20,7 @@ async function cruise(cwd: string, paths: readonly string[]): Promise<{ readonly
   }
 }
 
-describe('the import direction (.dependency-cruiser.cjs, npm run lint:imports)', () => {
+describe('the import direction (test/architecture/dependency-cruiser.cjs, npm run lint:imports)', () => {
   test('graphfold itself follows it: no cycle, no layer importing one above it', async () => {
     const { code, report } = await cruise(root, ['processors', 'topology', 'test']);
     expect(report).toContain('no dependency violations found');
