@@ -11,7 +11,7 @@ import { chunks, diffMessage } from '../task/outputs';
 import type { OutputRecord } from '../task/records';
 import { restorePartition } from '../runtime/restore';
 import { SchemaCatalog } from '../runtime/schema-catalog';
-import { groupId, storeDirectory, transactionalId, type ProcessorSpec, type Topology } from '../runtime/topology';
+import { groupId, storeDirectory, storeOptions, transactionalId, type ProcessorSpec, type Topology } from '../runtime/topology';
 import { retry } from '../retry';
 import { clusterFailure } from './cluster-failure';
 
@@ -278,7 +278,7 @@ async function acceptChangelog(kafka: Kafka, admin: ReturnType<Kafka['admin']>, 
 
 async function openForRepair(topology: Topology, dir: string): Promise<GraphStore> {
   try {
-    return await GraphStore.open(dir, { rocks: { cacheBytes: topology.store.cacheBytes, writeBufferBytes: topology.store.writeBufferBytes }, cachedAtoms: topology.store.cachedAtoms });
+    return await GraphStore.open(dir, storeOptions(topology));
   } catch (error) {
     if (error instanceof StoreLockedError) throw new FatalError(`the store ${dir} is in use (a processor runs on this store.dir): stop it, then repair`, { dir }, { cause: error });
     throw error;

@@ -16,7 +16,7 @@ import { onlyPartitions } from './restore';
 import { SchemaCatalog } from './schema-catalog';
 import { openFromSnapshot, SnapshotSchedule, snapshotsOf, type SnapshotSubject } from './snapshot-policy';
 import type { Snapshots } from '../snapshots/snapshots';
-import { storeDirectory, type FollowerSpec, type Topology } from './topology';
+import { storeDirectory, storeOptions, type FollowerSpec, type Topology } from './topology';
 
 type FollowerState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
@@ -243,7 +243,7 @@ export class Follower {
   private async openStore(partition: number, low: number, end: number): Promise<GraphStore> {
     const { spec, topology } = this;
     const dir = storeDirectory(topology, spec, partition);
-    const options = { rocks: { cacheBytes: topology.store.cacheBytes, writeBufferBytes: topology.store.writeBufferBytes }, cachedAtoms: topology.store.cachedAtoms };
+    const options = storeOptions(topology);
     const discard = async (store: GraphStore | undefined, reason: string): Promise<GraphStore> => {
       this.instrumentation.emit('store.discarded', { processor: spec.name, partition, reason });
       await store?.close();

@@ -12,6 +12,7 @@ import { Lifecycle } from './lifecycle';
 import { outputLimits } from '../task/outputs';
 import { PartitionMonitor } from './partition-monitor';
 import { anonymousIdentity, Ownership, type MemberIdentity, type RestoreProgress } from './ownership';
+import { PartitionQueues } from './partition-queues';
 import { PartitionTask, type TaskContext } from './partition-task';
 import { SchemaCatalog } from './schema-catalog';
 import { SnapshotSchedule, snapshotsOf, type SnapshotSubject } from './snapshot-policy';
@@ -77,7 +78,7 @@ export class GraphProcessor {
   private readonly consumer: Consumer;
   private readonly monitor: PartitionMonitor;
   private readonly tasks = new Map<number, PartitionTask>();
-  private readonly queues = new Map<number, Promise<void>>();
+  private readonly queues = new PartitionQueues();
   private readonly budgets = new Map<number, FailureBudget>();
   private readonly retryAt = new Map<number, number>();
   /** The offset a failing partition is stuck at (the first of the batch that failed), for the message that gives up. */
@@ -203,7 +204,7 @@ export class GraphProcessor {
     if (this.spec.standbys === 0 || !this.lifecycle.is('running')) return;
     const standbys = this.ownership.map?.standbys ?? {};
     const mine = Object.entries(standbys).flatMap(([p, instances]) => (instances.includes(this.member.instance) ? [Number(p)] : []));
-    await Promise.all(mine.map((p) => this.queues.get(p) ?? Promise.resolve()));
+    await this.queues.settled(mine);
     this.standbys.reconcile(mine.filter((p) => !this.owned.includes(p) && this.tasks.get(p) === undefined));
   }
 
@@ -303,7 +304,7 @@ export class GraphProcessor {
     this.instrumentation.emit('processor.stopping', { processor: this.spec.name });
     this.stopRequested.abort();
     await bounded(this.consumer.stop());
-    await bounded(Promise.all([...this.queues.values()]), batchDrainMs);
+    await bounded(this.queues.settled(), batchDrainMs);
     await bounded(this.consumer.disconnect());
     await bounded(this.standbys.close());
     if (clean) await bounded(this.schedule?.final(this.snapshotSubjects()) ?? Promise.resolve(), finalSnapshotsMs);
@@ -373,7 +374,7 @@ export class GraphProcessor {
   private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (!isRunning() || isStale()) return;
     const { partition } = batch;
-    const work = this.serially(partition, async () => {
+    const work = this.queues.run(partition, async () => {
       const task = await this.task(partition);
       if (task === undefined || isStale()) return;
       try {
@@ -413,7 +414,7 @@ export class GraphProcessor {
       const stuck = this.stuckAt.get(partition);
       if (this.failed(partition, error, stuck === undefined ? 'while opening' : `offset ${stuck} (reopening its task)`)) {
         // A partition with no input would otherwise never be opened again.
-        void this.serially(partition, async () => {
+        void this.queues.run(partition, async () => {
           await this.task(partition);
         });
       }
@@ -456,16 +457,6 @@ export class GraphProcessor {
     return true;
   }
 
-  /** Runs work for one partition after the work queued before it. */
-  private serially(partition: number, work: () => Promise<void>): Promise<void> {
-    const run = (this.queues.get(partition) ?? Promise.resolve()).then(work);
-    this.queues.set(
-      partition,
-      run.catch(() => undefined),
-    );
-    return run;
-  }
-
   private assigned(assignment: Record<string, number[] | undefined>): void {
     const now = [...new Set(Object.values(assignment).flatMap((p) => p ?? []))].sort((a, b) => a - b);
     const revoked = this.owned.filter((p) => !now.includes(p));
@@ -478,7 +469,7 @@ export class GraphProcessor {
       this.budgets.delete(partition);
       this.retryAt.delete(partition);
       this.stuckAt.delete(partition);
-      void this.serially(partition, async () => {
+      void this.queues.run(partition, async () => {
         await this.tasks.get(partition)?.close();
         this.tasks.delete(partition);
       });
@@ -489,7 +480,7 @@ export class GraphProcessor {
   private openOwned(): void {
     for (const partition of this.owned) {
       if (this.tasks.get(partition)?.closed === false) continue;
-      void this.serially(partition, async () => {
+      void this.queues.run(partition, async () => {
         await this.task(partition);
       });
     }

@@ -15,7 +15,7 @@ import { restorePartition } from './restore';
 import { openFromSnapshot } from './snapshot-policy';
 import type { Snapshots } from '../snapshots/snapshots';
 import type { SchemaCatalog } from './schema-catalog';
-import { groupId, storeDirectory, transactionalId, type ProcessorSpec, type Topology } from './topology';
+import { groupId, storeDirectory, storeOptions, transactionalId, type ProcessorSpec, type Topology } from './topology';
 
 /** What every task of one processor shares. */
 export interface TaskContext {
@@ -280,7 +280,7 @@ export class PartitionTask {
     if (mine === undefined) throw new FatalError(`changelog ${spec.diffs} has no partition ${this.partition}; it needs as many partitions as the inputs (run graphfold topology apply)`, { topic: spec.diffs, partition: this.partition });
     const low = Number(mine.low);
     const end = Number(mine.offset);
-    const opened = await openFromSnapshot(this.store, this.ctx.snapshots, this.partition, storeOptions(this.ctx), { changelogEnd: end, minSavedRecords: topology.snapshots?.minSavedRecords ?? 0, roles: ['owner'], name: spec.name, instrumentation: this.ctx.instrumentation });
+    const opened = await openFromSnapshot(this.store, this.ctx.snapshots, this.partition, storeOptions(this.ctx.topology), { changelogEnd: end, minSavedRecords: topology.snapshots?.minSavedRecords ?? 0, roles: ['owner'], name: spec.name, instrumentation: this.ctx.instrumentation });
     if (opened !== this.store) this.core.replaceStore(opened);
     this.changelogNext = this.store.checkpoint().changelog ?? 0;
     if (this.changelogNext > end) {
@@ -402,7 +402,7 @@ export class PartitionTask {
     const dir = this.store.location;
     await this.store.close();
     await GraphStore.destroy(dir);
-    this.core.replaceStore(await GraphStore.open(dir, storeOptions(this.ctx)));
+    this.core.replaceStore(await GraphStore.open(dir, storeOptions(this.ctx.topology)));
     this.changelogNext = 0;
   }
 
@@ -430,22 +430,17 @@ function sourceRecord(batch: Batch, message: KafkaMessage): SourceRecord {
   return { topic: batch.topic, partition: batch.partition, offset: Number(message.offset), key: message.key, value: message.value, timestamp: Number(message.timestamp), headers: message.headers ?? {} };
 }
 
-function storeOptions(ctx: TaskContext): Parameters<typeof GraphStore.open>[1] {
-  const { store } = ctx.topology;
-  return { rocks: { cacheBytes: store.cacheBytes, writeBufferBytes: store.writeBufferBytes }, cachedAtoms: store.cachedAtoms };
-}
-
 /** Opening step 2: only a damaged store is rebuilt (a lock or a full disk is not damage). */
 async function openStore(ctx: TaskContext, partition: number): Promise<GraphStore> {
   const dir = storeDirectory(ctx.topology, ctx.spec, partition);
   try {
-    return await GraphStore.open(dir, storeOptions(ctx));
+    return await GraphStore.open(dir, storeOptions(ctx.topology));
   } catch (error) {
     if (!(error instanceof StoreDivergedError)) throw error;
     const reason = error instanceof StoreLayoutError ? error.message : `it does not open: ${error.message}`;
     ctx.instrumentation.emit('store.discarded', { processor: ctx.spec.name, partition, reason });
     await GraphStore.destroy(dir);
-    return GraphStore.open(dir, storeOptions(ctx));
+    return GraphStore.open(dir, storeOptions(ctx.topology));
   }
 }
 

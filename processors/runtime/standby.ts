@@ -7,7 +7,7 @@ import { GraphStore, StoreLayoutError } from '../store/graph-store';
 import type { TaskContext } from './partition-task';
 import { onlyPartitions } from './restore';
 import { openFromSnapshot } from './snapshot-policy';
-import { groupId, storeDirectory } from './topology';
+import { groupId, storeDirectory, storeOptions } from './topology';
 
 /**
  * A standby replica of one partition of a processor: the partition's store on an instance that
@@ -58,7 +58,7 @@ export class StandbyReplica {
     const low = Number(mine.low);
     const end = Number(mine.offset);
     const dir = storeDirectory(topology, spec, partition);
-    const options = { rocks: { cacheBytes: topology.store.cacheBytes, writeBufferBytes: topology.store.writeBufferBytes }, cachedAtoms: topology.store.cachedAtoms };
+    const options = storeOptions(topology);
     const rebuilt = async (store: GraphStore | undefined, reason: string): Promise<GraphStore> => {
       ctx.instrumentation.emit('store.discarded', { processor: spec.name, partition, reason: `standby: ${reason}` });
       await store?.close();

@@ -1,5 +1,6 @@
 import type { Instrumentation } from '../instrumentation/events';
 import type { GraphStore } from '../store/graph-store';
+import { PartitionQueues } from './partition-queues';
 import type { TaskContext } from './partition-task';
 import { StandbyReplica } from './standby';
 
@@ -14,7 +15,7 @@ const reopenAfterMs = 5_000;
  */
 export class Standbys {
   private readonly replicas = new Map<number, StandbyReplica>();
-  private readonly queues = new Map<number, Promise<void>>();
+  private readonly queues = new PartitionQueues();
   private wanted = new Set<number>();
   private stopped = false;
   private readonly timer: NodeJS.Timeout;
@@ -34,7 +35,7 @@ export class Standbys {
     if (this.stopped) return;
     this.wanted = new Set(partitions);
     for (const partition of new Set([...this.replicas.keys(), ...partitions])) {
-      void this.serially(partition, async () => {
+      void this.queues.run(partition, async () => {
         const replica = this.replicas.get(partition);
         if (replica !== undefined && (replica.closed || !this.wanted.has(partition) || this.stopped)) {
           this.replicas.delete(partition);
@@ -65,7 +66,7 @@ export class Standbys {
   async take(partition: number): Promise<GraphStore | undefined> {
     this.wanted.delete(partition);
     let store: GraphStore | undefined;
-    await this.serially(partition, async () => {
+    await this.queues.run(partition, async () => {
       const replica = this.replicas.get(partition);
       this.replicas.delete(partition);
       if (replica === undefined || replica.closed) return;
@@ -92,7 +93,7 @@ export class Standbys {
   async close(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    await Promise.all([...this.queues.values()]);
+    await this.queues.settled();
     await Promise.all(
       [...this.replicas.values()].map(async (replica) => {
         await replica.close();
@@ -100,14 +101,5 @@ export class Standbys {
       }),
     );
     this.replicas.clear();
-  }
-
-  private serially(partition: number, work: () => Promise<void>): Promise<void> {
-    const run = (this.queues.get(partition) ?? Promise.resolve()).then(work);
-    this.queues.set(
-      partition,
-      run.catch(() => undefined),
-    );
-    return run;
   }
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { PartitionerName } from '../codec/partitioner';
 import type { GraphSchema } from '../engine/schema';
+import type { GraphStoreOptions } from '../store/graph-store';
 import type { Secret } from './secret';
 
 /**
@@ -149,6 +150,12 @@ export function transactionalId(topology: Topology, processor: ProcessorSpec, pa
  */
 export function storeDirectory(topology: Topology, processor: { readonly name: string }, partition: number): string {
   return join(topology.store.dir, processor.name, String(partition));
+}
+
+/** How every partition store of the topology is opened (a task's, a standby's, a follower's, a repair's). */
+export function storeOptions(topology: Topology): GraphStoreOptions {
+  const { store } = topology;
+  return { rocks: { cacheBytes: store.cacheBytes, writeBufferBytes: store.writeBufferBytes }, cachedAtoms: store.cachedAtoms };
 }
 
 /** Where a snapshot is copied before it goes to the snapshot store: beside the stores, on their disk. */

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,38 +8,15 @@ import { QueryClient } from '../../processors/query/client';
 import { workload } from '../bench/workload';
 import { canonical } from '../support/canonical';
 import { foldInto } from '../support/fold-loop';
-import { testCluster, testKafka, uniqueName } from '../support/kafka';
-import { ProcessorChild, readAll, waitForCaughtUp } from '../support/processor-child';
+import { testKafka, uniqueName } from '../support/kafka';
+import { ProcessorChild, readAll, waitForCaughtUp, writeTopologyFile } from '../support/processor-child';
 import { byGraph, createProcessorTopics, decodeDiff, transactionMessage, transactionSchemaId, type ProcessorTopics } from '../support/processor-harness';
 import { openTempStore } from '../support/temp-store';
 import { waitFor } from '../support/wait-for';
 
-async function topologyFile(dir: string, name: string, topics: ProcessorTopics, application: string): Promise<string> {
-  const cluster = testCluster();
-  const file = join(dir, `${name}.yaml`);
-  const yaml = [
-    `application: ${application}`,
-    'kafka:',
-    `  brokers: [${cluster.brokers.join(', ')}]`,
-    'registry:',
-    `  url: ${cluster.registryUrl}`,
-    'store:',
-    `  dir: ${join(dir, name)}`,
-    'query:',
-    '  listen: 127.0.0.1:0',
-    'processors:',
-    '  - name: graphs',
-    `    inputs: [${topics.input}]`,
-    `    diffs: ${topics.diffs}`,
-    `    rejections: ${topics.rejections}`,
-    `    partitions: ${topics.partitions}`,
-    '    replicationFactor: 1',
-    `    concurrency: ${topics.partitions}`,
-    '    sessionTimeoutMs: 6000',
-    '    standbys: 1',
-  ].join('\n');
-  await writeFile(file, `${yaml}\n`);
-  return file;
+/** An instance's topology: the harness's, with one standby per partition and a query API. */
+function topologyFile(dir: string, name: string, topics: ProcessorTopics, application: string): Promise<string> {
+  return writeTopologyFile(dir, topics, { application, stateDir: join(dir, name), file: `${name}.yaml`, processorLines: ['standbys: 1'], query: { listen: '127.0.0.1:0' } });
 }
 
 const assignedOf = (child: ProcessorChild): number[] => {
